@@ -1,0 +1,1 @@
+"""VoidDesk: order voids and returns workbench. Nothing in lib/ (but lib/ui/) imports Streamlit."""

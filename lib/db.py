@@ -1,0 +1,145 @@
+"""The database handle: one DuckDB connection per process, a cursor per unit of work, numbered migrations."""
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from lib.errors import ConcurrentChange
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+_handles: dict[str, "Database"] = {}
+_handles_lock = threading.Lock()
+
+
+class Database:
+    """Owns the process's only connection to one file; hands out a fresh cursor per unit of work.
+
+    DuckDB connections must not be shared across threads (each Streamlit session is a thread), but
+    cursors made from one connection are separate connections with their own transactions.
+    """
+
+    def __init__(self, path: str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(self.path)
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._con.cursor()
+
+    @contextmanager
+    def read(self):
+        """A cursor for reads, closed afterwards."""
+        cur = self.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self):
+        """A cursor inside BEGIN … COMMIT; any error rolls everything back.
+
+        DuckDB reports a write-write conflict as a TransactionException and leaves the transaction
+        aborted (a later COMMIT would silently do nothing), so roll back and raise ConcurrentChange.
+        """
+        cur = self.cursor()
+        cur.begin()
+        try:
+            yield cur
+            cur.commit()
+        except duckdb.TransactionException as exc:
+            _rollback(cur)
+            if "conflict" in str(exc).lower():
+                raise ConcurrentChange() from exc
+            raise
+        except BaseException:
+            _rollback(cur)
+            raise
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _rollback(cur) -> None:
+    try:
+        cur.rollback()
+    except duckdb.Error:
+        pass  # already rolled back by DuckDB
+
+
+def open_database(path: str, migrate: bool = True) -> Database:
+    """The process-wide handle for `path`, created (and migrated) on first use."""
+    key = str(Path(path).resolve()) if path != ":memory:" else path
+    with _handles_lock:
+        db = _handles.get(key)
+        if db is None:
+            db = Database(path)
+            if migrate:
+                apply_migrations(db)
+            _handles[key] = db
+        return db
+
+
+def close_database(path: str) -> None:
+    key = str(Path(path).resolve())
+    with _handles_lock:
+        db = _handles.pop(key, None)
+    if db is not None:
+        db.close()
+
+
+def migration_files() -> list[tuple[int, str, Path]]:
+    files = []
+    for f in sorted(MIGRATIONS.glob("*.sql")):
+        number = int(f.name.split("_", 1)[0])
+        files.append((number, f.stem, f))
+    return files
+
+
+def schema_version(db: Database) -> int:
+    with db.read() as cur:
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
+
+
+def apply_migrations(db: Database) -> int:
+    """Apply every migration not yet recorded, each in its own transaction; return the schema version."""
+    with db.transaction() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+    current = schema_version(db)
+    for number, name, path in migration_files():
+        if number <= current:
+            continue
+        with db.transaction() as cur:
+            cur.execute(path.read_text(encoding="utf-8"))
+            cur.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, datetime.now()]
+            )
+    return schema_version(db)
+
+
+def scalar(cur, sql: str, params=None):
+    """First column of the first row, or None."""
+    rows = cur.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def rows_as_dicts(cur, sql: str, params=None) -> list[dict]:
+    result = cur.execute(sql, params or [])
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]

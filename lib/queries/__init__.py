@@ -1,0 +1,1 @@
+"""Read side: parameterized SQL in, plain rows or DataFrames out."""

@@ -1,0 +1,145 @@
+"""Passwords, logins and browser sessions (SPEC §9 users)."""
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from lib.config import session_hours
+from lib.db import Database, rows_as_dicts, scalar
+from lib.domain import User
+from lib.errors import AuthFailed, InvalidInput, TooManyAttempts
+from lib.services import audit
+
+_hasher = PasswordHasher()  # Argon2id with the library's recommended (slow) parameters
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+FREE_FAILURES = 5                  # failures allowed in the window before logins are slowed down
+FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+_USER_COLUMNS = "id, username, display_name, role, language, must_change_password"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("auth.password_too_short", n=MIN_PASSWORD_LENGTH)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_from_row(row: dict) -> User:
+    return User(**{k: row[k] for k in ("id", "username", "display_name", "role", "language",
+                                       "must_change_password")})
+
+
+def lockout_seconds(failures: list[datetime], now: datetime) -> int:
+    """Seconds the next attempt must wait: none for the first failures, then doubling from 30 s."""
+    recent = sorted(f for f in failures if now - f < FAILURE_WINDOW)
+    excess = len(recent) - FREE_FAILURES
+    if excess < 0:
+        return 0
+    wait = timedelta(seconds=min(30 * 2 ** excess, FAILURE_WINDOW.total_seconds()))
+    remaining = recent[-1] + wait - now
+    return max(0, int(remaining.total_seconds() + 0.999))
+
+
+def login(db: Database, username: str, password: str) -> tuple[User, str]:
+    """Check the password and open a session; return the user and the browser token."""
+    username = (username or "").strip().lower()
+    now = datetime.now()
+    with db.read() as cur:
+        failures = [r[0] for r in cur.execute(
+            "SELECT created_at FROM login_failures WHERE username = ? AND created_at > ?",
+            [username, now - FAILURE_WINDOW]).fetchall()]
+        rows = rows_as_dicts(cur, f"SELECT {_USER_COLUMNS}, password_hash, active FROM users"
+                                  " WHERE username = ?", [username])
+    wait = lockout_seconds(failures, now)
+    if wait:
+        raise TooManyAttempts(seconds=wait)
+    row = rows[0] if rows else None
+    if not _verify(row["password_hash"] if row else _DUMMY_HASH, password or ""):
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO login_failures VALUES (?, ?)", [username, now])
+        raise AuthFailed()
+    if not row["active"]:
+        raise AuthFailed("auth.deactivated")
+    user = user_from_row(row)
+    return user, open_session(db, user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(db: Database, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = datetime.now()
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
+                    [_token_hash(token), user.id, now, now + timedelta(hours=session_hours())])
+        audit.record(cur, user, "auth.login", "user", user.id)
+    return token
+
+
+def resume(db: Database, token: str | None) -> User | None:
+    """The user of a live session token, or None when it is unknown, expired, revoked or deactivated."""
+    if not token:
+        return None
+    with db.read() as cur:
+        rows = rows_as_dicts(
+            cur,
+            f"SELECT {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} FROM sessions s"
+            " JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.active",
+            [_token_hash(token), datetime.now()])
+    return user_from_row(rows[0]) if rows else None
+
+
+def logout(db: Database, token: str | None) -> None:
+    if not token:
+        return
+    with db.transaction() as cur:
+        rows = rows_as_dicts(cur, f"SELECT {_USER_COLUMNS} FROM users WHERE id ="
+                                  " (SELECT user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL)",
+                             [_token_hash(token)])
+        if not rows:
+            return
+        cur.execute("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?",
+                    [datetime.now(), _token_hash(token)])
+        user = user_from_row(rows[0])
+        audit.record(cur, user, "auth.logout", "user", user.id)
+
+
+def change_password(db: Database, user: User, old: str, new: str) -> None:
+    """Change one's own password after checking the old one."""
+    check_password_rules(new)
+    with db.transaction() as cur:
+        current = scalar(cur, "SELECT password_hash FROM users WHERE id = ?", [user.id])
+        if current is None or not _verify(current, old or ""):
+            raise AuthFailed("auth.wrong_old_password")
+        cur.execute("UPDATE users SET password_hash = ?, must_change_password = FALSE WHERE id = ?",
+                    [hash_password(new), user.id])
+        audit.record(cur, user, "user.change_password", "user", user.id)
+
+
+def set_language(db: Database, user: User, lang: str) -> None:
+    """Remember the user's language for the next login."""
+    with db.transaction() as cur:
+        before = scalar(cur, "SELECT language FROM users WHERE id = ?", [user.id])
+        if before == lang:
+            return
+        cur.execute("UPDATE users SET language = ? WHERE id = ?", [lang, user.id])
+        audit.record(cur, user, "user.set_language", "user", user.id,
+                     before={"language": before}, after={"language": lang})
