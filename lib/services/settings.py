@@ -21,3 +21,10 @@ def read_rules(cur) -> Rules:
         low_stock_level=int(values.get("low_stock_level", 20)),
         sales_may_request_voids=bool(values.get("sales_may_request_voids", True)),
     )
+
+
+def is_demo(db) -> bool:
+    """True for a database filled by `seed` (the login page may then mention the demo password)."""
+    with db.read() as cur:
+        rows = cur.execute("SELECT value FROM settings WHERE key = 'demo_database'").fetchall()
+    return bool(rows) and json.loads(rows[0][0]) is True

@@ -1,0 +1,20 @@
+"""VoidDesk — the router: page config, database, sign-in gate, navigation for the user's role."""
+import streamlit as st
+
+from lib.ui import nav, sidebar
+from lib.ui.context import database, tr
+from lib.ui.session import current_user, login_page, sync_cookie
+
+st.set_page_config(page_title="VoidDesk", page_icon=":material/assignment_return:", layout="wide")
+
+db = database()
+user = current_user(db)
+sync_cookie()
+
+if user is None:
+    page = st.navigation([st.Page(login_page, title=tr("auth.title"), url_path="login", default=True)],
+                         position="hidden")
+else:
+    page = nav.navigation(user)
+    sidebar.render(db, user)
+page.run()

@@ -1,0 +1,23 @@
+"""DataFrame -> Plotly figure, pure functions; titles and axes come in already translated."""
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+# One colour per reason code, so a reason keeps its colour on every chart.
+PALETTE = px.colors.qualitative.Safe
+
+
+def _layout(fig: go.Figure, title: str | None) -> go.Figure:
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title=None),
+                      height=320, bargap=0.15)
+    return fig
+
+
+def stacked_weekly_bars(df: pd.DataFrame, x: str, y: str, colour: str, *, title: str | None,
+                        x_label: str, y_label: str) -> go.Figure:
+    """Bars per period stacked by a category (e.g. voids per week by reason)."""
+    fig = px.bar(df, x=x, y=y, color=colour, color_discrete_sequence=PALETTE,
+                 labels={x: x_label, y: y_label, colour: ""})
+    fig.update_xaxes(tickformat="%m-%d")
+    return _layout(fig, title)

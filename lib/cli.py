@@ -1,0 +1,191 @@
+"""python -m lib.cli COMMAND … — the same services, rules and permissions as the web app (SPEC §11).
+
+Every refusal or error prints one line on stderr and exits non-zero; --json prints machine-readable output.
+"""
+import argparse
+import getpass
+import json
+import secrets
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from lib.config import db_path
+from lib.db import Database, apply_migrations, rows_as_dicts
+from lib.errors import NotFound, VoidDeskError
+
+EPILOG = "The database is --db PATH, else $VOIDDESK_DB, else data/voiddesk.duckdb."
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def emit(args, data, text: str) -> None:
+    """Print JSON with --json, else readable text."""
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, default=_json_default))
+    else:
+        print(text)
+
+
+def open_db(args) -> Database:
+    try:
+        db = Database(db_path(args.db))
+    except duckdb.IOException as exc:
+        raise SystemExit(f"error: cannot open the database {db_path(args.db)}: {str(exc).splitlines()[0]}")
+    apply_migrations(db)
+    return db
+
+
+def acting_user(db: Database, username: str | None, required: bool = True):
+    """The --user account, which must exist and be active."""
+    from lib.services.auth import user_from_row
+
+    if not username:
+        if required:
+            raise SystemExit("error: this command needs --user USERNAME")
+        return None
+    with db.read() as cur:
+        rows = rows_as_dicts(cur, "SELECT id, username, display_name, role, language, must_change_password,"
+                                  " active FROM users WHERE username = ?", [username.strip().lower()])
+    if not rows or not rows[0]["active"]:
+        raise NotFound("users.not_found", username=username)
+    return user_from_row(rows[0])
+
+
+# --- commands -------------------------------------------------------------------------------
+
+def cmd_init_db(args) -> int:
+    db = open_db(args)
+    from lib.db import schema_version
+
+    version = schema_version(db)
+    emit(args, {"version": version}, f"schema version {version} at {db.path}")
+    return 0
+
+
+def cmd_seed(args) -> int:
+    from lib.seed import seed
+
+    db = open_db(args)
+    started = time.perf_counter()
+    progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
+    counts = seed(db, orders=args.orders, seed=args.seed, progress=progress)
+    seconds = time.perf_counter() - started
+    lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in counts.items())
+    emit(args, counts, f"seeded {db.path} in {seconds:.1f} s\n{lines}")
+    return 0
+
+
+def cmd_users(args) -> int:
+    from lib.services import users
+
+    db = open_db(args)
+    if args.users_command == "list":
+        actor = acting_user(db, args.user)
+        rows = [{k: r[k] for k in ("username", "role", "active")} for r in users.list_users(db, actor)]
+        text = "\n".join(f"{r['username']:<20}{r['role']:<12}{'active' if r['active'] else 'deactivated'}"
+                         for r in rows)
+        emit(args, rows, text or "no users")
+    elif args.users_command == "add":
+        actor = acting_user(db, args.user, required=users.has_admin(db))
+        password, generated = _read_password(args)
+        user = users.add_user(db, actor, args.name, args.role, password, must_change_password=generated)
+        note = f"\npassword: {password} (must be changed at first sign-in)" if generated else ""
+        emit(args, {k: user[k] for k in ("username", "role", "active")},
+             f"added {user['username']} ({user['role']}){note}")
+    elif args.users_command == "set-role":
+        user = users.set_role(db, acting_user(db, args.user), args.name, args.role)
+        emit(args, {k: user[k] for k in ("username", "role", "active")}, f"{args.name} is now {args.role}")
+    elif args.users_command == "deactivate":
+        user = users.deactivate(db, acting_user(db, args.user), args.name)
+        emit(args, {"username": user["username"], "role": user["role"], "active": False},
+             f"{args.name} deactivated; open sessions ended")
+    return 0
+
+
+def _read_password(args) -> tuple[str, bool]:
+    """From stdin with --password-stdin, else asked at a terminal, else generated (and shown once)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if sys.stdin.isatty() and not args.json:
+        return getpass.getpass("password: "), False
+    return secrets.token_urlsafe(12), True
+
+
+def cmd_check(args) -> int:
+    from lib.queries.check import run_checks
+
+    result = run_checks(open_db(args))
+    if result["ok"]:
+        text = "ok: ledger equals balances, no negative stock, every voided order has its void record"
+    else:
+        text = "\n".join(f"PROBLEM {p['check']}: {p['count']}\n  " + "\n  ".join(p["examples"])
+                         for p in result["problems"])
+    emit(args, result, text)
+    return 0 if result["ok"] else 1
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", help="database file (default: $VOIDDESK_DB or data/voiddesk.duckdb)")
+    common.add_argument("--json", action="store_true", help="print JSON")
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--user", metavar="USERNAME", help="act as this user (same permissions as in the app)")
+
+    parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0],
+                                     epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init-db", parents=[common], help="create or migrate the schema")
+    p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("seed", parents=[common], help="fill an empty database with demo data")
+    p.add_argument("--orders", type=int, default=200_000, help="number of orders (default 200000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("users", help="list, add, set-role, deactivate accounts")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    u = users.add_parser("list", parents=[common, acting], help="list accounts")
+    u = users.add_parser("add", parents=[common, acting],
+                         help="add an account (the first admin needs no --user)")
+    u.add_argument("name")
+    u.add_argument("--role", required=True)
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u = users.add_parser("set-role", parents=[common, acting], help="change an account's role")
+    u.add_argument("name")
+    u.add_argument("role")
+    u = users.add_parser("deactivate", parents=[common, acting], help="deactivate an account")
+    u.add_argument("name")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("check", parents=[common], help="verify the invariants; exit 1 when not ok")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VoidDeskError as exc:
+        print(f"error: {exc.message('en')}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware part of lib/: cached handle, current user, language, navigation, shared widgets."""

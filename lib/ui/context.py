@@ -1,0 +1,35 @@
+"""Per-session context for pages: the database handle, the language, translated text."""
+import streamlit as st
+
+from lib import i18n
+from lib.config import db_path, default_language
+from lib.db import Database, open_database
+from lib.errors import VoidDeskError
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> Database:
+    return open_database(path)
+
+
+def database() -> Database:
+    """The process-wide database handle (migrated on first use)."""
+    return _database(db_path())
+
+
+def lang() -> str:
+    return st.session_state.setdefault("lang", default_language())
+
+
+def tr(key: str, **params) -> str:
+    """`key` in the session's language."""
+    return i18n.t(key, lang(), **params)
+
+
+def label(kind: str, code: str | None) -> str:
+    return i18n.label(kind, code, lang())
+
+
+def show_error(exc: VoidDeskError) -> None:
+    """A refusal from the service layer, in the user's words."""
+    st.error(exc.message(lang()), icon=":material/block:")

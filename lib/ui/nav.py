@@ -1,0 +1,43 @@
+"""Which pages each role sees, grouped in sidebar sections (SPEC §1)."""
+from dataclasses import dataclass
+
+import streamlit as st
+
+from lib.domain import User, can
+from lib.ui.context import tr
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title_key: str
+    icon: str
+    section_key: str
+    action: str | None = None      # permission needed to see the page; None = every signed-in user
+    url_path: str | None = None
+    default: bool = False
+
+
+PAGES = (
+    PageSpec("pages/home.py", "nav.home", ":material/home:", "nav.section.work", default=True),
+    PageSpec("pages/account.py", "nav.account", ":material/person:", "nav.section.account",
+             url_path="account"),
+)
+
+
+def visible_pages(user: User) -> list[PageSpec]:
+    """The pages a user's role may open; a user who must change their password sees only their account."""
+    if user.must_change_password:
+        return [p for p in PAGES if p.url_path == "account"]
+    return [p for p in PAGES if p.action is None or can(user, p.action)]
+
+
+def navigation(user: User):
+    """st.navigation over the user's pages, grouped by section."""
+    sections: dict[str, list] = {}
+    pages = visible_pages(user)
+    for spec in pages:
+        page = st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon,
+                       url_path=spec.url_path, default=spec.default or len(pages) == 1)
+        sections.setdefault(tr(spec.section_key), []).append(page)
+    return st.navigation(sections)

@@ -1,0 +1,117 @@
+"""Who is signed in: Streamlit session state, backed by a browser cookie so a refresh keeps the login."""
+import json
+
+import streamlit as st
+
+from lib import i18n
+from lib.config import session_hours
+from lib.db import Database
+from lib.domain import User
+from lib.errors import VoidDeskError
+from lib.services import auth
+from lib.services.settings import is_demo
+from lib.ui.context import database, lang, tr
+
+COOKIE = "voiddesk_session"
+
+
+def _cookie_script(value: str, max_age: int) -> None:
+    # st.context.cookies is read-only, so the cookie is written by the browser itself.
+    # The token is URL-safe base64; json.dumps quotes it for JavaScript.
+    st.html(f"<script>document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)}"
+            f" + '; path=/; max-age={max_age}; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True)
+
+
+def _browser_token() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # AppTest and bare script runs have no HTTP request behind them
+        return None
+
+
+def current_user(db: Database) -> User | None:
+    """The signed-in user, re-checked against the database on every run (expiry, logout, deactivation)."""
+    token = st.session_state.get("token")
+    if token is None and not st.session_state.get("logged_out"):
+        token = _browser_token()
+    user = auth.resume(db, token)
+    if user is None:
+        if st.session_state.get("user") is not None:
+            st.session_state["flash"] = "auth.session_ended"
+        st.session_state.pop("user", None)
+        st.session_state.pop("token", None)
+        return None
+    if st.session_state.get("token") != token or st.session_state.get("user") is None:
+        st.session_state["lang"] = user.language or st.session_state.get("lang") or lang()
+    st.session_state["token"] = token
+    st.session_state["user"] = user
+    return user
+
+
+def sign_in(db: Database, username: str, password: str) -> None:
+    """Check the password; on success remember the user in this session and in the browser."""
+    user, token = auth.login(db, username, password)
+    if user.language:
+        st.session_state["lang"] = user.language
+    elif st.session_state.get("lang"):
+        auth.set_language(db, user, st.session_state["lang"])
+    st.session_state.update(user=user, token=token, set_cookie=True, logged_out=False)
+
+
+def sign_out(db: Database) -> None:
+    auth.logout(db, st.session_state.get("token"))
+    for key in ("user", "token"):
+        st.session_state.pop(key, None)
+    st.session_state["logged_out"] = True
+
+
+def sync_cookie() -> None:
+    """Write or clear the browser cookie once after sign-in or sign-out."""
+    if st.session_state.pop("set_cookie", False) and st.session_state.get("token"):
+        _cookie_script(st.session_state["token"], int(session_hours() * 3600))
+    elif st.session_state.get("logged_out") and _browser_token():
+        _cookie_script("", 0)
+
+
+def login_page() -> None:
+    """The sign-in form (the only page before sign-in)."""
+    db = database()
+    language_switch(None)
+    _, middle, _ = st.columns([1, 1.3, 1])
+    with middle:
+        st.title(tr("app.name"))
+        st.caption(tr("app.tagline"))
+        flash = st.session_state.pop("flash", None)
+        if flash:
+            st.info(tr(flash))
+        with st.form("login", border=True):
+            st.subheader(tr("auth.title"))
+            username = st.text_input(tr("auth.username"), key="login_username")
+            password = st.text_input(tr("auth.password"), type="password", key="login_password")
+            submitted = st.form_submit_button(tr("auth.submit"), type="primary", width="stretch")
+        if submitted:
+            try:
+                sign_in(db, username, password)
+                st.rerun()
+            except VoidDeskError as exc:
+                st.error(exc.message(lang()), icon=":material/lock:")
+        if is_demo(db):
+            st.caption(tr("auth.demo_hint"))
+
+
+def _on_language_change(user: User | None) -> None:
+    choice = st.session_state["lang_choice"]
+    st.session_state["lang"] = choice
+    if user is not None:
+        auth.set_language(database(), user, choice)
+
+
+def language_switch(user: User | None, container=None) -> None:
+    """English / 中文 switch; remembered for the user's next sign-in."""
+    container = container or st.sidebar
+    options = list(i18n.LANGUAGES)
+    st.session_state["lang_choice"] = lang()
+    container.segmented_control(
+        tr("sidebar.language"), options, format_func=i18n.LANGUAGES.get, key="lang_choice",
+        on_change=_on_language_change, args=(user,), required=True)

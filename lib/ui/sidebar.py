@@ -1,0 +1,20 @@
+"""The sidebar every signed-in page shares: who you are, unread notifications, language, sign out."""
+import streamlit as st
+
+from lib.db import Database
+from lib.domain import User
+from lib.queries.notifications import unread_count
+from lib.ui.context import label, tr
+from lib.ui.session import language_switch, sign_out
+
+
+def render(db: Database, user: User) -> None:
+    with st.sidebar:
+        st.caption(tr("auth.signed_in_as", name=user.display_name, role=label("role", user.role)))
+        unread = unread_count(db, user)
+        if unread:
+            st.badge(tr("sidebar.unread", n=unread), icon=":material/notifications:", color="orange")
+        language_switch(user, st.sidebar)
+        if st.button(tr("auth.logout"), icon=":material/logout:", key="logout"):
+            sign_out(db)
+            st.rerun()

@@ -1,0 +1,55 @@
+"""Home: the figures that say where today's work is, for the signed-in user."""
+import streamlit as st
+
+from lib import charts, i18n
+from lib.queries import home
+from lib.ui.context import database, lang, tr
+
+db = database()
+user = st.session_state["user"]
+
+st.title(tr("home.title", name=user.display_name))
+st.caption(tr("home.subtitle"))
+
+if home.database_is_empty(db):
+    st.info(tr("home.empty_db"), icon=":material/database:")
+    st.stop()
+
+f = home.home_figures(db, user)
+fmt = lambda n: i18n.fmt_int(n, lang())  # noqa: E731
+
+cols = st.columns(4)
+cols[0].metric(tr("home.open_orders"), fmt(f["open_orders"]), border=True,
+               help=tr("home.open_orders_help", scope=tr("home.scope_own") if user.is_sales else ""))
+cols[1].metric(tr("home.voids_week"), fmt(f["voids_this_week"]),
+               delta=f["voids_this_week"] - f["voids_last_week"], delta_color="inverse",
+               delta_description=tr("home.vs_last_week", n=fmt(f["voids_last_week"])),
+               border=True, help=tr("home.voids_week_help"))
+cols[2].metric(tr("home.pending_approvals"), fmt(f["pending_approvals"]), border=True,
+               help=tr("home.pending_approvals_help"))
+cols[3].metric(tr("home.unread"), fmt(f["unread"]), border=True, help=tr("home.unread_help"))
+
+cols = st.columns(4)
+cols[0].metric(tr("home.assigned_to_me"), fmt(f["assigned_to_me"]), border=True)
+cols[1].metric(tr("home.void_rate"), i18n.fmt_pct(f["void_rate_30d"], lang()), border=True,
+               help=tr("home.void_rate_help"))
+cols[2].metric(tr("home.low_stock"), fmt(f["low_stock"]), border=True,
+               help=tr("home.low_stock_help", n=f["low_stock_level"]))
+
+left, right = st.columns([3, 2])
+with left:
+    trend = home.weekly_voids_by_reason(db, user, lang())
+    fig = charts.stacked_weekly_bars(trend, "week", "voids", "reason", title=tr("home.trend_title"),
+                                     x_label=tr("col.week"), y_label=tr("col.count"))
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+with right:
+    st.subheader(tr("home.recent_voids"))
+    recent = home.recent_voids(db, user, lang())
+    if recent.empty:
+        st.caption(tr("home.no_voids"))
+    else:
+        recent["total"] = recent["total"].map(lambda v: i18n.fmt_money(v, lang()))
+        recent["applied_at"] = recent["applied_at"].map(lambda v: i18n.fmt_datetime(v, lang()))
+        st.dataframe(recent, hide_index=True, width="stretch", column_config={
+            "order_no": tr("col.order_no"), "customer": tr("col.customer"), "reason": tr("col.reason"),
+            "total": tr("col.total"), "applied_at": tr("col.voided_at"), "by_user": tr("col.by")})

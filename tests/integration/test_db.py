@@ -1,0 +1,106 @@
+import threading
+
+import pytest
+
+from lib.db import Database, apply_migrations, migration_files, schema_version
+from lib.errors import ConcurrentChange
+
+
+def test_migrations_are_applied_once_and_recorded(db):
+    version = schema_version(db)
+    assert version == max(n for n, _, _ in migration_files())
+    assert apply_migrations(db) == version
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == version
+
+
+def test_default_reasons_and_rules_are_seeded_by_the_schema(db):
+    with db.read() as cur:
+        codes = cur.execute("SELECT kind, code FROM reasons ORDER BY kind, sort_order").fetchall()
+        rules = dict(cur.execute("SELECT key, value FROM settings").fetchall())
+    assert [c for k, c in codes if k == "void"] == [
+        "customer_cancelled", "out_of_stock", "order_error", "payment_failed", "fraud_risk", "other"]
+    assert [c for k, c in codes if k == "return"] == ["quality", "changed_mind", "wrong_item", "damaged", "other"]
+    assert rules["approval_threshold"] == "10000" and rules["restore_window_hours"] == "72"
+
+
+def test_transaction_rolls_back_on_error(db):
+    with pytest.raises(RuntimeError):
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO counters VALUES ('x', 1)")
+            raise RuntimeError("boom")
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM counters").fetchall()[0][0] == 0
+
+
+def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO counters VALUES ('n', 0)")
+    first_in = threading.Event()
+    second_done = threading.Event()
+    outcomes = {}
+
+    def first():
+        try:
+            with db.transaction() as cur:
+                cur.execute("UPDATE counters SET value = 1 WHERE name = 'n'")
+                first_in.set()
+                second_done.wait(5)
+            outcomes["first"] = "ok"
+        except ConcurrentChange:
+            outcomes["first"] = "conflict"
+
+    def second():
+        first_in.wait(5)
+        try:
+            with db.transaction() as cur:
+                cur.execute("UPDATE counters SET value = 2 WHERE name = 'n'")
+            outcomes["second"] = "ok"
+        except ConcurrentChange:
+            outcomes["second"] = "conflict"
+        finally:
+            second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert outcomes == {"first": "ok", "second": "conflict"}
+    with db.read() as cur:
+        assert cur.execute("SELECT value FROM counters WHERE name = 'n'").fetchall()[0][0] == 1
+    assert "Nothing was saved" in ConcurrentChange().message("en")
+
+
+def test_cursors_in_threads_see_only_their_own_results(db):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO counters SELECT 'c' || i, i FROM range(200) t(i)")
+    errors = []
+
+    def worker(i):
+        for _ in range(50):
+            with db.read() as cur:
+                got = cur.execute("SELECT value FROM counters WHERE name = ?", [f"c{i}"]).fetchall()
+            if got != [(i,)]:
+                errors.append((i, got))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert errors == []
+
+
+def test_reopening_an_existing_file_keeps_data(tmp_path):
+    path = str(tmp_path / "x.duckdb")
+    first = Database(path)
+    apply_migrations(first)
+    with first.transaction() as cur:
+        cur.execute("INSERT INTO counters VALUES ('kept', 7)")
+    first.close()
+    second = Database(path)
+    assert apply_migrations(second) == schema_version(second)
+    with second.read() as cur:
+        assert cur.execute("SELECT value FROM counters WHERE name = 'kept'").fetchall() == [(7,)]
+    second.close()

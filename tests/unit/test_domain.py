@@ -1,0 +1,47 @@
+import pytest
+
+from lib.domain import PERMISSIONS, ROLES, User, can, require
+from lib.errors import PermissionDenied
+from lib.services.auth import lockout_seconds
+
+
+def _user(role):
+    return User(id=1, username=role, display_name=role, role=role)
+
+
+def test_every_action_names_only_known_roles():
+    for roles in PERMISSIONS.values():
+        assert set(roles) <= set(ROLES)
+
+
+def test_admin_may_do_everything():
+    assert all(can(_user("admin"), action) for action in PERMISSIONS)
+
+
+def test_refusal_says_who_may_do_it_in_both_languages():
+    with pytest.raises(PermissionDenied) as info:
+        require(_user("ops"), "void.approve")
+    assert info.value.message("en") == "Only operations leads and administrators can approve or reject void requests."
+    assert info.value.message("zh") == "只有运营主管、管理员可以审批作废申请。"
+
+
+def test_analyst_is_read_only():
+    writes = [a for a in PERMISSIONS if can(_user("analyst"), a)]
+    assert sorted(writes) == ["analytics.view", "order.view", "order.view_all", "sql.console", "stock.view"]
+
+
+def test_no_user_may_do_nothing():
+    assert not can(None, "order.view")
+
+
+def test_lockout_starts_after_five_failures_and_doubles():
+    from datetime import datetime, timedelta
+
+    now = datetime(2026, 1, 1, 12, 0, 0)
+    fails = [now - timedelta(seconds=s) for s in (50, 40, 30, 20)]
+    assert lockout_seconds(fails, now) == 0
+    fails.append(now)
+    assert lockout_seconds(fails, now) == 30
+    fails.append(now)
+    assert lockout_seconds(fails, now) == 60
+    assert lockout_seconds(fails, now + timedelta(hours=1)) == 0
