@@ -73,9 +73,12 @@ def cmd_init_db(args) -> int:
 
 
 def cmd_seed(args) -> int:
-    from lib.seed import seed
+    from lib.seed import database_is_empty, seed
 
     db = open_db(args)
+    if args.if_empty and not database_is_empty(db):
+        emit(args, {}, f"{db.path} already holds data; nothing seeded")
+        return 0
     started = time.perf_counter()
     progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
     counts = seed(db, orders=args.orders, seed=args.seed, progress=progress)
@@ -153,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed", parents=[common], help="fill an empty database with demo data")
     p.add_argument("--orders", type=int, default=200_000, help="number of orders (default 200000)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--if-empty", action="store_true",
+                   help="do nothing (and succeed) when the database already holds data")
     p.set_defaults(func=cmd_seed)
 
     p = sub.add_parser("users", help="list, add, set-role, deactivate accounts")

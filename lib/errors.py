@@ -12,9 +12,12 @@ class VoidDeskError(Exception):
         super().__init__(self.key)
 
     def message(self, lang: str = "en") -> str:
-        from lib.i18n import t
+        from lib.i18n import catalogue, t
 
-        return t(self.key, lang, **self.params)
+        # A parameter that is itself a catalogue key (e.g. "status.voided") is shown translated.
+        words = catalogue(lang)
+        params = {k: words.get(v, v) if isinstance(v, str) and "." in v else v for k, v in self.params.items()}
+        return t(self.key, lang, **params)
 
     def __str__(self) -> str:
         return self.message("en")

@@ -28,3 +28,51 @@ def add_user(db: Database, username: str, role: str, active: bool = True):
         row = rows_as_dicts(cur, "SELECT id, username, display_name, role, language, must_change_password"
                                  " FROM users WHERE username = ?", [username])[0]
     return user_from_row(row)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run the larger (slow) variants")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="larger variant: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def shop(db):
+    """A tiny catalogue: warehouses SH and GZ, three products, stock received through the ledger,
+    two customers, and one user per role (as `shop.users[role]`)."""
+    from types import SimpleNamespace
+
+    from lib.services.stock import Movement, apply_movements
+
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO warehouses VALUES ('SH', 'Shanghai', '上海仓'), ('GZ', 'Guangzhou', '广州仓')")
+        cur.execute("INSERT INTO categories VALUES ('phones', 'Phones', '手机', 1), ('toys', 'Toys', '玩具', 2)")
+        cur.execute("INSERT INTO products VALUES ('PHN-1', 'Phone One', 'phones', 2999.00, TRUE),"
+                    " ('PHN-2', 'Phone Two', 'phones', 6500.00, TRUE), ('TOY-1', 'Robot 机器人', 'toys', 99.50, TRUE),"
+                    " ('OLD-1', 'Retired thing', 'toys', 10, FALSE)")
+        cur.execute("INSERT INTO customers (code, name, city) VALUES ('CUS-1', 'Acme Trading 艾克美', 'Shanghai'),"
+                    " ('CUS-2', 'Beta Retail', 'Guangzhou')")
+        apply_movements(cur, [Movement("SH", "PHN-1", "receipt", d_on_hand=10),
+                              Movement("SH", "PHN-2", "receipt", d_on_hand=5),
+                              Movement("SH", "TOY-1", "receipt", d_on_hand=100),
+                              Movement("GZ", "PHN-1", "receipt", d_on_hand=3)],
+                        None, ref_type="receipt", ref_id=None)
+    users = {role: add_user(db, role, role) for role in
+             ("sales", "ops", "ops_lead", "finance", "warehouse", "analyst", "admin")}
+    users["sales2"] = add_user(db, "sales2", "sales")
+    return SimpleNamespace(db=db, users=users)
+
+
+def balance(db, warehouse: str, sku: str) -> tuple[int, int, int]:
+    """(on_hand, reserved, quarantine) of one stock pair."""
+    with db.read() as cur:
+        rows = cur.execute("SELECT on_hand, reserved, quarantine FROM stock_balances WHERE warehouse = ? AND sku = ?",
+                           [warehouse, sku]).fetchall()
+    return tuple(rows[0]) if rows else (0, 0, 0)

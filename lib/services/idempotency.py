@@ -1,0 +1,39 @@
+"""Double-submit protection: a form's one-time key maps to the result of the first submission."""
+import json
+from datetime import datetime
+
+import duckdb
+
+from lib.db import Database
+from lib.domain import User
+from lib.errors import ConcurrentChange
+
+
+def _prior(db: Database, key: str):
+    with db.read() as cur:
+        rows = cur.execute("SELECT result FROM submissions WHERE key = ?", [key]).fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def run_once(db: Database, key: str | None, kind: str, actor: User | None, work):
+    """Run work(cur) in one transaction unless `key` was already handled; return its (JSON-able) result.
+
+    A second submission with the same key — sequential or racing — gets the first one's result
+    instead of acting again.
+    """
+    if key:
+        prior = _prior(db, key)
+        if prior is not None:
+            return prior
+    try:
+        with db.transaction() as cur:
+            encoded = json.dumps(work(cur), default=str)
+            if key:
+                cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
+                            [key, kind, actor.id if actor else None, datetime.now(), encoded])
+        return json.loads(encoded)  # the same shape a repeated submission gets
+    except (ConcurrentChange, duckdb.ConstraintException):
+        prior = _prior(db, key) if key else None
+        if prior is not None:
+            return prior
+        raise

@@ -1,0 +1,99 @@
+"""Browser tests: a real Streamlit server on a temporary database, driven by Debian's Chromium."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("VOIDDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_file: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "VOIDDESK_DB": str(db_file), **(env_extra or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode())
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start within 60 s")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small seeded demo database shared by the browser tests of one run."""
+    path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "3000", "--db", str(path)],
+                   cwd=ROOT, check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(demo_db):
+    proc, url = start_server(demo_db)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/test.sh, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def wait_idle(pg) -> None:
+    """Wait until Streamlit has finished running the script for the last action."""
+    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
+    pg.wait_for_timeout(150)
+
+
+def login(pg, url: str, username: str, password: str = "demo1234") -> None:
+    pg.goto(url)
+    wait_idle(pg)
+    pg.get_by_label("Username").fill(username)
+    pg.get_by_role("textbox", name="Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    wait_idle(pg)
