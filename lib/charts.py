@@ -8,9 +8,10 @@ PALETTE = px.colors.qualitative.Safe
 
 
 def _layout(fig: go.Figure, title: str | None) -> go.Figure:
-    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title=None),
-                      height=320, bargap=0.15)
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left") if title else None,
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, title=None),
+                      height=360, bargap=0.15)
     return fig
 
 

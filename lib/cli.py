@@ -73,15 +73,19 @@ def cmd_init_db(args) -> int:
 
 
 def cmd_seed(args) -> int:
-    from lib.seed import database_is_empty, seed
+    from lib.errors import NotEmpty
+    from lib.seed import seed
 
     db = open_db(args)
-    if args.if_empty and not database_is_empty(db):
-        emit(args, {}, f"{db.path} already holds data; nothing seeded")
-        return 0
     started = time.perf_counter()
     progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    counts = seed(db, orders=args.orders, seed=args.seed, progress=progress)
+    try:
+        counts = seed(db, orders=args.orders, seed=args.seed, progress=progress)
+    except NotEmpty:
+        if not args.if_empty:
+            raise
+        emit(args, {}, f"{db.path} already holds data; nothing seeded")
+        return 0
     seconds = time.perf_counter() - started
     lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in counts.items())
     emit(args, counts, f"seeded {db.path} in {seconds:.1f} s\n{lines}")
@@ -137,6 +141,72 @@ def cmd_check(args) -> int:
     return 0 if result["ok"] else 1
 
 
+def cmd_search(args) -> int:
+    from lib.queries.search import SearchFilters, search_orders
+
+    db = open_db(args)
+    user = acting_user(db, args.user)
+    filters = SearchFilters.from_params({
+        "number": args.number, "customer": args.customer, "status": args.status, "payment": args.payment,
+        "from": args.date_from, "to": args.date_to, "product": args.sku, "category": args.category,
+        "rep": args.rep, "assignee": args.assignee, "warehouse": args.warehouse,
+        "min_total": args.min_total, "max_total": args.max_total})
+    result = search_orders(db, user, filters, sort=args.sort, limit=args.limit, offset=args.offset)
+    rows = result.rows.astype(object).where(result.rows.notna(), None).to_dict("records")
+    keys = ("order_no", "status", "payment_status", "customer", "total", "created_at", "rep", "assignee",
+            "warehouse")
+    orders = [{k: row[k] for k in keys} for row in rows]
+    emit(args, {"total": result.total, "orders": orders}, _search_text(result.total, orders, args.offset))
+    return 0
+
+
+def _search_text(total: int, orders: list[dict], offset) -> str:
+    if not orders:
+        return f"no orders on this page ({total:,} match)"
+    lines = [f"{'ORDER':<20}{'STATUS':<11}{'PAYMENT':<19}{'TOTAL':>13}  {'CREATED':<17}{'REP':<10}"
+             f"{'ASSIGNEE':<10}{'WH':<4}CUSTOMER"]
+    for o in orders:
+        lines.append(f"{o['order_no']:<20}{o['status']:<11}{o['payment_status']:<19}{o['total']:>13,.2f}  "
+                     f"{o['created_at']:%Y-%m-%d %H:%M}  {o['rep'] or '–':<10}{o['assignee'] or '–':<10}"
+                     f"{o['warehouse']:<4}{o['customer'] or '–'}")
+    first = int(offset) + 1
+    lines.append(f"{first:,}–{first + len(orders) - 1:,} of {total:,} orders")
+    return "\n".join(lines)
+
+
+def cmd_show(args) -> int:
+    from lib.queries.orders import get_order, timeline
+
+    db = open_db(args)
+    user = acting_user(db, args.user)
+    order = get_order(db, user, args.order_no)
+    order["timeline"] = timeline(db, user, order["id"], "en")
+    emit(args, order, _show_text(order))
+    return 0
+
+
+def _show_text(o: dict) -> str:
+    lines = [f"{o['order_no']}  {o['status']} · {o['payment_status']}  (version {o['version']})",
+             f"customer   {o['customer_name'] or '–'} ({o['customer_code'] or '–'})",
+             f"rep        {o['rep_name'] or '–'}    assignee {o['assignee_name'] or '–'}    "
+             f"warehouse {o['warehouse']}",
+             f"total      {o['total']:,.2f}    paid {o['amount_paid']:,.2f}    refunded {o['amount_refunded']:,.2f}",
+             f"created    {o['created_at']:%Y-%m-%d %H:%M}",
+             "", f"{'#':>3} {'SKU':<14}{'QTY':>6}{'PRICE':>12}{'AMOUNT':>13}{'SHIPPED':>9}{'RETURNED':>10}"
+                 f"{'AVAILABLE':>11}  PRODUCT"]
+    for ln in o["lines"]:
+        lines.append(f"{ln['line_no']:>3} {ln['sku']:<14}{ln['qty']:>6}{ln['unit_price']:>12,.2f}"
+                     f"{ln['amount']:>13,.2f}{ln['qty_shipped']:>9}{ln['qty_returned']:>10}{ln['available']:>11}"
+                     f"  {ln['product_name'] or '–'}")
+    if o["pending_void"]:
+        lines += ["", f"void request awaiting approval: {o['pending_void']['reason_label_en']}"]
+    lines += ["", "timeline (newest first)"]
+    for e in o["timeline"]:
+        note = f" — {e['note']}" if e["note"] else ""
+        lines.append(f"  {e['at']:%Y-%m-%d %H:%M}  {e['actor']}: {e['summary']}{note}")
+    return "\n".join(lines)
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +247,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="verify the invariants; exit 1 when not ok")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("search", parents=[common, acting], help="find orders (SPEC §3)")
+    p.add_argument("--number", metavar="PREFIX", help="order number, exact or prefix")
+    p.add_argument("--customer", metavar="TEXT", help="customer name contains (any case)")
+    p.add_argument("--status", metavar="S", action="append", help="order status (repeatable)")
+    p.add_argument("--payment", metavar="P", action="append", help="payment state (repeatable)")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="created on or after (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="created on or before (YYYY-MM-DD)")
+    p.add_argument("--sku", metavar="SKU", help="SKU exact or prefix, or product name contains")
+    p.add_argument("--category", metavar="C", action="append", help="product category (repeatable)")
+    p.add_argument("--rep", metavar="NAME", action="append", help="sales rep username (repeatable)")
+    p.add_argument("--assignee", metavar="NAME", action="append", help="assignee username (repeatable)")
+    p.add_argument("--warehouse", metavar="W", action="append", help="warehouse code (repeatable)")
+    p.add_argument("--min-total", metavar="X")
+    p.add_argument("--max-total", metavar="X")
+    p.add_argument("--sort", metavar="FIELD[:desc]", default="created_at:desc",
+                   help="order_no, created_at, total, customer, status, payment_status, rep or warehouse")
+    p.add_argument("--limit", metavar="N", default="50")
+    p.add_argument("--offset", metavar="N", default="0")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("show", parents=[common, acting], help="one order with its lines and timeline")
+    p.add_argument("order_no")
+    p.set_defaults(func=cmd_show)
     return parser
 
 

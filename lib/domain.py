@@ -65,15 +65,19 @@ def can(user: User | None, action: str) -> bool:
     return user.role in PERMISSIONS[action]
 
 
+def refusal(user: User | None, action: str) -> PermissionDenied | None:
+    """The PermissionDenied (naming who may do it) a user would get for the action, or None."""
+    if can(user, action):
+        return None
+    return PermissionDenied("error.permission", action=f"action.{action}", roles=PERMISSIONS[action],
+                            role=user.role if user else None)
+
+
 def require(user: User | None, action: str) -> None:
-    """Raise PermissionDenied, naming who may do it, unless the user's role allows the action."""
-    if not can(user, action):
-        raise PermissionDenied(
-            "error.permission",
-            action=f"action.{action}",
-            roles=PERMISSIONS[action],
-            role=user.role if user else None,
-        )
+    """Raise PermissionDenied unless the user's role allows the action."""
+    exc = refusal(user, action)
+    if exc is not None:
+        raise exc
 
 
 def available(on_hand: int, reserved: int) -> int:

@@ -4,10 +4,11 @@ import streamlit as st
 from lib.domain import PERMISSIONS, can
 from lib.errors import VoidDeskError
 from lib.services import auth
+from lib.ui.guard import signed_in_user
 from lib.ui.context import database, label, show_error, tr
 
 db = database()
-user = st.session_state["user"]
+user = signed_in_user(account_page=True)
 
 st.title(tr("account.title"))
 if user.must_change_password:

@@ -3,10 +3,11 @@ import streamlit as st
 
 from lib import charts, i18n
 from lib.queries import home
+from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, tr
 
 db = database()
-user = st.session_state["user"]
+user = signed_in_user()
 
 st.title(tr("home.title", name=user.display_name))
 st.caption(tr("home.subtitle"))

@@ -33,3 +33,11 @@ def label(kind: str, code: str | None) -> str:
 def show_error(exc: VoidDeskError) -> None:
     """A refusal from the service layer, in the user's words."""
     st.error(exc.message(lang()), icon=":material/block:")
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def md_escape(text) -> str:
+    """User or data text made inert inside st.markdown (no links, emphasis or HTML)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))

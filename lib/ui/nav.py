@@ -16,10 +16,17 @@ class PageSpec:
     action: str | None = None      # permission needed to see the page; None = every signed-in user
     url_path: str | None = None
     default: bool = False
+    hidden: bool = False            # reachable by link only (e.g. one order)
 
 
 PAGES = (
     PageSpec("pages/home.py", "nav.home", ":material/home:", "nav.section.work", default=True),
+    PageSpec("pages/search.py", "nav.search", ":material/search:", "nav.section.work", "order.view",
+             url_path="search"),
+    PageSpec("pages/new_order.py", "nav.new_order", ":material/add_shopping_cart:", "nav.section.work",
+             "order.create", url_path="new-order"),
+    PageSpec("pages/order.py", "nav.order", ":material/receipt_long:", "nav.section.work", "order.view",
+             url_path="order", hidden=True),
     PageSpec("pages/account.py", "nav.account", ":material/person:", "nav.section.account",
              url_path="account"),
 )
@@ -37,7 +44,7 @@ def navigation(user: User):
     sections: dict[str, list] = {}
     pages = visible_pages(user)
     for spec in pages:
-        page = st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon,
-                       url_path=spec.url_path, default=spec.default or len(pages) == 1)
+        page = st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                       default=spec.default or len(pages) == 1, visibility="hidden" if spec.hidden else "visible")
         sections.setdefault(tr(spec.section_key), []).append(page)
     return st.navigation(sections)

@@ -25,9 +25,10 @@ def _cookie_script(value: str, max_age: int) -> None:
 
 def _browser_token() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE)
+        value = st.context.cookies.get(COOKIE)
     except Exception:  # AppTest and bare script runs have no HTTP request behind them
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def current_user(db: Database) -> User | None:

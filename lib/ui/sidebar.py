@@ -15,6 +15,9 @@ def render(db: Database, user: User) -> None:
         if unread:
             st.badge(tr("sidebar.unread", n=unread), icon=":material/notifications:", color="orange")
         language_switch(user, st.sidebar)
-        if st.button(tr("auth.logout"), icon=":material/logout:", key="logout"):
-            sign_out(db)
-            st.rerun()
+        st.button(tr("auth.logout"), icon=":material/logout:", key="logout", on_click=_sign_out, args=(db,))
+
+
+def _sign_out(db: Database) -> None:
+    # A callback runs before the script, so this very run already shows the sign-in page.
+    sign_out(db)

@@ -1,0 +1,60 @@
+"""Order search: every filter of SPEC §3, kept in the URL; sortable pages; selection for batch actions; export."""
+import math
+
+import streamlit as st
+
+from lib import i18n
+from lib.errors import VoidDeskError
+from lib.queries.search import SearchFilters, search_orders
+from lib.ui import search_widgets
+from lib.ui.guard import signed_in_user
+from lib.ui.context import database, lang, show_error, tr
+
+PAGE_SIZE = 50
+
+db = database()
+user = signed_in_user("order.view")
+
+st.title(tr("search.title"))
+if user.is_sales:
+    st.caption(tr("search.own_only"))
+
+filters_box = st.expander(tr("search.filters"), expanded=True, icon=":material/filter_list:")
+with filters_box:
+    raw = search_widgets.filter_widgets(db, user)
+
+try:
+    filters = SearchFilters(**raw).cleaned()
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+
+top = st.columns([2, 2, 3], vertical_alignment="bottom")
+sort = top[0].selectbox(tr("search.sort"), search_widgets.SORT_OPTIONS, key="sort",
+                        format_func=search_widgets.sort_label, bind="query-params")
+page_no = max(1, int(st.session_state.get("page") or 1))
+try:
+    result = search_orders(db, user, filters, sort=sort, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+pages = max(1, math.ceil(result.total / PAGE_SIZE))
+if page_no > pages:  # the filters changed under a later page: show the last page there is
+    page_no = pages
+    result = search_orders(db, user, filters, sort=sort, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
+top[1].metric(tr("search.total"), i18n.fmt_int(result.total, lang()))
+with top[2]:
+    if pages > 1:
+        st.pagination(pages, key="page", bind="query-params", default=min(page_no, pages))
+
+table = search_widgets.result_frame(result.rows)
+event = st.dataframe(table, hide_index=True, width="stretch", key="results", on_select="rerun",
+                     selection_mode="multi-row", column_config=search_widgets.result_columns(),
+                     column_order=search_widgets.RESULT_ORDER)
+selected = [table.iloc[i]["order_no"] for i in event.selection.rows] if event and event.selection else []
+
+with st.container(border=True):
+    search_widgets.batch_panel(db, user, selected)
+
+with st.expander(tr("search.export"), icon=":material/download:"):
+    search_widgets.export_panel(db, user, filters, sort, result.total)

@@ -1,0 +1,39 @@
+"""AppTest fixtures: a small seeded demo database, and an app signed in as one demo user."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.db import Database, apply_migrations
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+DEMO_USERS = ("admin", "lead", "ops", "sales", "sales2", "finance", "warehouse", "analyst")
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory):
+    from lib.seed import seed
+
+    path = tmp_path_factory.mktemp("apptest") / "demo.duckdb"
+    db = Database(str(path))
+    apply_migrations(db)
+    seed(db, orders=1500, seed=7)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def app(demo_db_path, monkeypatch):
+    """A fresh AppTest of app.py on the demo database (not yet signed in)."""
+    monkeypatch.setenv("VOIDDESK_DB", str(demo_db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def sign_in(at: AppTest, username: str, password: str = "demo1234") -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    at.run()
+    return at

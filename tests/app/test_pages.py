@@ -1,0 +1,57 @@
+"""Every page each role can see renders without an exception (AppTest, real demo database)."""
+import pytest
+
+from lib.domain import User, can
+from lib.ui.nav import PAGES
+from tests.app.conftest import DEMO_USERS, sign_in
+
+ROLE_OF = {"admin": "admin", "lead": "ops_lead", "ops": "ops", "sales": "sales", "sales2": "sales",
+           "finance": "finance", "warehouse": "warehouse", "analyst": "analyst"}
+
+
+def _visible(role: str) -> list[str]:
+    user = User(id=0, username="x", display_name="x", role=role)
+    return [p.path for p in PAGES if p.action is None or can(user, p.action)]
+
+
+def test_login_page_shows_the_form(app):
+    assert not app.exception
+    assert app.text_input(key="login_username") is not None
+
+
+def test_wrong_password_is_refused_with_a_clear_message(app):
+    sign_in(app, "lead", "not-the-password")
+    assert [e.value for e in app.error] == ["Wrong username or password."]
+    assert "user" not in app.session_state
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_each_role_renders_every_page_it_can_see(app, username):
+    sign_in(app, username)
+    assert not app.exception, app.exception
+    assert app.session_state["user"].username == username
+    for path in _visible(ROLE_OF[username]):
+        app.switch_page(path)
+        app.run()
+        assert not app.exception, f"{username} on {path}: {app.exception}"
+
+
+def test_navigation_differs_by_role():
+    assert "pages/new_order.py" in _visible("sales")
+    assert "pages/new_order.py" not in _visible("analyst")
+    assert "pages/new_order.py" not in _visible("finance")
+
+
+def test_language_switch_translates_the_home_page(app):
+    sign_in(app, "lead")
+    app.segmented_control(key="lang_choice").set_value("zh").run()
+    assert not app.exception
+    assert app.title[0].value.startswith("欢迎回来")
+    assert any("未完结订单" == m.label for m in app.metric)
+
+
+def test_sign_out_returns_to_the_login_form(app):
+    sign_in(app, "ops")
+    app.button(key="logout").click().run()
+    assert "user" not in app.session_state
+    assert app.text_input(key="login_username") is not None
