@@ -30,18 +30,26 @@ cols[2].metric(tr("home.pending_approvals"), fmt(f["pending_approvals"]), border
                help=tr("home.pending_approvals_help"))
 cols[3].metric(tr("home.unread"), fmt(f["unread"]), border=True, help=tr("home.unread_help"))
 
+def link(col, key: str, **params) -> None:
+    col.page_link("pages/search.py", label=tr(key), icon=":material/arrow_forward:", query_params=params)
+
+
+link(cols[0], "home.see_open", status=["pending", "processing"])
+link(cols[1], "home.see_voided", status=["voided"], sort="created_at:desc")
+
 cols = st.columns(4)
 cols[0].metric(tr("home.assigned_to_me"), fmt(f["assigned_to_me"]), border=True)
 cols[1].metric(tr("home.void_rate"), i18n.fmt_pct(f["void_rate_30d"], lang()), border=True,
                help=tr("home.void_rate_help"))
 cols[2].metric(tr("home.low_stock"), fmt(f["low_stock"]), border=True,
                help=tr("home.low_stock_help", n=f["low_stock_level"]))
+link(cols[0], "home.see_assigned", assignee=[user.username], status=["pending", "processing"])
 
 left, right = st.columns([3, 2])
 with left:
     trend = home.weekly_voids_by_reason(db, user, lang())
     fig = charts.stacked_weekly_bars(trend, "week", "voids", "reason", title=tr("home.trend_title"),
-                                     x_label=tr("col.week"), y_label=tr("col.count"))
+                                     x_label=tr("col.week"), y_label=tr("col.count"), order_by="sort_order")
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
 with right:
     st.subheader(tr("home.recent_voids"))

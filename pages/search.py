@@ -19,8 +19,8 @@ st.title(tr("search.title"))
 if user.is_sales:
     st.caption(tr("search.own_only"))
 
-filters_box = st.expander(tr("search.filters"), expanded=True, icon=":material/filter_list:")
-with filters_box:
+search_widgets.seed_from_url()
+with st.expander(tr("search.filters"), expanded=True, icon=":material/filter_list:"):
     raw = search_widgets.filter_widgets(db, user)
 
 try:
@@ -31,8 +31,11 @@ except VoidDeskError as exc:
 
 top = st.columns([2, 2, 3], vertical_alignment="bottom")
 sort = top[0].selectbox(tr("search.sort"), search_widgets.SORT_OPTIONS, key="sort",
-                        format_func=search_widgets.sort_label, bind="query-params")
-page_no = max(1, int(st.session_state.get("page") or 1))
+                        format_func=search_widgets.sort_label)
+if st.session_state.get("search_last", (filters, sort)) != (filters, sort):
+    st.session_state["search_page"] = 1  # new filters or a new sort start at the first page
+st.session_state["search_last"] = (filters, sort)
+page_no = st.session_state.get("search_page", 1)
 try:
     result = search_orders(db, user, filters, sort=sort, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
 except VoidDeskError as exc:
@@ -45,7 +48,12 @@ if page_no > pages:  # the filters changed under a later page: show the last pag
 top[1].metric(tr("search.total"), i18n.fmt_int(result.total, lang()))
 with top[2]:
     if pages > 1:
-        st.pagination(pages, key="page", bind="query-params", default=min(page_no, pages))
+        # Keyed by the page shown, so the widget always starts at it (filters may have reset it to 1).
+        chosen = st.pagination(pages, default=page_no, key=f"pager_{pages}_{page_no}")
+        if chosen != page_no:
+            st.session_state["search_page"] = chosen
+            st.rerun()
+search_widgets.write_url(filters, sort, page_no)
 
 table = search_widgets.result_frame(result.rows)
 event = st.dataframe(table, hide_index=True, width="stretch", key="results", on_select="rerun",

@@ -66,11 +66,11 @@ def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
     with db.read() as cur:
         return cur.execute(
             f"SELECT date_trunc('week', v.applied_at) AS week, coalesce({label}, v.reason_code) AS reason,"
-            " count(*) AS voids"
+            " min(coalesce(r.sort_order, 999)) AS sort_order, count(*) AS voids"
             " FROM voids v JOIN orders o ON o.id = v.order_id"
             " LEFT JOIN reasons r ON r.kind = 'void' AND r.code = v.reason_code"
             f" WHERE {scope} AND v.status IN ('applied', 'restored') AND v.applied_at >= ?"
-            " GROUP BY ALL ORDER BY week, reason", params + [since]).df()
+            " GROUP BY week, reason ORDER BY week, sort_order", params + [since]).df()
 
 
 def recent_voids(db: Database, user: User, lang: str, limit: int = 8) -> pd.DataFrame:

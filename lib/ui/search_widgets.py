@@ -6,11 +6,12 @@ from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES
 from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.queries.export import export_csv, export_excel
-from lib.queries.search import SORTS
+from lib.queries.search import DEFAULT_SORT, SORTS, SearchFilters
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.links import order_url
 
-SORT_OPTIONS = [f"{field}{suffix}" for field in SORTS for suffix in (":desc", "")]
+SORT_OPTIONS = [DEFAULT_SORT] + [f"{field}{suffix}" for field in SORTS for suffix in (":desc", "")
+                                 if f"{field}{suffix}" != DEFAULT_SORT]
 RESULT_ORDER = ["link", "status", "payment_status", "customer", "total", "created_at", "rep_name",
                 "assignee_name", "warehouse"]
 
@@ -21,9 +22,56 @@ def sort_label(option: str) -> str:
     return f"{tr('sort.' + field)} {arrow}"
 
 
-def _bound(widget, *args, **kwargs):
-    """A widget whose value lives in the URL, so a search can be bookmarked and shared."""
-    return widget(*args, bind="query-params", **kwargs)
+# SearchFilters field -> widget key; the URL itself carries SearchFilters.to_params() (codes, not labels,
+# so a link means the same in both languages).
+WIDGET_KEYS = {name: f"f_{name}" for name in (
+    "number", "customer", "product", "statuses", "date_from", "date_to", "payment", "category", "rep",
+    "assignee", "warehouse", "min_total", "max_total")}
+
+
+def seed_from_url() -> None:
+    """When the URL was not written by this page (a bookmark, a shared link, a link from home), the URL
+    wins: the widgets start from its filters. Bad values in a URL are reported, not applied."""
+    current = st.query_params.to_dict()
+    if current == st.session_state.get("search_url_written"):
+        return
+    try:
+        filters = SearchFilters.from_params(st.query_params)
+    except VoidDeskError as exc:
+        show_error(exc)
+        filters = SearchFilters()
+    for name, key in WIDGET_KEYS.items():
+        value = getattr(filters, name)
+        st.session_state[key] = float(value) if name.endswith("_total") and value is not None else value
+    st.session_state["sort"] = st.query_params.get("sort", DEFAULT_SORT)
+    if st.session_state["sort"] not in SORT_OPTIONS:
+        st.session_state["sort"] = DEFAULT_SORT
+    st.session_state["search_page"] = _page_param()
+    st.session_state["search_last"] = (filters, st.session_state["sort"])
+    st.session_state["search_url_written"] = current
+
+
+def _page_param() -> int:
+    try:
+        return max(1, int(st.query_params.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def write_url(filters: SearchFilters, sort: str, page: int) -> None:
+    """Keep the URL equal to what is on screen, so it can be bookmarked and shared."""
+    params = filters.to_params()
+    if sort != DEFAULT_SORT:
+        params["sort"] = sort
+    if page > 1:
+        params["page"] = str(page)
+    st.query_params.from_dict(params)
+    st.session_state["search_url_written"] = st.query_params.to_dict()
+
+
+def _blank(key: str) -> dict:
+    """value=None for an empty widget, unless its value is already in session state."""
+    return {} if key in st.session_state else {"value": None}
 
 
 def filter_widgets(db, user) -> dict:
@@ -33,31 +81,37 @@ def filter_widgets(db, user) -> dict:
     staff = catalog.users_by_role(db, ("ops", "ops_lead", "warehouse", "finance", "admin", "sales"))
     reps = [u for u in staff if u["role"] == "sales"]
     names = {u["username"]: u["display_name"] for u in staff}
+    k = WIDGET_KEYS
 
     row = st.columns(4)
-    number = _bound(row[0].text_input, tr("filter.number"), key="number", placeholder="SO-2026…")
-    customer = _bound(row[1].text_input, tr("filter.customer"), key="customer")
-    product = _bound(row[2].text_input, tr("filter.product"), key="product", placeholder=tr("filter.product_hint"))
-    statuses = _bound(row[3].multiselect, tr("filter.status"), ORDER_STATUSES, key="status",
-                      format_func=lambda s: label("status", s))
+    row[0].text_input(tr("filter.number"), key=k["number"], placeholder="SO-2026…")
+    row[1].text_input(tr("filter.customer"), key=k["customer"])
+    row[2].text_input(tr("filter.product"), key=k["product"], placeholder=tr("filter.product_hint"))
+    row[3].multiselect(tr("filter.status"), ORDER_STATUSES, key=k["statuses"], format_func=lambda s: label("status", s))
     row = st.columns(4)
-    date_from = _bound(row[0].date_input, tr("filter.from"), value=None, key="from")
-    date_to = _bound(row[1].date_input, tr("filter.to"), value=None, key="to")
-    payment = _bound(row[2].multiselect, tr("filter.payment"), PAYMENT_STATUSES, key="payment",
-                     format_func=lambda p: label("payment", p))
-    category = _bound(row[3].multiselect, tr("filter.category"), list(cats), key="category", format_func=cats.get)
+    row[0].date_input(tr("filter.from"), key=k["date_from"], **_blank(k["date_from"]))
+    row[1].date_input(tr("filter.to"), key=k["date_to"], **_blank(k["date_to"]))
+    row[2].multiselect(tr("filter.payment"), PAYMENT_STATUSES, key=k["payment"],
+                       format_func=lambda p: label("payment", p))
+    row[3].multiselect(tr("filter.category"), list(cats), key=k["category"], format_func=cats.get)
     row = st.columns(4)
-    rep = [] if user.is_sales else _bound(row[0].multiselect, tr("filter.rep"), [r["username"] for r in reps],
-                                          key="rep", format_func=names.get)
-    assignee = _bound(row[1].multiselect, tr("filter.assignee"), list(names), key="assignee", format_func=names.get)
-    warehouse = _bound(row[2].multiselect, tr("filter.warehouse"), list(houses), key="warehouse",
-                       format_func=houses.get)
+    if not user.is_sales:
+        row[0].multiselect(tr("filter.rep"), [r["username"] for r in reps], key=k["rep"], format_func=names.get)
+    row[1].multiselect(tr("filter.assignee"), list(names), key=k["assignee"], format_func=names.get)
+    row[2].multiselect(tr("filter.warehouse"), list(houses), key=k["warehouse"], format_func=houses.get)
     low, high = row[3].columns(2)
-    min_total = _bound(low.number_input, tr("filter.min_total"), value=None, min_value=0.0, key="min_total")
-    max_total = _bound(high.number_input, tr("filter.max_total"), value=None, min_value=0.0, key="max_total")
-    return dict(number=number, customer=customer, product=product, statuses=statuses, date_from=date_from,
-                date_to=date_to, payment=payment, category=category, rep=rep, assignee=assignee,
-                warehouse=warehouse, min_total=min_total, max_total=max_total)
+    low.number_input(tr("filter.min_total"), min_value=0.0, key=k["min_total"], **_blank(k["min_total"]))
+    high.number_input(tr("filter.max_total"), min_value=0.0, key=k["max_total"], **_blank(k["max_total"]))
+    values = {name: st.session_state.get(key) for name, key in k.items()}
+    if user.is_sales:
+        values["rep"] = []
+    return {name: ([] if value is None and name in _LIST_FIELDS else ("" if value is None and name in _TEXT_FIELDS
+                                                                        else value))
+            for name, value in values.items()}
+
+
+_LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse")
+_TEXT_FIELDS = ("number", "customer", "product")
 
 
 def result_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -65,6 +119,8 @@ def result_frame(rows: pd.DataFrame) -> pd.DataFrame:
     df["link"] = df["order_no"].map(order_url)
     df["status"] = df["status"].map(lambda s: label("status", s))
     df["payment_status"] = df["payment_status"].map(lambda p: label("payment", p))
+    for name in ("rep_name", "assignee_name"):
+        df[name] = df[name].fillna("")
     return df
 
 
