@@ -1,0 +1,342 @@
+"""Order search (SPEC §3): filters that round-trip through URL params; one counted, sorted page.
+
+Everything is filtered, counted and sorted inside DuckDB; only the page itself becomes a DataFrame.
+"""
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from lib.db import Database, scalar
+from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES, User, can, require
+from lib.errors import InvalidInput
+
+MAX_TEXT = 100          # characters in one text filter
+MAX_VALUES = 200        # values in one multi-value filter
+MAX_LIMIT = 1000        # rows in one page
+MAX_AMOUNT = Decimal("1000000000000")  # DECIMAL(14,2) holds less; larger input is a typo
+DEFAULT_SORT = "created_at:desc"
+
+# sort field -> (SQL expression, join the expression needs). Only these names ever reach the SQL text.
+SORTS = {
+    "order_no": ("o.order_no", ""),
+    "created_at": ("o.created_at", ""),
+    "total": ("o.total", ""),
+    "status": ("o.status", ""),
+    "payment_status": ("o.payment_status", ""),
+    "warehouse": ("o.warehouse", ""),
+    "customer": ("sc.name", "LEFT JOIN customers sc ON sc.id = o.customer_id"),
+    "rep": ("sr.username", "LEFT JOIN users sr ON sr.id = o.rep_id"),
+}
+
+# dataclass field -> URL query parameter
+PARAM_NAMES = {
+    "number": "number", "customer": "customer", "date_from": "from", "date_to": "to",
+    "statuses": "status", "payment": "payment", "product": "product", "category": "category",
+    "rep": "rep", "assignee": "assignee", "warehouse": "warehouse",
+    "min_total": "min_total", "max_total": "max_total",
+}
+_TEXT = ("number", "customer", "product")
+_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse")
+
+RESULT_COLUMNS = ("order_no", "status", "payment_status", "customer", "total", "amount_paid", "created_at",
+                  "rep", "rep_name", "assignee", "assignee_name", "warehouse", "id")
+
+
+@dataclass
+class SearchFilters:
+    number: str = ""                 # exact order number, else prefix
+    customer: str = ""               # customer name contains, case-insensitive
+    date_from: date | None = None    # created on or after
+    date_to: date | None = None      # created on or before (inclusive)
+    statuses: list[str] = field(default_factory=list)
+    payment: list[str] = field(default_factory=list)
+    product: str = ""                # SKU exact or prefix, or product name contains
+    category: list[str] = field(default_factory=list)
+    rep: list[str] = field(default_factory=list)        # usernames
+    assignee: list[str] = field(default_factory=list)   # usernames
+    warehouse: list[str] = field(default_factory=list)
+    min_total: Decimal | None = None
+    max_total: Decimal | None = None
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """Non-empty filters as URL query parameters (lists stay lists)."""
+        params = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in (None, "", []):
+                continue
+            name = PARAM_NAMES[f.name]
+            params[name] = list(value) if f.name in _LISTS else (
+                value.isoformat() if isinstance(value, date) else str(value))
+        return params
+
+    @classmethod
+    def from_params(cls, params) -> "SearchFilters":
+        """Filters from URL query parameters (str or list of str each); bad values raise InvalidInput."""
+        values = {}
+        for name, param in PARAM_NAMES.items():
+            raw = _raw(params, param, many=name in _LISTS)
+            if name in _LISTS:
+                values[name] = _many(raw)
+            elif name in _TEXT:
+                values[name] = _one(raw)
+            elif name.startswith("date"):
+                values[name] = parse_date(_one(raw), param)
+            else:
+                values[name] = parse_amount(_one(raw), param)
+        return cls(**values).cleaned()
+
+    def cleaned(self) -> "SearchFilters":
+        """A validated copy with text trimmed and usernames lower-cased; raises InvalidInput."""
+        f = replace(self, **{n: str(getattr(self, n) or "").strip() for n in _TEXT},
+                    **{n: _dedupe(getattr(self, n)) for n in _LISTS})
+        for name in ("statuses", "payment", "rep", "assignee"):
+            setattr(f, name, [v.lower() for v in getattr(f, name)])
+        f.date_from, f.date_to = parse_date(f.date_from, "from"), parse_date(f.date_to, "to")
+        f.min_total = parse_amount(f.min_total, "min_total")
+        f.max_total = parse_amount(f.max_total, "max_total")
+        f._check()
+        return f
+
+    def _check(self) -> None:
+        for name in _TEXT:
+            if len(getattr(self, name)) > MAX_TEXT:
+                raise InvalidInput("search.text_too_long", field=PARAM_NAMES[name], n=MAX_TEXT)
+        for name in _LISTS:
+            if len(getattr(self, name)) > MAX_VALUES:
+                raise InvalidInput("search.too_many_values", field=PARAM_NAMES[name], n=MAX_VALUES)
+        _check_codes(self.statuses, ORDER_STATUSES, "search.unknown_status")
+        _check_codes(self.payment, PAYMENT_STATUSES, "search.unknown_payment")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidInput("search.bad_date_range", date_from=self.date_from.isoformat(),
+                               date_to=self.date_to.isoformat())
+        if self.min_total is not None and self.max_total is not None and self.min_total > self.max_total:
+            raise InvalidInput("search.bad_amount_range", min=str(self.min_total), max=str(self.max_total))
+
+
+@dataclass
+class SearchResult:
+    total: int
+    rows: pd.DataFrame
+
+
+def _raw(params, name: str, many: bool):
+    """One parameter from a dict, or from st.query_params (whose .get gives only the last of repeats)."""
+    if many and hasattr(params, "get_all"):
+        return params.get_all(name)
+    return params.get(name) if hasattr(params, "get") else None
+
+
+def _one(raw) -> str:
+    if isinstance(raw, (list, tuple)):
+        raw = raw[-1] if raw else ""
+    return "" if raw is None else str(raw)
+
+
+def _many(raw) -> list[str]:
+    """A list from repeated params and/or comma-separated values."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    return [part for item in items for part in str(item).split(",")]
+
+
+def _dedupe(values) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    cleaned = (str(v).strip() for v in values or [])
+    return list(dict.fromkeys(v for v in cleaned if v))
+
+
+def _check_codes(values: list[str], allowed: tuple[str, ...], key: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise InvalidInput(key, value=value, allowed=", ".join(allowed))
+
+
+def parse_date(value, param: str = "date") -> date | None:
+    """A date from a date or an ISO 'YYYY-MM-DD' string; empty is None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput("search.bad_date", field=param, value=str(value)[:40]) from None
+
+
+def parse_amount(value, param: str = "amount") -> Decimal | None:
+    """A finite amount from a number or text ('1,200.50' allowed); empty is None."""
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput("search.bad_amount", field=param, value=str(value)[:40]) from None
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise InvalidInput("search.bad_amount", field=param, value=str(value)[:40])
+    return amount
+
+
+def parse_sort(sort: str | None) -> tuple[str, bool]:
+    """'total:desc' -> ('total', True); refuses fields outside the allow-list."""
+    name, _, direction = (sort or DEFAULT_SORT).strip().partition(":")
+    if name not in SORTS or direction not in ("", "asc", "desc"):
+        raise InvalidInput("search.bad_sort", value=str(sort)[:40], allowed=", ".join(SORTS))
+    return name, direction == "desc"
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+def _in(column: str, values: list) -> tuple[str, list]:
+    return f"{column} IN ({', '.join('?' for _ in values)})", list(values)
+
+
+def _number_condition(cur, number: str) -> tuple[str, list]:
+    """An existing exact number (index lookup) wins; otherwise the text is a prefix.
+
+    The exact hit is passed on by id: DuckDB's top-N plan scans instead of using the order_no index.
+    """
+    variants = list(dict.fromkeys([number, number.upper()]))
+    for variant in variants:
+        order_id = scalar(cur, "SELECT id FROM orders WHERE order_no = ?", [variant])
+        if order_id is not None:
+            return "o.id = ?", [order_id]
+    return "(" + " OR ".join("starts_with(o.order_no, ?)" for _ in variants) + ")", variants
+
+
+def _lines_condition(sku_sql: str, params: list) -> tuple[str, list]:
+    """Orders having at least one line whose SKU is in the (small) set `sku_sql` — a semi-join."""
+    return f"o.id IN (SELECT l.order_id FROM order_lines l WHERE l.sku IN ({sku_sql}))", params
+
+
+def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
+    """The WHERE text over `orders o` and its parameters; a sales rep is always limited to their own."""
+    conds: list[tuple[str, list]] = []
+    if not can(user, "order.view_all"):
+        conds.append(("o.rep_id = ?", [user.id]))
+    if f.number:
+        conds.append(_number_condition(cur, f.number))
+    if f.customer:
+        conds.append(("o.customer_id IN (SELECT id FROM customers WHERE contains(lower(name), lower(?)))",
+                      [f.customer]))
+    if f.date_from:
+        conds.append(("o.created_at >= ?", [datetime.combine(f.date_from, time.min)]))
+    if f.date_to:
+        conds.append(("o.created_at < ?", [datetime.combine(f.date_to + timedelta(days=1), time.min)]))
+    for column, values in (("o.status", f.statuses), ("o.payment_status", f.payment),
+                           ("o.warehouse", f.warehouse)):
+        if values:
+            conds.append(_in(column, values))
+    if f.product:
+        conds.append(_lines_condition(
+            "SELECT sku FROM products WHERE starts_with(upper(sku), upper(?)) OR contains(lower(name), lower(?))"
+            " UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
+    if f.category:
+        sql, params = _in("category", f.category)
+        conds.append(_lines_condition(f"SELECT sku FROM products WHERE {sql}", params))
+    for column, names in (("o.rep_id", f.rep), ("o.assignee_id", f.assignee)):
+        if names:
+            sql, params = _in("username", names)
+            conds.append((f"{column} IN (SELECT id FROM users WHERE {sql})", params))
+    if f.min_total is not None:
+        conds.append(("o.total >= ?", [f.min_total]))
+    if f.max_total is not None:
+        conds.append(("o.total <= ?", [f.max_total]))
+    if not conds:
+        return "TRUE", []
+    return " AND ".join(sql for sql, _ in conds), [p for _, params in conds for p in params]
+
+
+_COLUMNS = """o.order_no, o.status, o.payment_status, c.name AS customer, o.total, o.amount_paid, o.created_at,
+       r.username AS rep, r.display_name AS rep_name, a.username AS assignee, a.display_name AS assignee_name,
+       o.warehouse, o.id"""
+_NAMES = """LEFT JOIN customers c ON c.id = o.customer_id
+        LEFT JOIN users r ON r.id = o.rep_id
+        LEFT JOIN users a ON a.id = o.assignee_id"""
+
+
+def _order_by(sort: str) -> tuple[str, str, str]:
+    name, desc = parse_sort(sort)
+    expr, join = SORTS[name]
+    return expr, join, "DESC" if desc else "ASC"
+
+
+def page_sql(where: str, sort: str, with_total: bool) -> str:
+    """One page in RESULT_COLUMNS order (params: where…, limit, offset).
+
+    Only ids and sort keys are sorted; the page's other columns and names are fetched afterwards by
+    primary key. with_total collects the matches once and counts them in the same statement, which
+    halves the cost when a line filter (a scan of order_lines) decides what matches.
+    """
+    expr, join, direction = _order_by(sort)
+    matches = f"SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where}"
+    if with_total:
+        head = f"WITH m AS MATERIALIZED ({matches}) SELECT {_COLUMNS}, (SELECT count(*) FROM m) AS total_count"
+        source = "m"
+    else:
+        head, source = f"SELECT {_COLUMNS}", f"({matches})"
+    return f"""{head}
+        FROM (SELECT id, sort_key FROM {source} ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?) p
+        JOIN orders o ON o.id = p.id
+        {_NAMES}
+        ORDER BY p.sort_key {direction}, p.id {direction}"""
+
+
+def export_sql(where: str, sort: str) -> str:
+    """Every match in RESULT_COLUMNS order, for streaming out in chunks."""
+    expr, join, direction = _order_by(sort)
+    return f"""SELECT {_COLUMNS} FROM orders o {join}
+        {_NAMES}
+        WHERE {where}
+        ORDER BY {expr} {direction}, o.id {direction}"""
+
+
+def count_matches(cur, where: str, params: list) -> int:
+    return scalar(cur, f"SELECT count(*) FROM orders o WHERE {where}", params)
+
+
+def _uses_lines(f: SearchFilters) -> bool:
+    return bool(f.product or f.category)
+
+
+def search_orders(db: Database, user: User, filters: SearchFilters | None = None,
+                  sort: str = DEFAULT_SORT, limit: int = 50, offset: int = 0) -> SearchResult:
+    """One sorted page of the orders the user may see that match the filters, with the total count."""
+    require(user, "order.view")
+    filters = (filters or SearchFilters()).cleaned()
+    parse_sort(sort)
+    limit, offset = _check_page(limit, offset)
+    with_total = _uses_lines(filters)
+    with db.read() as cur:
+        cur.begin()  # count and page from one snapshot
+        try:
+            where, params = where_clause(cur, user, filters)
+            rows = cur.execute(page_sql(where, sort, with_total), params + [limit, offset]).df()
+            total = _total(cur, rows, where, params, limit, offset)
+        finally:
+            cur.rollback()
+    return SearchResult(total=total, rows=rows.drop(columns="total_count", errors="ignore"))
+
+
+def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int) -> int:
+    if "total_count" in rows.columns and len(rows):
+        return int(rows["total_count"].iloc[0])
+    if len(rows) < limit and (len(rows) or not offset):
+        return offset + len(rows)  # the last page: nothing more to count
+    return int(count_matches(cur, where, params))
+
+
+def _check_page(limit, offset) -> tuple[int, int]:
+    try:
+        limit, offset = int(limit), int(offset)
+    except (TypeError, ValueError):
+        raise InvalidInput("search.bad_page", max=MAX_LIMIT) from None
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise InvalidInput("search.bad_page", max=MAX_LIMIT)
+    return limit, offset

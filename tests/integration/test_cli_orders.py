@@ -1,0 +1,98 @@
+"""`python -m lib.cli search` and `show` (SPEC §11), run as real subprocesses against a database file."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.orders_fixture import NUMBERS, add_orders
+
+ROOT = Path(__file__).resolve().parents[2]
+SEARCH_KEYS = ["order_no", "status", "payment_status", "customer", "total", "created_at", "rep", "assignee",
+               "warehouse"]
+
+
+@pytest.fixture
+def db_file(shop):
+    """The fixture orders plus one comment, in a file no one else holds open (the CLI needs the lock)."""
+    ids = add_orders(shop)
+    with shop.db.transaction() as cur:
+        cur.execute("INSERT INTO comments (order_id, author_id, created_at, body) VALUES (?, ?, now(), ?)",
+                    [ids["SO-20240105-00001"], shop.users["ops"].id, "<i>ring</i> them"])
+    shop.db.close()
+    return shop.db.path
+
+
+def cli(db_file, *args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", db_file], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_search_json_has_exactly_the_documented_shape(db_file):
+    run = cli(db_file, "search", "--user", "ops", "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert list(data) == ["total", "orders"] and data["total"] == len(NUMBERS)
+    assert [o["order_no"] for o in data["orders"]] == NUMBERS[::-1]
+    first = data["orders"][0]
+    assert list(first) == SEARCH_KEYS
+    assert first == {"order_no": "SO-20240201-00001", "status": "completed", "payment_status": "partially_refunded",
+                     "customer": "Beta Retail", "total": 3098.5, "created_at": "2024-02-01T12:00:00",
+                     "rep": "sales", "assignee": None, "warehouse": "GZ"}
+
+
+def test_search_flags_filter_sort_and_page(db_file):
+    run = cli(db_file, "search", "--user", "ops", "--json", "--status", "pending", "--status", "voided",
+              "--warehouse", "SH", "--from", "2024-01-01", "--to", "2024-01-31", "--min-total", "100",
+              "--sort", "total:desc", "--limit", "1", "--offset", "1")
+    data = json.loads(run.stdout)
+    assert data["total"] == 2 and [o["order_no"] for o in data["orders"]] == ["SO-20240105-00001"]
+    run = cli(db_file, "search", "--user", "ops", "--json", "--sku", "TOY", "--category", "toys", "--rep", "sales",
+              "--customer", "ACME", "--assignee", "ops_lead", "--number", "SO-2024", "--payment", "paid",
+              "--max-total", "500")
+    assert [o["order_no"] for o in json.loads(run.stdout)["orders"]] == ["SO-20240110-00001"]
+
+
+def test_search_as_a_sales_rep_lists_only_their_orders_as_a_table(db_file):
+    run = cli(db_file, "search", "--user", "sales")
+    assert run.returncode == 0, run.stderr
+    listed = [line.split()[0] for line in run.stdout.splitlines() if line.startswith("SO-")]
+    assert listed == ["SO-20240201-00001", "SO-20240110-00001", "SO-20240105-00001"]
+    assert "1–3 of 3 orders" in run.stdout
+
+
+@pytest.mark.parametrize("args", [["--from", "2024-13-01"], ["--to", "soon"], ["--min-total", "abc"],
+                                  ["--status", "lost"], ["--payment", "free"], ["--sort", "id"],
+                                  ["--limit", "x"], ["--from", "2024-02-01", "--to", "2024-01-01"]])
+def test_search_bad_input_exits_1_with_one_line(db_file, args):
+    run = cli(db_file, "search", "--user", "ops", *args)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_show_json_has_the_order_its_lines_and_timeline(db_file):
+    run = cli(db_file, "show", "SO-20240201-00001", "--user", "sales", "--json")
+    assert run.returncode == 0, run.stderr
+    order = json.loads(run.stdout)
+    assert (order["order_no"], order["status"], order["customer_name"]) == \
+        ("SO-20240201-00001", "completed", "Beta Retail")
+    assert [(ln["sku"], ln["qty"], ln["amount"]) for ln in order["lines"]] == [("PHN-1", 1, 2999.0),
+                                                                               ("TOY-1", 1, 99.5)]
+    assert order["timeline"] == [] and order["counts"] == {"voids": 0, "returns": 0, "refunds": 0}
+
+
+def test_show_text_lists_lines_and_timeline_with_raw_user_text(db_file):
+    run = cli(db_file, "show", "SO-20240105-00001", "--user", "ops")
+    assert run.returncode == 0, run.stderr
+    assert "SO-20240105-00001" in run.stdout and "PHN-1" in run.stdout
+    assert "timeline (newest first)" in run.stdout and "<i>ring</i> them" in run.stdout
+
+
+@pytest.mark.parametrize("order_no, user", [("SO-20240105-00002", "sales"), ("SO-NOPE", "ops")])
+def test_show_of_a_hidden_or_missing_order_exits_1_the_same_way(db_file, order_no, user):
+    run = cli(db_file, "show", order_no, "--user", user)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.startswith("error: ") and order_no in run.stderr
