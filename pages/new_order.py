@@ -43,44 +43,58 @@ with right:
     paid = st.checkbox(tr("new_order.paid"), key="new_order_paid")
 
 products = catalog.products_with_stock(db, warehouse) if warehouse else pd.DataFrame()
+by_sku = products.set_index("sku") if not products.empty else pd.DataFrame()
+lines: list[dict] = st.session_state.setdefault("new_order_lines", [])
+
 st.subheader(tr("new_order.lines"))
 st.caption(tr("new_order.lines_hint"))
-by_sku = products.set_index("sku") if not products.empty else None
-edited = st.data_editor(
-    pd.DataFrame({"sku": pd.Series(dtype="str"), "qty": pd.Series(dtype="Int64"),
-                  "unit_price": pd.Series(dtype="float")}),
-    num_rows="dynamic", key="new_order_lines", width="stretch",
-    column_config={
-        "sku": st.column_config.SelectboxColumn(
-            tr("col.sku"), options=list(products["sku"]) if not products.empty else [], required=True,
-            format_func=lambda s: f"{s} · {by_sku.at[s, 'name']} ({tr('col.available')} {by_sku.at[s, 'available']})"),
-        "qty": st.column_config.NumberColumn(tr("col.qty"), min_value=1, step=1, required=True),
-        "unit_price": st.column_config.NumberColumn(tr("col.unit_price"), min_value=0.0, format="%.2f",
-                                                    help=tr("new_order.price_hint")),
-    })
+with st.form("add_line", clear_on_submit=True, border=True):
+    pick, qty_col, price_col, add_col = st.columns([4, 1.3, 1.5, 1.2], vertical_alignment="bottom")
+    sku = pick.selectbox(tr("col.sku"), list(by_sku.index), index=None, key="new_line_sku",
+                         placeholder=tr("new_order.pick_sku"),
+                         format_func=lambda s: tr("new_order.sku_option", sku=s, name=by_sku.at[s, "name"],
+                                                  n=i18n.fmt_int(by_sku.at[s, "available"], lang())))
+    qty = qty_col.number_input(tr("col.qty"), min_value=1, max_value=1_000_000, value=1, step=1, key="new_line_qty")
+    price = price_col.number_input(tr("col.unit_price"), min_value=0.0, value=None, format="%.2f",
+                                   key="new_line_price", placeholder=tr("new_order.list_price"))
+    if add_col.form_submit_button(tr("new_order.add_line"), icon=":material/add:") and sku:
+        lines[:] = [line for line in lines if line["sku"] != sku] + [{"sku": sku, "qty": int(qty), "price": price}]
 
-lines = edited.dropna(subset=["sku"])
-if not lines.empty and by_sku is not None:
-    preview = lines.join(by_sku[["name", "unit_price", "available"]], on="sku", rsuffix="_list")
-    preview["unit_price"] = preview["unit_price"].fillna(preview["unit_price_list"].astype(float))
-    preview["amount"] = preview["qty"].fillna(0).astype(float) * preview["unit_price"]
-    short = preview[preview["qty"].fillna(0) > preview["available"]]
-    st.metric(tr("col.total"), i18n.fmt_money(preview["amount"].sum(), lang()))
-    for _, row in short.iterrows():
-        st.warning(tr("new_order.short_line", sku=row["sku"], qty=int(row["qty"]), available=int(row["available"])),
+if lines and not by_sku.empty:
+    table = pd.DataFrame(lines)
+    table["name"] = table["sku"].map(lambda s: by_sku.at[s, "name"] if s in by_sku.index else "?")
+    table["available"] = table["sku"].map(lambda s: int(by_sku.at[s, "available"]) if s in by_sku.index else 0)
+    table["unit_price"] = [float(p) if p is not None else float(by_sku.at[s, "unit_price"]) if s in by_sku.index
+                           else 0.0 for s, p in zip(table["sku"], table["price"])]
+    table["amount"] = table["qty"] * table["unit_price"]
+    table["remove"] = False
+    edited = st.data_editor(
+        table[["remove", "sku", "name", "qty", "unit_price", "amount", "available"]], hide_index=True,
+        width="stretch", key="new_order_table", disabled=["sku", "name", "qty", "unit_price", "amount", "available"],
+        column_config={"remove": st.column_config.CheckboxColumn(tr("new_order.remove"), width="small"),
+                       "sku": tr("col.sku"), "name": tr("col.product"), "qty": tr("col.qty"),
+                       "unit_price": st.column_config.NumberColumn(tr("col.unit_price"), format="%.2f"),
+                       "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
+                       "available": tr("col.available_now")})
+    if edited["remove"].any():
+        gone = set(edited.loc[edited["remove"], "sku"])
+        lines[:] = [line for line in lines if line["sku"] not in gone]
+        st.session_state.pop("new_order_table", None)
+        st.rerun()
+    st.metric(tr("col.total"), i18n.fmt_money(table["amount"].sum(), lang()))
+    for row in table[table["qty"] > table["available"]].itertuples():
+        st.warning(tr("new_order.short_line", sku=row.sku, qty=row.qty, available=row.available),
                    icon=":material/inventory_2:")
 
-if st.button(tr("new_order.submit"), type="primary", disabled=lines.empty or not customer,
-             icon=":material/add_shopping_cart:"):
+if st.button(tr("new_order.submit"), type="primary", disabled=not lines or not customer,
+             icon=":material/add_shopping_cart:", key="new_order_submit"):
     try:
-        result = create_order(
-            db, user, customer, warehouse,
-            [LineInput(r.sku, r.qty, None if pd.isna(r.unit_price) else r.unit_price) for r in lines.itertuples()],
-            rep=rep, paid=paid, submission_key=st.session_state["new_order_key"])
+        result = create_order(db, user, customer, warehouse,
+                              [LineInput(line["sku"], line["qty"], line["price"]) for line in lines],
+                              rep=rep, paid=paid, submission_key=st.session_state["new_order_key"])
         st.session_state["new_order_key"] = uuid.uuid4().hex
         st.session_state["new_order_done"] = result["order_no"]
-        st.session_state.pop("new_order_lines", None)
-        st.cache_data.clear()
+        lines.clear()
         st.rerun()
     except VoidDeskError as exc:
         show_error(exc)

@@ -2,13 +2,12 @@
 import streamlit as st
 
 from lib import i18n
-from lib.domain import can
 from lib.errors import ConcurrentChange, NotFound, VoidDeskError
 from lib.queries.orders import get_order, timeline
 from lib.ui import order_actions
 from lib.ui.badges import payment_badge, status_badge
 from lib.ui.guard import signed_in_user
-from lib.ui.context import database, label, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 
 db = database()
 user = signed_in_user("order.view")
@@ -33,27 +32,25 @@ if flash:
     kind, text = flash
     (st.success if kind == "ok" else st.warning)(text)
 
-head, badges = st.columns([3, 2], vertical_alignment="bottom")
-head.title(tr("order.title", order_no=order["order_no"]))
-with badges:
-    row = st.container(horizontal=True)
-    status_badge(order["status"], row)
-    payment_badge(order["payment_status"], row)
-    if order.get("pending_void"):
-        row.badge(tr("order.void_pending_badge"), color="orange", icon=":material/hourglass_top:")
+st.title(tr("order.title", order_no=order["order_no"]))
+row = st.container(horizontal=True)
+status_badge(order["status"], row)
+payment_badge(order["payment_status"], row)
+if order.get("pending_void"):
+    row.badge(tr("order.void_pending_badge"), color="orange", icon=":material/hourglass_top:")
 
 money = lambda v: i18n.fmt_money(v, lang())  # noqa: E731
-cols = st.columns(4)
-cols[0].metric(tr("col.customer"), order["customer_name"] or "–", border=True)
-cols[1].metric(tr("col.total"), money(order["total"]), border=True)
-cols[2].metric(tr("order.paid"), money(order["amount_paid"]), border=True)
-cols[3].metric(tr("order.refunded"), money(order["amount_refunded"]), border=True)
-
-facts = st.columns(4)
-facts[0].caption(f"{tr('col.rep')}: {order.get('rep_name') or '–'}")
-facts[1].caption(f"{tr('col.assignee')}: {order.get('assignee_name') or '–'}")
-facts[2].caption(f"{tr('col.warehouse')}: {order['warehouse']}")
-facts[3].caption(f"{tr('col.created')}: {i18n.fmt_datetime(order['created_at'], lang())}")
+customer, total, paid, refunded = st.columns([2, 1, 1, 1])
+customer.markdown(f"**{tr('col.customer')}**  \n{md_escape(order['customer_name'] or '–')} · "
+                  f"`{order['customer_code']}`")
+total.metric(tr("col.total"), money(order["total"]))
+paid.metric(tr("order.paid"), money(order["amount_paid"]))
+refunded.metric(tr("order.refunded"), money(order["amount_refunded"]))
+st.caption(" · ".join([
+    f"{tr('col.rep')}: {md_escape(order.get('rep_name') or '–')}",
+    f"{tr('col.assignee')}: {md_escape(order.get('assignee_name') or '–')}",
+    f"{tr('col.warehouse')}: {order['warehouse']}",
+    f"{tr('col.created')}: {i18n.fmt_datetime(order['created_at'], lang())}"]))
 
 st.subheader(tr("order.lines"))
 st.dataframe(order_actions.lines_frame(order), hide_index=True, width="stretch",
@@ -72,9 +69,10 @@ with actions_col:
 
 with timeline_col:
     st.subheader(tr("order.timeline"))
-    for event in timeline(db, user, order["id"], lang()):
-        with st.container(border=True):
-            st.caption(f"{i18n.fmt_datetime(event['at'], lang())} · {event['actor']}")
-            st.markdown(f"**{order_actions.event_summary(event)}**")
+    with st.container(height=640, border=False):
+        for event in timeline(db, user, order["id"], lang()):
+            st.markdown(f"**{order_actions.event_summary(event)}**  \n"
+                        f":gray[{i18n.fmt_datetime(event['at'], lang())} · {md_escape(event['actor'])}]")
             if event.get("note"):
                 st.text(event["note"])  # user text: shown as text, never as markdown or HTML
+            st.divider()

@@ -169,6 +169,9 @@ def change_status(db: Database, actor: User, order_no: str, to_status: str, *, n
         if to_status not in TRANSITIONS.get(order["status"], ()):
             raise RuleViolation("orders.bad_transition", order_no=order_no,
                                 status=f"status.{order['status']}", to=f"status.{to_status}")
+        if to_status == "shipped" and scalar(cur, "SELECT count(*) FROM voids WHERE order_id = ?"
+                                                   " AND status = 'pending_approval'", [order["id"]]):
+            raise RuleViolation("orders.void_pending", order_no=order_no)
         now = datetime.now()
         sets, params = "status = ?", [to_status]
         if to_status == "shipped":

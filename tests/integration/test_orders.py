@@ -186,3 +186,16 @@ def test_comment_is_stored_verbatim(shop):
         assert cur.execute("SELECT user_id FROM notifications").fetchall() == [(shop.users["sales"].id,)]
     with pytest.raises(InvalidInput):
         collab.add_comment(shop.db, shop.users["ops"], order_no, "   ")
+
+
+def test_an_order_with_a_pending_void_request_cannot_ship(shop):
+    order_no = _create(shop)["order_no"]
+    orders.change_status(shop.db, shop.users["ops"], order_no, "processing")
+    with shop.db.transaction() as cur:
+        cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
+                    " requested_at, needs_approval) SELECT id, order_no, 'pending_approval', 'other', 'Other', '其他',"
+                    " now(), TRUE FROM orders WHERE order_no = ?", [order_no])
+    with pytest.raises(RuleViolation) as info:
+        orders.change_status(shop.db, shop.users["ops"], order_no, "shipped")
+    assert "waiting for approval" in info.value.message("en")
+    assert balance(shop.db, "SH", "PHN-1") == (10, 2, 0)
