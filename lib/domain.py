@@ -82,3 +82,14 @@ def require(user: User | None, action: str) -> None:
 
 def available(on_hand: int, reserved: int) -> int:
     return on_hand - reserved
+
+
+def payment_status_for(amount_paid, amount_refunded) -> str:
+    """unpaid / paid / partially_refunded / refunded from money paid in and refunds paid out."""
+    if not amount_paid or amount_paid <= 0:
+        return "unpaid"
+    if amount_refunded >= amount_paid:
+        return "refunded"
+    if amount_refunded > 0:
+        return "partially_refunded"
+    return "paid"

@@ -45,3 +45,14 @@ def test_lockout_starts_after_five_failures_and_doubles():
     fails.append(now)
     assert lockout_seconds(fails, now) == 60
     assert lockout_seconds(fails, now + timedelta(hours=1)) == 0
+
+
+def test_payment_status_follows_refunds_paid_out():
+    from decimal import Decimal
+
+    from lib.domain import payment_status_for
+
+    assert payment_status_for(Decimal("0"), Decimal("0")) == "unpaid"
+    assert payment_status_for(Decimal("100"), Decimal("0")) == "paid"
+    assert payment_status_for(Decimal("100"), Decimal("30")) == "partially_refunded"
+    assert payment_status_for(Decimal("100"), Decimal("100")) == "refunded"
