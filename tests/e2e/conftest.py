@@ -53,7 +53,25 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(demo_db):
+def demo_orders(demo_db) -> dict:
+    """Order numbers to use, read before the server takes the file's lock."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        pick = lambda sql: con.execute(sql).fetchall()[0][0]  # noqa: E731
+        return {
+            "processing": pick("SELECT order_no FROM orders o WHERE status = 'processing' AND NOT EXISTS"
+                               " (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
+                               " ORDER BY id DESC LIMIT 1"),
+            "shipped": pick("SELECT order_no FROM orders WHERE status = 'shipped' ORDER BY id DESC LIMIT 1"),
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, demo_orders):
     proc, url = start_server(demo_db)
     yield url
     proc.terminate()

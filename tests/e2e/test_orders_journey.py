@@ -1,0 +1,34 @@
+"""An operations lead finds an order, opens it, comments with markup that must stay text, and bookmarks a search."""
+import pytest
+
+from tests.e2e.conftest import login, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_search_open_order_and_comment_shows_markup_literally(server, page, demo_orders):
+    login(page, server, "lead")
+    order_no = demo_orders["processing"]
+    page.goto(f"{server}/search?number={order_no}")
+    wait_idle(page)
+    page.locator("[data-testid=stMetricValue]").get_by_text("1", exact=True).wait_for()
+    page.goto(f"{server}/order?no={order_no}")
+    wait_idle(page)
+    page.get_by_role("heading", name=f"Order {order_no}").wait_for()
+
+    comment = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned=2"> [link](http://evil)'
+    page.get_by_label("Comment").fill(comment)
+    page.get_by_role("button", name="Add comment").click()
+    wait_idle(page)
+    page.get_by_text("Comment added.").wait_for()
+    page.get_by_text(comment, exact=True).wait_for()       # shown literally, as text
+    assert page.evaluate("window.pwned === undefined")
+    assert page.locator("a[href='http://evil']").count() == 0
+
+
+def test_a_bookmarked_search_opens_with_its_filters(server, page):
+    login(page, server, "ops")
+    page.goto(f"{server}/search?status=voided&warehouse=SH&sort=total:desc")
+    wait_idle(page)
+    page.get_by_text("Voided", exact=True).first.wait_for()
+    assert "status=voided" in page.url and "warehouse=SH" in page.url
