@@ -2,6 +2,69 @@
 from lib.db import Database, rows_as_dicts
 
 SAMPLE = 20  # problems listed per invariant; the count is always exact
+SAME_MOMENT = "INTERVAL 5 SECOND"   # a history row and its audit entry are written in one transaction
+# The audit entry `a` that tells the status history row `h`: creation, a status step (its `after` names
+# the new status), a void taking effect, or a restore.
+_TELLS_STEP = """(
+    (a.action = 'order.create' AND h.from_status IS NULL)
+    OR (a.action = 'order.status' AND json_extract_string(a.after, '$.status') = h.to_status)
+    OR (a.action IN ('void.apply', 'void.approve') AND h.to_status = 'voided')
+    OR (a.action = 'void.restore' AND h.from_status = 'voided'))"""
+
+# Every state change has its audit entry (SPEC §7): status history by order and moment; each step of a
+# return note, refund and void, each assignment, comment and stock adjustment by its entity.
+_AUDITED = f"""
+    WITH steps AS (
+        SELECT 'return' AS etype, id::VARCHAR AS eid, 'return ' || return_no AS what, ['return.create'] AS actions
+        FROM return_notes
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' received', ['return.receive']
+        FROM return_notes WHERE received_at IS NOT NULL
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' inspected', ['return.inspect']
+        FROM return_notes WHERE inspected_at IS NOT NULL
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' closed', ['return.close']
+        FROM return_notes WHERE closed_at IS NOT NULL
+        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no, ['refund.create']
+        FROM refunds
+        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no || ' paid', ['refund.paid']
+        FROM refunds WHERE paid_at IS NOT NULL
+        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no || ' cancelled',
+                         ['refund.cancel', 'refund.cancelled']
+        FROM refunds WHERE cancelled_at IS NOT NULL
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no,
+                         ['void.request', 'void.apply', 'void.approve', 'void.create']
+        FROM voids
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' applied',
+                         ['void.apply', 'void.approve']
+        FROM voids WHERE applied_at IS NOT NULL
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' rejected', ['void.reject']
+        FROM voids WHERE status = 'rejected'
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' restored', ['void.restore']
+        FROM voids WHERE restored_at IS NOT NULL
+        UNION ALL SELECT 'comment', id::VARCHAR, 'comment ' || id, ['order.comment'] FROM comments)
+    SELECT s.what || ': no audit entry (' || array_to_string(s.actions, ' or ') || ')' AS detail
+    FROM steps s
+    WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity_type = s.etype AND a.entity_id = s.eid
+                      AND list_contains(s.actions, a.action))
+    UNION ALL
+    SELECT 'order ' || o.order_no || ': status ' || coalesce(h.from_status, '–') || ' → ' || h.to_status || ' at '
+           || strftime(h.created_at, '%Y-%m-%d %H:%M:%S') || ' has no audit entry' AS detail
+    FROM order_status_history h JOIN orders o ON o.id = h.order_id
+    WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.order_no = o.order_no
+                      AND a.created_at BETWEEN h.created_at - {SAME_MOMENT} AND h.created_at + {SAME_MOMENT}
+                      AND {_TELLS_STEP})
+    UNION ALL
+    SELECT 'order ' || o.order_no || ': assignment at ' || strftime(g.created_at, '%Y-%m-%d %H:%M:%S')
+           || ' has no audit entry' AS detail
+    FROM assignments g JOIN orders o ON o.id = g.order_id
+    WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.order_no = o.order_no AND a.action = 'order.assign'
+                      AND a.created_at BETWEEN g.created_at - {SAME_MOMENT} AND g.created_at + {SAME_MOMENT})
+    UNION ALL
+    SELECT 'stock ' || l.warehouse || '/' || l.sku || ': adjustment at ' || strftime(l.created_at, '%Y-%m-%d %H:%M:%S')
+           || ' has no audit entry' AS detail
+    FROM stock_ledger l
+    WHERE l.kind = 'adjust'
+      AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'stock.adjust' AND a.entity_type = 'stock'
+                      AND a.entity_id = l.warehouse || '/' || l.sku AND a.created_at = l.created_at)"""
 
 # name -> SQL returning one row per problem; each row has a `detail` column.
 INVARIANTS = {
@@ -28,6 +91,23 @@ INVARIANTS = {
         FROM orders o
         WHERE o.status = 'voided'
           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'applied')""",
+    # Return notes claim their quantities when created: never more than recorded returned, never above shipped.
+    "returns_within_shipped": """
+        WITH r AS (SELECT order_line_id, sum(qty) AS qty FROM return_lines GROUP BY order_line_id)
+        SELECT o.order_no || ' line ' || l.line_no || ' (' || l.sku || '): shipped ' || l.qty_shipped
+               || ', returned ' || l.qty_returned || ', on return notes ' || coalesce(r.qty, 0) AS detail
+        FROM order_lines l JOIN orders o ON o.id = l.order_id LEFT JOIN r ON r.order_line_id = l.id
+        WHERE l.qty_returned > l.qty_shipped OR coalesce(r.qty, 0) > l.qty_returned""",
+    # Refunds owed never exceed the money paid in; amount_refunded includes every refund paid out.
+    "refunds_within_payments": """
+        WITH f AS (SELECT order_id, coalesce(sum(amount) FILTER (WHERE status <> 'cancelled'), 0) AS owed,
+                          coalesce(sum(amount) FILTER (WHERE status = 'paid'), 0) AS paid
+                   FROM refunds GROUP BY order_id)
+        SELECT o.order_no || ': paid in ' || o.amount_paid || ', refunds owed ' || f.owed || ', paid out '
+               || f.paid || ', amount_refunded ' || o.amount_refunded AS detail
+        FROM f JOIN orders o ON o.id = f.order_id
+        WHERE f.owed > o.amount_paid OR o.amount_refunded < f.paid""",
+    "state_changes_audited": _AUDITED,
 }
 
 

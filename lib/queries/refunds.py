@@ -1,0 +1,84 @@
+"""The refund queue for finance and its totals per day (SPEC §7)."""
+from datetime import date, timedelta
+
+import pandas as pd
+
+from lib.db import Database
+from lib.domain import User, require
+from lib.errors import InvalidInput
+from lib.queries.returns import day_bounds, listed
+
+REFUND_STATUSES = ("pending", "paid", "cancelled")
+MAX_DAYS = 3700
+
+_QUEUE = """
+    SELECT f.id, f.order_no, f.source, r.return_no, f.amount, f.status, f.created_at,
+           cu.display_name AS created_by, c.name AS customer, rep.display_name AS rep,
+           coalesce(r.reason_code, v.reason_code) AS reason_code,
+           coalesce(r.reason_label_en, v.reason_label_en) AS reason_label_en,
+           coalesce(r.reason_label_zh, v.reason_label_zh) AS reason_label_zh,
+           f.paid_at, pu.display_name AS paid_by, f.payment_ref, o.payment_status
+    FROM refunds f
+    JOIN orders o ON o.id = f.order_id
+    LEFT JOIN customers c ON c.id = o.customer_id
+    LEFT JOIN users rep ON rep.id = o.rep_id
+    LEFT JOIN users cu ON cu.id = f.created_by
+    LEFT JOIN users pu ON pu.id = f.paid_by
+    LEFT JOIN return_notes r ON f.source = 'return' AND r.id = f.source_id
+    LEFT JOIN voids v ON f.source = 'void' AND v.id = f.source_id
+    WHERE {where}
+    ORDER BY {order} LIMIT ?"""
+
+
+def refund_queue(db: Database, user: User, status="pending", date_from=None, date_to=None,
+                 limit: int = 1000) -> pd.DataFrame:
+    """Refunds with a status (one code, a list, or None for all) created within the days given.
+
+    Pending ones come oldest first (the queue to work through); otherwise newest first.
+    """
+    require(user, "refund.view")
+    statuses = listed(status)
+    unknown = [s for s in statuses if s not in REFUND_STATUSES]
+    if unknown:
+        raise InvalidInput("refunds.bad_status", value=", ".join(unknown))
+    parts, params = ["TRUE"], []
+    if statuses:
+        parts.append("list_contains(?, f.status)")
+        params.append(statuses)
+    start, end = day_bounds(date_from, date_to)
+    if start:
+        parts.append("f.created_at >= ?")
+        params.append(start)
+    if end:
+        parts.append("f.created_at < ?")
+        params.append(end)
+    order = "f.created_at, f.id" if statuses == ["pending"] else "f.created_at DESC, f.id DESC"
+    with db.read() as cur:
+        return cur.execute(_QUEUE.format(where=" AND ".join(parts), order=order),
+                           params + [max(0, min(int(limit), 100_000))]).df()
+
+
+def refund_totals_per_day(db: Database, user: User, date_from=None, date_to=None) -> pd.DataFrame:
+    """One row per day (every day of the range, default the last 30): refunds created that day (`count`,
+    `created_amount`), of those still `pending_amount`, and paid out that day (`paid_count`, `paid_amount`)."""
+    require(user, "refund.view")
+    start, end = day_bounds(date_from or date.today() - timedelta(days=29), date_to or date.today())
+    if end <= start or (end - start).days > MAX_DAYS:
+        raise InvalidInput("search.bad_date_range", date_from=start.date().isoformat(),
+                           date_to=(end - timedelta(days=1)).date().isoformat())
+    with db.read() as cur:
+        return cur.execute("""
+            WITH days AS (SELECT CAST(d AS DATE) AS day FROM generate_series(?::TIMESTAMP, ?::TIMESTAMP
+                                                                          - INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)),
+            made AS (SELECT CAST(created_at AS DATE) AS day, count(*) AS count, sum(amount) AS created_amount,
+                            coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0) AS pending_amount
+                     FROM refunds WHERE created_at >= ? AND created_at < ? GROUP BY 1),
+            paid AS (SELECT CAST(paid_at AS DATE) AS day, count(*) AS paid_count, sum(amount) AS paid_amount
+                     FROM refunds WHERE status = 'paid' AND paid_at >= ? AND paid_at < ? GROUP BY 1)
+            SELECT days.day, coalesce(made.count, 0) AS count,
+                   coalesce(made.created_amount, 0)::DECIMAL(14, 2) AS created_amount,
+                   coalesce(made.pending_amount, 0)::DECIMAL(14, 2) AS pending_amount,
+                   coalesce(paid.paid_count, 0) AS paid_count,
+                   coalesce(paid.paid_amount, 0)::DECIMAL(14, 2) AS paid_amount
+            FROM days LEFT JOIN made USING (day) LEFT JOIN paid USING (day)
+            ORDER BY days.day""", [start, end, start, end, start, end]).df()
