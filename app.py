@@ -1,13 +1,14 @@
 """VoidDesk — the router: page config, database, sign-in gate, navigation for the user's role."""
 import streamlit as st
 
-from lib.ui import nav, sidebar
+from lib.ui import mail_worker, nav, sidebar
 from lib.ui.context import database, tr
 from lib.ui.session import current_user, login_page, sync_cookie
 
 st.set_page_config(page_title="VoidDesk", page_icon=":material/assignment_return:", layout="wide")
 
 db = database()
+mail_worker.start(db, db.path)
 user = current_user(db)
 sync_cookie()
 

@@ -15,7 +15,7 @@ import duckdb
 
 from lib.config import db_path
 from lib.db import Database, apply_migrations, rows_as_dicts
-from lib.errors import NotFound, VoidDeskError
+from lib.errors import InvalidInput, NotFound, VoidDeskError
 
 EPILOG = "The database is --db PATH, else $VOIDDESK_DB, else data/voiddesk.duckdb."
 
@@ -133,7 +133,8 @@ def cmd_check(args) -> int:
 
     result = run_checks(open_db(args))
     if result["ok"]:
-        text = "ok: ledger equals balances, no negative stock, every voided order has its void record"
+        text = ("ok: ledger equals balances, no negative stock, every voided order has its void record,"
+                " returns within shipped, refunds within payments, every state change has an audit entry")
     else:
         text = "\n".join(f"PROBLEM {p['check']}: {p['count']}\n  " + "\n  ".join(p["examples"])
                          for p in result["problems"])
@@ -207,6 +208,64 @@ def _show_text(o: dict) -> str:
     return "\n".join(lines)
 
 
+def _pairs(values: list[str] | None, form: str) -> list[tuple[str, str]]:
+    """--line A:B values as (A, B) pairs; anything else is refused with the expected form."""
+    pairs = []
+    for value in values or []:
+        left, sep, right = (value or "").rpartition(":")
+        if not sep or not left.strip() or not right.strip():
+            raise InvalidInput("cli.bad_line", value=value, form=form)
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+def cmd_return(args) -> int:
+    from lib.services.returns import create_return
+
+    db = open_db(args)
+    user = acting_user(db, args.user)
+    result = create_return(db, user, args.order_no, _pairs(args.line, "SKU:QTY"), args.reason, args.note,
+                           warehouse=args.warehouse, refund=args.refund)
+    data = {"return_no": result["return_no"], "refund": Decimal(result["refund"]),
+            "lines": [{**ln, "unit_price": Decimal(ln["unit_price"])} for ln in result["lines"]]}
+    lines = "\n".join(f"  {ln['sku']:<14}{ln['qty']:>6} × {ln['unit_price']:>12,.2f}" for ln in data["lines"])
+    emit(args, data, f"{result['return_no']} created for {args.order_no}; refund {data['refund']:,.2f}\n{lines}")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    """Record the inspection; a note still `requested` is received first, in the same transaction."""
+    from lib.queries.returns import get_return
+    from lib.services.returns import inspect_return
+
+    db = open_db(args)
+    user = acting_user(db, args.user)
+    inspect_return(db, user, args.return_no, _pairs(args.line, "SKU:restock|repair|scrap"), receive=True)
+    note = get_return(db, user, args.return_no)
+    text = "\n".join([f"{note['return_no']}  {note['status']}  order {note['order_no']}  warehouse {note['warehouse']}"]
+                     + [f"  {ln['sku']:<14}{ln['qty']:>6}  {ln['disposition']}" for ln in note["lines"]])
+    emit(args, note, text)
+    return 0
+
+
+def cmd_stock(args) -> int:
+    from lib.domain import User
+    from lib.queries.stock import stock_levels
+
+    db = open_db(args)
+    # Stock levels are not personal: without --user the command reads as an analyst would.
+    user = acting_user(db, args.user, required=False) or User(0, "cli", "cli", "analyst")
+    levels = stock_levels(db, user, sku=args.sku, warehouse=args.warehouse)
+    keys = ("warehouse", "sku", "on_hand", "reserved", "available", "quarantine")
+    rows = [{k: (int(r[k]) if k not in ("warehouse", "sku") else r[k]) for k in keys}
+            for r in levels.to_dict("records")]
+    text = "\n".join([f"{'WH':<4}{'SKU':<16}{'ON HAND':>9}{'RESERVED':>10}{'AVAILABLE':>11}{'QUARANTINE':>12}"]
+                     + [f"{r['warehouse']:<4}{r['sku']:<16}{r['on_hand']:>9}{r['reserved']:>10}{r['available']:>11}"
+                        f"{r['quarantine']:>12}" for r in rows]) if rows else "no stock rows match"
+    emit(args, rows, text)
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +330,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common, acting], help="one order with its lines and timeline")
     p.add_argument("order_no")
     p.set_defaults(func=cmd_show)
+
+    from lib.cli_voids import add_commands as add_void_commands   # void, approve, reject, restore
+    add_void_commands(sub, common, acting)
+
+    p = sub.add_parser("return", parents=[common, acting], help="create a return note (SPEC §5)")
+    p.add_argument("order_no")
+    p.add_argument("--line", metavar="SKU:QTY", action="append", required=True, help="a line to return (repeatable)")
+    p.add_argument("--reason", metavar="CODE", required=True, help="return reason code")
+    p.add_argument("--note", metavar="TEXT")
+    p.add_argument("--warehouse", metavar="W", help="receiving warehouse (default: the order's)")
+    p.add_argument("--refund", metavar="X", help="refund amount (default: the value of the returned lines)")
+    p.set_defaults(func=cmd_return)
+
+    p = sub.add_parser("inspect", parents=[common, acting],
+                       help="record a return's inspection and move stock (receives it first if needed)")
+    p.add_argument("return_no")
+    p.add_argument("--line", metavar="SKU:restock|repair|scrap", action="append", required=True,
+                   help="the disposition of a line (repeatable; every line needs one)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("stock", parents=[common, acting], help="stock levels per warehouse and SKU")
+    p.add_argument("--sku", metavar="SKU", help="SKU prefix or product name")
+    p.add_argument("--warehouse", metavar="W", action="append", help="warehouse code (repeatable)")
+    p.set_defaults(func=cmd_stock)
     return parser
 
 

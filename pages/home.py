@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lib import charts, i18n
+from lib.domain import can
 from lib.queries import home
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, tr
@@ -36,6 +37,9 @@ def link(col, key: str, **params) -> None:
 
 link(cols[0], "home.see_open", status=["pending", "processing"])
 link(cols[1], "home.see_voided", status=["voided"], sort="created_at:desc")
+if can(user, "void.approve"):
+    cols[2].page_link("pages/approvals.py", label=tr("home.see_approvals"), icon=":material/arrow_forward:")
+cols[3].page_link("pages/inbox.py", label=tr("home.see_inbox"), icon=":material/arrow_forward:")
 
 cols = st.columns(4)
 cols[0].metric(tr("home.assigned_to_me"), fmt(f["assigned_to_me"]), border=True)
@@ -44,6 +48,9 @@ cols[1].metric(tr("home.void_rate"), i18n.fmt_pct(f["void_rate_30d"], lang()), b
 cols[2].metric(tr("home.low_stock"), fmt(f["low_stock"]), border=True,
                help=tr("home.low_stock_help", n=f["low_stock_level"]))
 link(cols[0], "home.see_assigned", assignee=[user.username], status=["pending", "processing"])
+if can(user, "stock.view"):
+    cols[2].page_link("pages/stock.py", label=tr("home.see_low_stock"), icon=":material/arrow_forward:",
+                      query_params={"low": "1"})
 
 left, right = st.columns([3, 2])
 with left:

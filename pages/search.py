@@ -6,7 +6,7 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.queries.search import SearchFilters, search_orders
-from lib.ui import search_widgets
+from lib.ui import batch_void, search_widgets
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, show_error, tr
 
@@ -62,7 +62,7 @@ event = st.dataframe(table, hide_index=True, width="stretch", key="results", on_
 selected = [table.iloc[i]["order_no"] for i in event.selection.rows] if event and event.selection else []
 
 with st.container(border=True):
-    search_widgets.batch_panel(db, user, selected)
+    batch_void.batch_panel(db, user, selected, filters, sort, result.total)
 
 with st.expander(tr("search.export"), icon=":material/download:"):
     search_widgets.export_panel(db, user, filters, sort, result.total)

@@ -43,3 +43,10 @@ def users_by_role(db: Database, roles: tuple[str, ...]) -> list[dict]:
     with db.read() as cur:
         return rows_as_dicts(cur, "SELECT username, display_name, role FROM users"
                                   " WHERE active AND list_contains(?, role) ORDER BY display_name", [list(roles)])
+
+
+def reason_labels(db: Database, lang: str) -> dict[tuple[str, str], str]:
+    """(kind, code) -> current label, retired reasons included (history keeps using them)."""
+    column = "label_zh" if lang == "zh" else "label_en"
+    with db.read() as cur:
+        return {(k, c): text for k, c, text in cur.execute(f"SELECT kind, code, {column} FROM reasons").fetchall()}

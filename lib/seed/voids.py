@@ -154,6 +154,7 @@ def finish_voids(rng, o: Orders, rows: Rows, now: int) -> Rows:
     rows["t_dec"] = np.where(pending, NEVER, rows["t_dec"])
     rows["decided_by"] = np.where(pending, -1, rows["decided_by"])
     applied = rows["status"] == APPLIED
+    rows["t_app"] = np.where(applied, rows["t_app"], NEVER)  # only an applied void has an applied time
     i = rows["order"]
     rows["before"] = np.where(applied, np.where(o.t_proc[i] < rows["t_app"], PROCESSING, PENDING), -1)
     as_of = np.minimum(np.minimum(rows["t_app"], rows["t_dec"]), now)

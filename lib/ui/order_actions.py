@@ -7,6 +7,7 @@ import streamlit as st
 from lib import i18n
 from lib.domain import can, refusal
 from lib.queries import catalog
+from lib.ui import return_actions, void_actions
 from lib.services import collab, orders
 from lib.ui.context import label, lang, md_escape, tr
 
@@ -58,6 +59,8 @@ def _reason_disabled(user, order: dict, action: str, allowed_statuses: tuple[str
 
 def render(db, user, order: dict) -> None:
     """Every action the page offers; those that don't apply are disabled with the reason as help."""
+    void_actions.render(db, user, order)
+    return_actions.render(db, user, order)
     _status_step(db, user, order)
     _archive_and_copy(db, user, order)
     _assign(db, user, order)

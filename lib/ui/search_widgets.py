@@ -134,15 +134,6 @@ def result_columns() -> dict:
     }
 
 
-def batch_panel(db, user, selected: list[str]) -> None:
-    """What to do with the selected orders. Batch void joins here with the voids work."""
-    if not selected:
-        st.caption(tr("search.select_hint"))
-        return
-    st.markdown(tr("search.selected", n=len(selected)))
-    st.text(", ".join(selected[:20]) + (" …" if len(selected) > 20 else ""))
-
-
 def export_panel(db, user, filters, sort: str, total: int) -> None:
     st.caption(tr("search.export_hint", n=total))
     fingerprint = repr((filters, sort))  # a prepared file belongs to the search that made it

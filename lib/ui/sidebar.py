@@ -13,7 +13,7 @@ def render(db: Database, user: User) -> None:
         st.caption(tr("auth.signed_in_as", name=user.display_name, role=label("role", user.role)))
         unread = unread_count(db, user)
         if unread:
-            st.badge(tr("sidebar.unread", n=unread), icon=":material/notifications:", color="orange")
+            st.page_link("pages/inbox.py", label=tr("sidebar.unread", n=unread), icon=":material/notifications_active:")
         language_switch(user, st.sidebar)
         st.button(tr("auth.logout"), icon=":material/logout:", key="logout", on_click=_sign_out, args=(db,))
 

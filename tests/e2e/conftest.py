@@ -103,9 +103,12 @@ def page(browser):
 
 
 def wait_idle(pg) -> None:
-    """Wait until Streamlit has finished running the script for the last action."""
-    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
-    pg.wait_for_timeout(150)
+    """Wait until Streamlit has finished running the script for the last action.
+
+    A run may start a moment after the action, so wait for the state to settle twice."""
+    for _ in range(2):
+        pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
+        pg.wait_for_timeout(250)
 
 
 def login(pg, url: str, username: str, password: str = "demo1234") -> None:
@@ -114,4 +117,7 @@ def login(pg, url: str, username: str, password: str = "demo1234") -> None:
     pg.get_by_label("Username").fill(username)
     pg.get_by_role("textbox", name="Password").fill(password)
     pg.get_by_role("button", name="Sign in").click()
+    wait_idle(pg)
+    # The language is remembered per user; start every test in English whatever an earlier test chose.
+    pg.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
     wait_idle(pg)

@@ -11,6 +11,7 @@ def test_search_open_order_and_comment_shows_markup_literally(server, page, demo
     order_no = demo_orders["processing"]
     page.goto(f"{server}/search?number={order_no}")
     wait_idle(page)
+    page.get_by_text("Matching orders", exact=True).wait_for()
     page.locator("[data-testid=stMetricValue]").get_by_text("1", exact=True).wait_for()
     page.goto(f"{server}/order?no={order_no}")
     wait_idle(page)
@@ -30,5 +31,8 @@ def test_a_bookmarked_search_opens_with_its_filters(server, page):
     login(page, server, "ops")
     page.goto(f"{server}/search?status=voided&warehouse=SH&sort=total:desc")
     wait_idle(page)
-    page.get_by_text("Voided", exact=True).first.wait_for()
+    page.get_by_text("Matching orders", exact=True).wait_for()
+    chips = page.locator("[data-testid=stMultiSelect] span[data-tag]")
+    chips.first.wait_for()
+    assert sorted(set(t.strip() for t in chips.all_inner_texts())) == ["Shanghai DC", "Voided"]
     assert "status=voided" in page.url and "warehouse=SH" in page.url

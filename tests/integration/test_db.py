@@ -42,7 +42,7 @@ def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
 
     def first():
         try:
-            with db.transaction() as cur:
+            with db.unlocked_transaction() as cur:
                 cur.execute("UPDATE counters SET value = 1 WHERE name = 'n'")
                 first_in.set()
                 second_done.wait(5)
@@ -53,7 +53,7 @@ def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
     def second():
         first_in.wait(5)
         try:
-            with db.transaction() as cur:
+            with db.unlocked_transaction() as cur:
                 cur.execute("UPDATE counters SET value = 2 WHERE name = 'n'")
             outcomes["second"] = "ok"
         except ConcurrentChange:
@@ -104,3 +104,22 @@ def test_reopening_an_existing_file_keeps_data(tmp_path):
     with second.read() as cur:
         assert cur.execute("SELECT value FROM counters WHERE name = 'kept'").fetchall() == [(7,)]
     second.close()
+
+
+def test_writers_in_one_process_take_turns(db):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO counters VALUES ('n', 0)")
+
+    def bump():
+        for _ in range(20):
+            with db.transaction() as cur:
+                value = cur.execute("SELECT value FROM counters WHERE name = 'n'").fetchall()[0][0]
+                cur.execute("UPDATE counters SET value = ? WHERE name = 'n'", [value + 1])
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    with db.read() as cur:
+        assert cur.execute("SELECT value FROM counters WHERE name = 'n'").fetchall()[0][0] == 80

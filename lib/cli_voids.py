@@ -1,0 +1,127 @@
+"""The void commands of `python -m lib.cli` (SPEC §11): void (one order or a batch, --dry-run), approve, reject,
+restore. Same services and rules as the web app; a refusal exits 1 with one line on stderr."""
+import sys
+
+from lib.errors import VoidDeskError
+from lib.i18n import fmt_money
+
+VOID_KEYS = ("order_no", "outcome", "message", "refund", "released")
+WORDS = {"voided": "voided", "pending_approval": "waiting for approval", "refused": "refused"}
+
+
+def add_commands(sub, common, acting) -> None:
+    """Register void, approve, reject and restore on the CLI's sub-parsers."""
+    p = sub.add_parser("void", parents=[common, acting], help="void one order, or several as one batch (SPEC §4)")
+    p.add_argument("order_no", nargs="+", metavar="ORDER_NO")
+    p.add_argument("--reason", metavar="CODE", help="void reason code, e.g. customer_cancelled")
+    p.add_argument("--note", metavar="TEXT")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
+    p.set_defaults(func=cmd_void)
+    p = sub.add_parser("approve", parents=[common, acting], help="approve a pending void request")
+    p.add_argument("order_no", metavar="ORDER_NO")
+    p.add_argument("--note", metavar="TEXT", help="decision note (optional)")
+    p.set_defaults(func=cmd_approve)
+    p = sub.add_parser("reject", parents=[common, acting], help="reject a pending void request")
+    p.add_argument("order_no", metavar="ORDER_NO")
+    p.add_argument("--note", metavar="TEXT", help="why (required)")
+    p.set_defaults(func=cmd_reject)
+    p = sub.add_parser("restore", parents=[common, acting], help="undo a void within the restore window")
+    p.add_argument("order_no", metavar="ORDER_NO")
+    p.add_argument("--note", metavar="TEXT", help="why (required)")
+    p.set_defaults(func=cmd_restore)
+
+
+def _session(args):
+    from lib.cli import acting_user, open_db
+
+    db = open_db(args)
+    return db, acting_user(db, args.user)
+
+
+def cmd_void(args) -> int:
+    from lib.queries.voids import preview_batch
+    from lib.services import voids
+
+    db, user = _session(args)
+    numbers = args.order_no
+    if args.dry_run:
+        rows = [_dry_run_row(p) for p in preview_batch(db, user, numbers, args.reason or "")]
+    elif len(numbers) == 1:
+        rows = [_void_one(db, user, numbers[0], args)]
+    else:
+        rows = voids.void_batch(db, user, numbers, args.reason, args.note)["results"]
+    shown = [{k: r[k] for k in VOID_KEYS} for r in rows]
+    _emit(args, shown, "\n".join([f"{r['order_no']:<20}{WORDS[r['outcome']]:<22}{r['message']}" for r in rows]
+                                 + ([_summary(rows)] if len(rows) > 1 else [])))
+    refused = [r for r in rows if r["outcome"] == "refused"]
+    if refused:
+        print(f"error: {len(refused)} of {len(rows)} refused; {refused[0]['message']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _void_one(db, user, order_no: str, args) -> dict:
+    from lib.services import voids
+
+    try:
+        return voids.void_order(db, user, order_no, args.reason, args.note)
+    except VoidDeskError as exc:
+        return {"order_no": order_no, "outcome": "refused", "message": exc.message("en"), "refund": "0.00",
+                "released": []}
+
+
+def _dry_run_row(p: dict) -> dict:
+    from lib.services.void_rules import describe
+
+    released = [{k: r[k] for k in ("warehouse", "sku", "qty")} for r in p["release"]]
+    units = sum(r["qty"] for r in released)
+    if p["outcome_if_confirmed"] == "refused":
+        message = p["refusal_message"]
+    elif p["outcome_if_confirmed"] == "pending_approval":
+        message = describe("voids.preview.pending", {"order_no": p["order_no"],
+                                                     "why": f"approval_reason.{p['approval_reason']}"})
+    else:
+        message = describe("voids.preview.voided", {"order_no": p["order_no"], "units": units,
+                                                    "refund": fmt_money(p["refund"])})
+    applies = p["outcome_if_confirmed"] == "voided"
+    return {"order_no": p["order_no"], "outcome": p["outcome_if_confirmed"], "message": message,
+            "refund": str(p["refund"] if applies else "0.00"), "released": released if applies else []}
+
+
+def _summary(rows: list[dict]) -> str:
+    counts = {k: sum(r["outcome"] == k for r in rows) for k in WORDS}
+    return ", ".join(f"{n} {WORDS[k]}" for k, n in counts.items())
+
+
+def cmd_approve(args) -> int:
+    from lib.services import voids
+
+    db, user = _session(args)
+    result = voids.approve(db, user, args.order_no, args.note)
+    _emit(args, {k: result[k] for k in ("order_no", "decision", *VOID_KEYS[1:])}, result["message"])
+    return 0
+
+
+def cmd_reject(args) -> int:
+    from lib.services import voids
+
+    db, user = _session(args)
+    result = voids.reject(db, user, args.order_no, args.note)
+    _emit(args, {k: result[k] for k in ("order_no", "decision", "outcome", "message")}, result["message"])
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from lib.services import voids
+
+    db, user = _session(args)
+    result = voids.restore(db, user, args.order_no, args.note)
+    keys = ("order_no", "outcome", "status", "message", "reserved", "refund_cancelled")
+    _emit(args, {k: result[k] for k in keys}, result["message"])
+    return 0
+
+
+def _emit(args, data, text: str) -> None:
+    from lib.cli import emit
+
+    emit(args, data, text)

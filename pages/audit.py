@@ -1,0 +1,54 @@
+"""The audit log (SPEC §7): every state change, searchable by actor, action, entity and period; CSV export."""
+from datetime import date, timedelta
+
+import streamlit as st
+
+from lib import i18n
+from lib.errors import VoidDeskError
+from lib.queries.audit import export_audit_csv, search_audit
+from lib.ui.context import database, lang, show_error, tr
+from lib.ui.guard import signed_in_user
+
+PAGE = 100
+
+db = database()
+user = signed_in_user("audit.view")
+
+st.title(tr("audit.title"))
+st.caption(tr("audit.subtitle"))
+row = st.columns(4)
+actor = row[0].text_input(tr("audit.actor"), key="audit_actor", placeholder="lead")
+action = row[1].text_input(tr("audit.action"), key="audit_action", placeholder="void.apply")
+entity = row[2].text_input(tr("audit.entity"), key="audit_entity", placeholder="order")
+period = row[3].date_input(tr("audit.period"), value=(date.today() - timedelta(days=30), date.today()),
+                           key="audit_period")
+date_from, date_to = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
+filters = dict(actor=actor.strip() or None, action=action.strip() or None, entity_type=entity.strip() or None,
+               date_from=date_from, date_to=date_to)
+page_no = st.session_state.get("audit_page", 1)
+try:
+    total, rows = search_audit(db, user, **filters, limit=PAGE, offset=(page_no - 1) * PAGE)
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+st.caption(tr("audit.count", n=i18n.fmt_int(total, lang())))
+st.dataframe(rows, hide_index=True, width="stretch", height=520, column_config={
+    "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm:ss"),
+    "before": st.column_config.TextColumn(tr("audit.before"), width="medium"),
+    "after": st.column_config.TextColumn(tr("audit.after"), width="medium")})
+pages = max(1, -(-total // PAGE))
+if pages > 1:
+    chosen = st.pagination(pages, default=min(page_no, pages), key=f"audit_pager_{pages}_{page_no}")
+    if chosen != page_no:
+        st.session_state["audit_page"] = chosen
+        st.rerun()
+
+if st.button(tr("audit.prepare_export"), icon=":material/download:", key="audit_export"):
+    try:
+        st.session_state["audit_csv"] = (repr(filters), export_audit_csv(db, user, **filters))
+    except VoidDeskError as exc:
+        show_error(exc)
+prepared = st.session_state.get("audit_csv")
+if prepared and prepared[0] == repr(filters):
+    st.download_button(tr("audit.download"), prepared[1], file_name="audit.csv", mime="text/csv",
+                       on_click="ignore", icon=":material/download:")

@@ -1,0 +1,67 @@
+"""Refund queue for finance: refunds owed from voids and returns, mark paid out, totals per day (SPEC §7)."""
+import uuid
+from datetime import date, timedelta
+
+import plotly.express as px
+import streamlit as st
+
+from lib import i18n
+from lib.domain import can
+from lib.errors import VoidDeskError
+from lib.queries.refunds import refund_queue, refund_totals_per_day
+from lib.services.refunds import mark_paid
+from lib.ui.context import database, lang, show_error, tr
+from lib.ui.guard import signed_in_user
+from lib.ui.links import order_link
+
+db = database()
+user = signed_in_user("refund.view")
+
+st.title(tr("refunds.title"))
+flash = st.session_state.pop("refunds_flash", None)
+if flash:
+    st.success(flash, icon=":material/payments:")
+
+status = st.segmented_control(tr("col.status"), ["pending", "paid", "cancelled"], default="pending",
+                              format_func=lambda s: tr(f"refund_status.{s}"), key="refund_status", required=True)
+queue = refund_queue(db, user, status=status)
+st.caption(tr("refunds.count", n=i18n.fmt_int(len(queue), lang()),
+              amount=i18n.fmt_money(queue["amount"].sum() if len(queue) else 0, lang())))
+if "source" in queue:
+    queue["source"] = queue["source"].map(lambda s: tr(f"refund_source.{s}"))
+event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table", on_select="rerun",
+                     selection_mode="single-row", column_config={
+                         "id": None, "order_no": tr("col.order_no"), "source": tr("refunds.source"),
+                         "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
+                         "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm")})
+
+rows = event.selection.rows if event and event.selection else []
+if rows and status == "pending":
+    refund = queue.iloc[rows[0]]
+    st.subheader(tr("refunds.pay_title", order_no=refund["order_no"],
+                    amount=i18n.fmt_money(refund["amount"], lang())))
+    order_link(refund["order_no"])
+    if can(user, "refund.pay"):
+        key = st.session_state.setdefault(f"pay_key_{refund['id']}", uuid.uuid4().hex)
+        with st.form("pay"):
+            ref = st.text_input(tr("refunds.payment_ref"), max_chars=100)
+            if st.form_submit_button(tr("refunds.mark_paid"), type="primary", icon=":material/payments:"):
+                try:
+                    mark_paid(db, user, int(refund["id"]), ref, submission_key=key)
+                    st.session_state["refunds_flash"] = tr("refunds.paid", order_no=refund["order_no"])
+                    st.rerun()
+                except VoidDeskError as exc:
+                    show_error(exc)
+
+st.subheader(tr("refunds.per_day"))
+since = date.today() - timedelta(days=30)
+totals = refund_totals_per_day(db, user, since, date.today())
+if not totals.empty:
+    long = totals.melt(id_vars="day", value_vars=["pending_amount", "paid_amount"], var_name="kind",
+                       value_name="amount")
+    long["kind"] = long["kind"].map(lambda k: tr(f"refunds.series.{k}"))
+    fig = px.bar(long, x="day", y="amount", color="kind", barmode="group",
+                 labels={"day": tr("refunds.day"), "amount": tr("col.amount"), "kind": ""})
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2))
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    st.dataframe(totals, hide_index=True, width="stretch")
