@@ -27,6 +27,7 @@ if queue.empty:
 
 st.caption(tr("approvals.count", n=i18n.fmt_int(len(queue), lang())))
 shown = queue.copy()
+shown["note"] = shown["note"].fillna("")
 if "approval_reason" in shown:
     shown["approval_reason"] = shown["approval_reason"].map(lambda r: tr(f"approval_reason.{r}") if r else "")
 event = st.dataframe(

@@ -29,11 +29,21 @@ st.caption(tr("refunds.count", n=i18n.fmt_int(len(queue), lang()),
               amount=i18n.fmt_money(queue["amount"].sum() if len(queue) else 0, lang())))
 if "source" in queue:
     queue["source"] = queue["source"].map(lambda s: tr(f"refund_source.{s}"))
+for column in ("return_no", "payment_ref", "paid_by"):
+    if column in queue:
+        queue[column] = queue[column].fillna("")
 event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table", on_select="rerun",
-                     selection_mode="single-row", column_config={
-                         "id": None, "order_no": tr("col.order_no"), "source": tr("refunds.source"),
+                     selection_mode="single-row",
+                     column_order=[c for c in ("order_no", "customer", "source", "return_no", "amount", "created_at",
+                                               "created_by", "paid_at", "paid_by", "payment_ref") if c in queue],
+                     column_config={
+                         "order_no": tr("col.order_no"), "customer": tr("col.customer"), "source": tr("refunds.source"),
+                         "return_no": tr("returns.number"),
                          "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
-                         "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm")})
+                         "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
+                         "created_by": tr("col.by"), "paid_at": st.column_config.DatetimeColumn(
+                             tr("refund_status.paid"), format="YYYY-MM-DD HH:mm"),
+                         "paid_by": tr("refunds.paid_by"), "payment_ref": tr("refunds.payment_ref")})
 
 rows = event.selection.rows if event and event.selection else []
 if rows and status == "pending":

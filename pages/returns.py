@@ -86,12 +86,17 @@ def show_list() -> None:
         show_error(exc)
         return
     st.caption(tr("returns.count", n=i18n.fmt_int(total, lang())))
-    if "status" in rows:
-        rows["status"] = rows["status"].map(lambda s: label("return_status", s))
-    rows.insert(0, "link", rows["return_no"].map(lambda n: f"/returns?no={n}"))
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "link": st.column_config.LinkColumn(tr("returns.number"), display_text=r"no=(.*)$"),
-        "return_no": None, "id": None})
+    rows["status"] = rows["status"].map(lambda s: label("return_status", s))
+    rows["reason"] = rows["reason_label_zh" if lang() == "zh" else "reason_label_en"]
+    rows["link"] = rows["return_no"].map(lambda n: f"/returns?no={n}")
+    st.dataframe(rows, hide_index=True, width="stretch", column_order=[
+        "link", "order_no", "status", "reason", "qty", "refund_amount", "warehouse", "customer", "created_at"],
+        column_config={
+            "link": st.column_config.LinkColumn(tr("returns.number"), display_text=r"no=(.*)$"),
+            "order_no": tr("col.order_no"), "status": tr("col.status"), "reason": tr("col.reason"),
+            "qty": tr("col.qty"), "refund_amount": st.column_config.NumberColumn(tr("return.refund_short"), format="%.2f"),
+            "warehouse": tr("col.warehouse"), "customer": tr("col.customer"),
+            "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm")})
 
 
 if st.query_params.get("no"):

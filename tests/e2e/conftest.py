@@ -65,6 +65,9 @@ def demo_orders(demo_db) -> dict:
                                " (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
                                " ORDER BY id DESC LIMIT 1"),
             "shipped": pick("SELECT order_no FROM orders WHERE status = 'shipped' ORDER BY id DESC LIMIT 1"),
+            "voidable": pick("SELECT order_no FROM orders o WHERE status = 'processing' AND amount_paid > 0"
+                             " AND total < 10000 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id"
+                             " AND v.status = 'pending_approval') ORDER BY id DESC LIMIT 1 OFFSET 1"),
         }
     finally:
         con.close()
