@@ -266,6 +266,18 @@ def cmd_stock(args) -> int:
     return 0
 
 
+def cmd_mail(args) -> int:
+    """Send the mail outbox once (for a scheduled job; the app also sends every minute when configured)."""
+    from lib.services.mailer import config_from_env, send_pending
+
+    config = config_from_env()
+    if config is None:
+        raise SystemExit("error: SMTP is not configured (set VOIDDESK_SMTP_HOST and friends); mail stays in the outbox")
+    counts = send_pending(open_db(args), config)
+    emit(args, counts, f"sent {counts['sent']}, failed {counts['failed']}, still waiting {counts.get('waiting', 0)}")
+    return 0 if not counts["failed"] else 1
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sku", metavar="SKU", help="SKU prefix or product name")
     p.add_argument("--warehouse", metavar="W", action="append", help="warehouse code (repeatable)")
     p.set_defaults(func=cmd_stock)
+
+    p = sub.add_parser("mail", parents=[common], help="send the notification mail outbox once (needs VOIDDESK_SMTP_*)")
+    p.set_defaults(func=cmd_mail)
     return parser
 
 
