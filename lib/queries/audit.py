@@ -8,7 +8,7 @@ import pandas as pd
 from lib.db import Database
 from lib.domain import User, require
 from lib.queries.export import neutralise
-from lib.queries.returns import day_bounds, listed
+from lib.queries.filters import listed, period_conditions
 
 COLUMNS = ("id", "created_at", "actor_name", "action", "entity_type", "entity_id", "order_no", "before", "after",
            "note")
@@ -37,13 +37,7 @@ def _where(actor, action, entity_type, date_from, date_to, order_no, entity_id) 
         if value not in (None, ""):
             parts.append(f"{column} = ?")
             params.append(str(value))
-    start, end = day_bounds(date_from, date_to)
-    if start:
-        parts.append("created_at >= ?")
-        params.append(start)
-    if end:
-        parts.append("created_at < ?")
-        params.append(end)
+    period_conditions("created_at", date_from, date_to, parts, params)
     return " AND ".join(parts), params
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from lib.db import Database
 from lib.domain import User, require
 from lib.errors import InvalidInput
-from lib.queries.returns import day_bounds, listed
+from lib.queries.filters import day_bounds, listed, period_conditions
 
 REFUND_STATUSES = ("pending", "paid", "cancelled")
 MAX_DAYS = 3700
@@ -45,13 +45,7 @@ def refund_queue(db: Database, user: User, status="pending", date_from=None, dat
     if statuses:
         parts.append("list_contains(?, f.status)")
         params.append(statuses)
-    start, end = day_bounds(date_from, date_to)
-    if start:
-        parts.append("f.created_at >= ?")
-        params.append(start)
-    if end:
-        parts.append("f.created_at < ?")
-        params.append(end)
+    period_conditions("f.created_at", date_from, date_to, parts, params)
     order = "f.created_at, f.id" if statuses == ["pending"] else "f.created_at DESC, f.id DESC"
     with db.read() as cur:
         return cur.execute(_QUEUE.format(where=" AND ".join(parts), order=order),

@@ -1,12 +1,10 @@
 """Return notes, read side: search with a total count, one note with its lines and refund (SPEC §5)."""
-from datetime import datetime, time, timedelta
-
 import pandas as pd
 
 from lib.db import Database, rows_as_dicts
 from lib.domain import User, can, require
 from lib.errors import NotFound
-from lib.queries.search import parse_date
+from lib.queries.filters import listed, period_conditions
 
 _COLUMNS = """
     r.id, r.return_no, r.order_no, r.status, r.reason_code, r.reason_label_en, r.reason_label_zh, r.note,
@@ -19,20 +17,6 @@ _FROM = """
     JOIN orders o ON o.id = r.order_id
     LEFT JOIN customers c ON c.id = o.customer_id
     LEFT JOIN users u ON u.id = r.requested_by"""
-
-
-def day_bounds(date_from, date_to) -> tuple[datetime | None, datetime | None]:
-    """[start, end) timestamps for inclusive days given as dates or 'YYYY-MM-DD'; None where open."""
-    start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
-    return (datetime.combine(start, time.min) if start else None,
-            datetime.combine(end + timedelta(days=1), time.min) if end else None)
-
-
-def listed(value) -> list[str]:
-    """One code or a list of codes as a clean list (empty when none)."""
-    if value in (None, ""):
-        return []
-    return [str(v).strip() for v in ([value] if isinstance(value, str) else value) if str(v).strip()]
 
 
 def _where(user: User, statuses, order_no, return_no, reason, warehouse, date_from, date_to) -> tuple[str, list]:
@@ -50,13 +34,7 @@ def _where(user: User, statuses, order_no, return_no, reason, warehouse, date_fr
         if prefix:
             parts.append(f"starts_with({column}, ?)")
             params.append(prefix)
-    start, end = day_bounds(date_from, date_to)
-    if start:
-        parts.append("r.created_at >= ?")
-        params.append(start)
-    if end:
-        parts.append("r.created_at < ?")
-        params.append(end)
+    period_conditions("r.created_at", date_from, date_to, parts, params)
     return " AND ".join(parts), params
 
 

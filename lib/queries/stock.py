@@ -3,7 +3,7 @@ import pandas as pd
 
 from lib.db import Database
 from lib.domain import User, require
-from lib.queries.returns import listed
+from lib.queries.filters import listed
 from lib.services.settings import read_rules
 
 _LEVELS = """
