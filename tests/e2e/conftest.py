@@ -122,5 +122,5 @@ def login(pg, url: str, username: str, password: str = "demo1234") -> None:
     pg.get_by_role("button", name="Sign in").click()
     wait_idle(pg)
     # The language is remembered per user; start every test in English whatever an earlier test chose.
-    pg.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+    pg.locator("[data-testid=stSidebar]").get_by_role("radio", name="English").first.click()
     wait_idle(pg)
