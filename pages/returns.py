@@ -38,7 +38,14 @@ def show_note(return_no: str) -> None:
     lines = pd.DataFrame(note["lines"])
     if "disposition" in lines:
         lines["disposition"] = lines["disposition"].map(lambda d: label("disposition", d) if d else "")
-    st.dataframe(lines, hide_index=True, width="stretch")
+    st.dataframe(lines, hide_index=True, width="stretch",
+                 column_order=[c for c in ("line_no", "sku", "product_name", "qty", "unit_price", "amount", "disposition")
+                               if c in lines],
+                 column_config={"line_no": "#", "sku": tr("col.sku"), "product_name": tr("col.product"),
+                                "qty": tr("col.qty"),
+                                "unit_price": st.column_config.NumberColumn(tr("col.unit_price"), format="%.2f"),
+                                "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
+                                "disposition": tr("returns.disposition")})
     _actions(note)
 
 

@@ -24,6 +24,8 @@ warehouse = filters[1].selectbox(tr("col.warehouse"), list(houses), format_func=
 low_only = filters[2].toggle(tr("stock.low_only"), key="stock_low", value=st.query_params.get("low") == "1")
 
 levels = stock_levels(db, user, sku=sku_text.strip().upper() or None, warehouse=warehouse, low_only=low_only)
+category_names = catalog.categories(db, lang())
+levels["category"] = levels["category"].map(lambda c: category_names.get(c, c))
 st.caption(tr("stock.count", n=i18n.fmt_int(len(levels), lang())))
 
 
