@@ -19,6 +19,9 @@ st.title(tr("approvals.title"))
 flash = st.session_state.pop("approvals_flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
+    # The decided request has left the queue and the rows below it moved up: start with nothing selected
+    # rather than showing (and letting a second click decide) whichever request took its row.
+    st.session_state["queue"] = {"selection": {"rows": [], "columns": [], "cells": []}}
 
 queue = approvals_queue(db, user, lang())
 if queue.empty:
@@ -40,7 +43,7 @@ event = st.dataframe(
                                                                    format="YYYY-MM-DD HH:mm"),
                    "approval_reason": tr("approvals.why"), "age": tr("approvals.age")})
 
-rows = event.selection.rows if event and event.selection else []
+rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if not rows:
     st.caption(tr("approvals.pick"))
     st.stop()

@@ -17,13 +17,22 @@ from lib.ui.links import order_link
 db = database()
 user = signed_in_user("refund.view")
 
+
+def forget_selection() -> None:
+    # A selection is a row position: after a payout, or in another status's list, that position is another
+    # refund, and the pay form must not silently move on to it.
+    st.session_state["refund_table"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+
+
 st.title(tr("refunds.title"))
 flash = st.session_state.pop("refunds_flash", None)
 if flash:
     st.success(flash, icon=":material/payments:")
+    forget_selection()
 
 status = st.segmented_control(tr("col.status"), ["pending", "paid", "cancelled"], default="pending",
-                              format_func=lambda s: tr(f"refund_status.{s}"), key="refund_status", required=True)
+                              format_func=lambda s: tr(f"refund_status.{s}"), key="refund_status", required=True,
+                              on_change=forget_selection)
 queue = refund_queue(db, user, status=status)
 st.caption(tr("refunds.count", n=i18n.fmt_int(len(queue), lang()),
               amount=i18n.fmt_money(queue["amount"].sum() if len(queue) else 0, lang())))
@@ -45,7 +54,7 @@ event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table"
                              tr("refund_status.paid"), format="YYYY-MM-DD HH:mm"),
                          "paid_by": tr("refunds.paid_by"), "payment_ref": tr("refunds.payment_ref")})
 
-rows = event.selection.rows if event and event.selection else []
+rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if rows and status == "pending":
     refund = queue.iloc[rows[0]]
     st.subheader(tr("refunds.pay_title", order_no=refund["order_no"],

@@ -41,8 +41,12 @@ st.dataframe(levels.style.apply(_highlight, axis=1), hide_index=True, width="str
                             "low": st.column_config.CheckboxColumn(tr("stock.low"))})
 
 st.subheader(tr("stock.ledger_title"))
-ledger_sku = st.text_input(tr("stock.ledger_sku"), key="ledger_sku",
-                           value=sku_text.strip().upper() if len(levels["sku"].unique()) == 1 else "")
+only_sku = levels["sku"].iloc[0] if len(levels["sku"].unique()) == 1 else ""
+# A keyed input keeps its text whatever `value` says, so follow the filter when it narrows to one SKU.
+if only_sku and st.session_state.get("ledger_followed") != only_sku:
+    st.session_state["ledger_sku"] = only_sku
+st.session_state["ledger_followed"] = only_sku
+ledger_sku = st.text_input(tr("stock.ledger_sku"), key="ledger_sku")
 if ledger_sku:
     ledger = sku_ledger(db, user, ledger_sku.strip().upper(), warehouse=warehouse)
     if ledger.empty:

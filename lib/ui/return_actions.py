@@ -31,7 +31,13 @@ def render(db, user, order: dict) -> None:
         _dialog(db, user, order)
 
 
-@st.dialog(" ", width="large")
+def _forget_dialog() -> None:
+    for key in (DIALOG_FLAG, "return_step", "return_key"):
+        st.session_state.pop(key, None)
+
+
+# Dismissed with × or Esc: forget the flag, or the dialog would open again on the page's next rerun.
+@st.dialog(" ", width="large", on_dismiss=_forget_dialog)
 def _dialog(db, user, order: dict) -> None:
     st.subheader(tr("return.dialog_title", order_no=order["order_no"]))
     context = return_context(db, user, order["order_no"])
@@ -83,8 +89,7 @@ def _dialog(db, user, order: dict) -> None:
 
 
 def _close(message: str, kind: str = "ok") -> None:
-    for key in (DIALOG_FLAG, "return_step", "return_key"):
-        st.session_state.pop(key, None)
+    _forget_dialog()
     st.session_state["order_flash"] = (kind, message)
     st.cache_data.clear()
     st.rerun()

@@ -41,7 +41,13 @@ def _void_button(db, user, order: dict) -> None:
         st.caption(tr("void.use_return"))
 
 
-@st.dialog(" ", width="large")
+def _forget_dialog() -> None:
+    for key in (DIALOG_FLAG, "void_step", "void_key"):
+        st.session_state.pop(key, None)
+
+
+# Dismissed with × or Esc: forget the flag, or the dialog would open again on the page's next rerun.
+@st.dialog(" ", width="large", on_dismiss=_forget_dialog)
 def _void_dialog(db, user, order: dict) -> None:
     st.subheader(tr("void.dialog_title", order_no=order["order_no"]))
     reasons = active_reasons(db, "void", lang())
@@ -82,8 +88,7 @@ def _outcome_text(result: dict) -> str:
 
 
 def _close_dialog(message: str | None = None, kind: str = "ok") -> None:
-    for key in (DIALOG_FLAG, "void_step", "void_key"):
-        st.session_state.pop(key, None)
+    _forget_dialog()
     if message:
         st.session_state["order_flash"] = (kind, message)
     st.cache_data.clear()

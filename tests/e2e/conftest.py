@@ -68,6 +68,22 @@ def demo_orders(demo_db) -> dict:
             "voidable": pick("SELECT order_no FROM orders o WHERE status = 'processing' AND amount_paid > 0"
                              " AND total < 10000 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id"
                              " AND v.status = 'pending_approval') ORDER BY id DESC LIMIT 1 OFFSET 1"),
+            # Shipped and paid, ≥2 different SKUs, nothing returned or refunded yet; not the 'shipped' one above.
+            "returnable": pick("SELECT order_no FROM orders o WHERE status = 'shipped' AND payment_status = 'paid'"
+                               " AND (SELECT count(DISTINCT sku) FROM order_lines l WHERE l.order_id = o.id"
+                               " AND l.qty_shipped > l.qty_returned) >= 2"
+                               " AND NOT EXISTS (SELECT 1 FROM return_notes r WHERE r.order_id = o.id)"
+                               " AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.id)"
+                               " AND id < (SELECT max(id) FROM orders WHERE status = 'shipped')"
+                               " ORDER BY id DESC LIMIT 1"),
+            # Completed, handled by `ops`, and the newest of at least three orders sharing its 12-character
+            # prefix (a past day, so orders created during the run never join that prefix).
+            "collab": pick("SELECT order_no FROM orders o WHERE status = 'completed'"
+                           " AND assignee_id = (SELECT id FROM users WHERE username = 'ops')"
+                           " AND created_at = (SELECT max(created_at) FROM orders p"
+                           " WHERE left(p.order_no, 12) = left(o.order_no, 12))"
+                           " AND (SELECT count(*) FROM orders p WHERE left(p.order_no, 12) = left(o.order_no, 12)) >= 3"
+                           " ORDER BY id DESC LIMIT 1"),
         }
     finally:
         con.close()

@@ -1,0 +1,171 @@
+"""Void pages through AppTest (issue 4): the void dialog, approvals, restore and the search page's batch void."""
+import uuid
+
+from lib.services import voids
+from tests.app import builders as b
+
+
+def _void_dialog(at, order_no: str, reason: str, note: str = ""):
+    """Open the order page's void dialog the way its button does (AppTest can't click into a one-shot
+    dialog), choose the reason and go on to the second confirmation."""
+    at.session_state["void_dialog"] = order_no
+    at.session_state["void_step"] = 1
+    at.session_state["void_key"] = uuid.uuid4().hex
+    b.open_page(at, "pages/order.py", no=order_no)
+    at.selectbox(key="void_dialog_reason").set_value(reason).run()
+    at.text_area(key="void_dialog_note").input(note)
+    return at.button(key="void_review").click().run()
+
+
+def test_void_dialog_voids_the_order_after_review_and_confirmation(app, demo_db_path):
+    order_no = b.order(demo_db_path, paid=True)
+    total = b.value(demo_db_path, "SELECT total FROM orders WHERE order_no = ?", [order_no])["total"]
+    b.sign_in(app, "ops")
+    _void_dialog(app, order_no, "customer_cancelled")
+    assert [m.value for m in app.metric if m.label == "Refund owed"] == [f"¥{total:,.2f}"]   # the impact preview
+    assert any(e.startswith(f"Void {order_no}? Reserved stock is released") for e in b.messages(app.error))
+    app.button(key="void_confirm").click().run()
+    assert not app.exception
+    assert f"Order {order_no} voided; refund owed ¥{total:,.2f}." in b.messages(app.success)
+    assert b.order_status(demo_db_path, order_no) == "voided"
+    assert "void_dialog" not in app.session_state
+    b.assert_consistent(demo_db_path)
+
+
+def test_void_dialog_refuses_other_without_a_note(app, demo_db_path):
+    order_no = b.order(demo_db_path)
+    b.sign_in(app, "ops")
+    _void_dialog(app, order_no, "other").button(key="void_confirm").click().run()
+    assert not app.exception
+    assert "The reason “Other” needs a note." in b.messages(app.error)
+    assert b.order_status(demo_db_path, order_no) == "pending"
+    assert app.session_state["void_dialog"] == order_no   # the dialog stays open for the note
+
+
+def test_a_sales_reps_void_becomes_a_pending_request(app, demo_db_path):
+    order_no = b.order(demo_db_path, rep="sales")
+    b.sign_in(app, "sales")
+    _void_dialog(app, order_no, "order_error")
+    assert any(w.startswith("Needs approval by an operations lead") for w in b.messages(app.warning))
+    app.button(key="void_confirm").click().run()
+    assert not app.exception
+    assert f"Void request for {order_no} sent for approval." in b.messages(app.success)
+    assert b.order_status(demo_db_path, order_no) == "pending"
+    assert b.value(demo_db_path, "SELECT v.status FROM voids v JOIN orders o ON o.id = v.order_id"
+                                 " WHERE o.order_no = ?", [order_no])["status"] == "pending_approval"
+    b.assert_consistent(demo_db_path)
+
+
+def _requested(path, *, by: str = "sales", big: bool = False) -> str:
+    order_no = b.order(path, rep="sales", big=big)
+    voids.void_order(b.handle(path), b.user(path, by), order_no, "customer_cancelled", "asked by phone")
+    return order_no
+
+
+def test_lead_approves_a_request_from_the_queue(app, demo_db_path):
+    order_no = _requested(demo_db_path)
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/approvals.py")
+    b.select_row(app, "queue", "order_no", order_no)
+    assert f"Deciding the void of {order_no}" in [h.value for h in app.subheader]
+    app.button(key="queue_approve").click().run()
+    assert not app.exception
+    assert f"Void of {order_no} approved and applied." in b.messages(app.success)
+    assert not any(h.value.startswith("Deciding the void of") for h in app.subheader)  # nothing selected after
+    assert b.order_status(demo_db_path, order_no) == "voided"
+    b.assert_consistent(demo_db_path)
+
+
+def test_lead_rejects_a_request_only_with_a_note(app, demo_db_path):
+    order_no = _requested(demo_db_path)
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/approvals.py")
+    b.select_row(app, "queue", "order_no", order_no)
+    app.button(key="queue_reject").click().run()
+    assert "Say why the request is rejected: a note is required." in b.messages(app.error)
+    app.text_input(key=f"approval_note_{order_no}").input("Customer paid after all")
+    app.button(key="queue_reject").click().run()
+    assert not app.exception
+    assert f"Void request for {order_no} rejected." in b.messages(app.success)
+    assert b.order_status(demo_db_path, order_no) == "pending"
+    assert all(order_no not in set(df.value.get("order_no", [])) for df in app.dataframe)
+    assert f"Deciding the void of {order_no}" not in [h.value for h in app.subheader]
+    b.assert_consistent(demo_db_path)
+
+
+def test_requester_cannot_decide_their_own_request_but_another_lead_can(app, demo_db_path):
+    order_no = _requested(demo_db_path, by="lead", big=True)   # above the threshold: even a lead asks
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/approvals.py")
+    b.select_row(app, "queue", "order_no", order_no)
+    app.button(key="queue_approve").click().run()
+    assert not app.exception
+    assert any("yourself; another operations lead or an administrator must decide it" in e
+               for e in b.messages(app.error))
+    assert b.order_status(demo_db_path, order_no) == "pending"
+
+    admin = b.sign_in(b.another_app(), "admin")
+    b.open_page(admin, "pages/order.py", no=order_no)
+    admin.text_input(key="decision_note").input("Checked with the customer")
+    admin.button(key="approve").click().run()
+    assert not admin.exception
+    assert f"Void of {order_no} approved and applied." in b.messages(admin.success)
+    assert b.order_status(demo_db_path, order_no) == "voided"
+    b.assert_consistent(demo_db_path)
+
+
+def test_lead_restores_a_voided_order_from_the_order_page(app, demo_db_path):
+    order_no = b.order(demo_db_path, status="processing", paid=True)
+    voids.void_order(b.handle(demo_db_path), b.user(demo_db_path, "lead"), order_no, "out_of_stock")
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/order.py", no=order_no)
+    app.button(key="restore").click().run()
+    assert "Say why the void is undone: a note is required." in b.messages(app.error)
+    app.text_input(key="restore_note").input("Stock arrived after all")
+    app.button(key="restore").click().run()
+    assert not app.exception
+    assert f"Order {order_no} restored; its stock is reserved again." in b.messages(app.success)
+    assert b.order_status(demo_db_path, order_no) == "processing"
+    b.assert_consistent(demo_db_path)
+
+
+def _batch_preview(at, order_nos: list[str], reason: str):
+    b.open_page(at, "pages/search.py")
+    table = b.table_with(at, "order_no")
+    at.session_state["results"] = {"selection": {"rows": [list(table["order_no"]).index(n) for n in order_nos],
+                                                 "columns": [], "cells": []}}
+    at.run()
+    at.selectbox(key="batch_reason").set_value(reason).run()
+    return at.button(key="batch_preview_button").click().run()
+
+
+def test_batch_void_from_search_previews_then_voids_each_order(app, demo_db_path):
+    order_nos = [b.order(demo_db_path), b.order(demo_db_path, status="processing", paid=True)]
+    b.sign_in(app, "ops")
+    _batch_preview(app, order_nos, "order_error")
+    assert not app.exception
+    preview = b.table_with(app, "outcome")
+    assert list(preview["order_no"]) == order_nos
+    assert set(preview["outcome"]) == {"Will be voided"}
+    app.button(key="batch_confirm").click().run()
+    assert not app.exception
+    assert "2 voided, 0 sent for approval, 0 refused." in b.messages(app.success)
+    results = b.table_with(app, "message")
+    assert list(results["outcome"]) == ["Voided", "Voided"]
+    assert [b.order_status(demo_db_path, n) for n in order_nos] == ["voided", "voided"]
+    b.assert_consistent(demo_db_path)
+
+
+def test_batch_void_applies_nothing_when_an_order_changed_after_the_preview(app, demo_db_path):
+    from lib.services.orders import change_status
+
+    order_nos = [b.order(demo_db_path), b.order(demo_db_path)]
+    b.sign_in(app, "ops")
+    _batch_preview(app, order_nos, "order_error")
+    change_status(b.handle(demo_db_path), b.user(demo_db_path, "lead"), order_nos[1], "processing")
+    app.button(key="batch_confirm").click().run()
+    assert not app.exception
+    assert (f"Order {order_nos[1]} changed after the preview. Nothing was applied; preview the batch again."
+            in b.messages(app.error))
+    assert [b.order_status(demo_db_path, n) for n in order_nos] == ["pending", "processing"]
+    b.assert_consistent(demo_db_path)
