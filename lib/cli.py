@@ -278,6 +278,18 @@ def cmd_mail(args) -> int:
     return 0 if not counts["failed"] else 1
 
 
+def cmd_bench(args) -> int:
+    from lib.bench import format_markdown, format_table, run_bench
+
+    progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
+    figures = run_bench(args.orders, cache=args.cache_dir, say=progress)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as out:
+            out.write(format_markdown(figures))
+    emit(args, figures, format_table(figures))
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mail", parents=[common], help="send the notification mail outbox once (needs VOIDDESK_SMTP_*)")
     p.set_defaults(func=cmd_mail)
+    p = sub.add_parser("bench", help="measure the speed and memory bars (SPEC §12) on a seeded copy")
+    p.add_argument("--orders", type=int, default=200_000, help="orders in the seeded database (default 200000)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--markdown", metavar="FILE", help="also write the figures as a Markdown table")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where seeded databases are kept (default: $VOIDDESK_BENCH_DIR, else voiddesk-bench in the temp dir)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

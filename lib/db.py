@@ -2,6 +2,7 @@
 import threading
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -30,11 +31,12 @@ class Database:
         # Writers in this process take turns. DuckDB 2.0.0 misses some write-write conflicts between an
         # UPDATE … RETURNING (done as delete + insert on indexed tables) and a plain UPDATE of the same
         # row, so racing writers could lose an update. Version checks still tell a user whose view is stale.
+        # (Orders and stock balances are only ever updated in place, with counted rows, never RETURNING.)
         self._write_lock = threading.RLock()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> "Cursor":
         with self._lock:
-            return self._con.cursor()
+            return Cursor(self._con.cursor())
 
     @contextmanager
     def read(self):
@@ -76,6 +78,34 @@ class Database:
 
     def close(self) -> None:
         self._con.close()
+
+
+class Cursor:
+    """A DuckDB cursor (a connection with its own transaction) whose execute() does not parse SQL text twice.
+
+    DuckDB's Python client parses, binds and plans every statement afresh and offers no prepared statements
+    (EXECUTE takes no `?` parameters). Parsing is a fifth to a third of a small statement's cost (measured here:
+    0.12–0.14 ms of 0.35–0.8 ms), and one void runs fifteen statements, so the parsed form of each SQL text is
+    kept. DuckDB copies a parsed statement on every execute, so one cache serves all threads.
+    """
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection):
+        self._cur = cur
+
+    def execute(self, sql, parameters=None) -> duckdb.DuckDBPyConnection:
+        return self._cur.execute(_parsed(sql) if isinstance(sql, str) else sql, parameters)
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+@lru_cache(maxsize=2048)
+def _parsed(sql: str):
+    """The parsed statement for a one-statement text; a script stays text (DuckDB runs it statement by statement)."""
+    statements = duckdb.extract_statements(sql)
+    return statements[0] if len(statements) == 1 else sql
 
 
 def _rollback(cur) -> None:
@@ -153,3 +183,19 @@ def rows_as_dicts(cur, sql: str, params=None) -> list[dict]:
     result = cur.execute(sql, params or [])
     names = [d[0] for d in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def insert_rows(cur, table: str, columns: dict[str, str], rows: list[tuple], returning: str = "") -> list[tuple]:
+    """INSERT `rows` (tuples in the order of `columns`, a {column: SQL type} dict) in one statement and return
+    what `returning` names (else the row count).
+
+    DuckDB parses and plans every statement afresh, and the plan of `unnest(?::T[])` per column costs about
+    twice that of a one-row VALUES: one row goes in as VALUES, more as one list per column, which plans in
+    the same time for three rows or three thousand. Table and column names come from code, never from input.
+    """
+    names, tail = ", ".join(columns), f" RETURNING {returning}" if returning else ""
+    if len(rows) == 1:
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}){tail}"
+        return cur.execute(sql, list(rows[0])).fetchall()
+    lists = ", ".join(f"unnest(?::{kind}[])" for kind in columns.values())
+    return cur.execute(f"INSERT INTO {table} ({names}) SELECT {lists}{tail}", [list(c) for c in zip(*rows)]).fetchall()

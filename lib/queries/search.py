@@ -11,6 +11,7 @@ import pandas as pd
 from lib.db import Database, scalar
 from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES, User, can, require
 from lib.errors import InvalidInput
+from lib.queries import search_lines
 
 MAX_TEXT = 100          # characters in one text filter
 MAX_VALUES = 200        # values in one multi-value filter
@@ -215,8 +216,29 @@ def _lines_condition(sku_sql: str, params: list) -> tuple[str, list]:
     return f"o.id IN (SELECT l.order_id FROM order_lines l WHERE l.sku IN ({sku_sql}))", params
 
 
+def line_filters(f: SearchFilters) -> list[tuple[str, list]]:
+    """(SQL of a small set of SKUs, its parameters) per filter on order lines; an order must match each."""
+    sets = []
+    if f.product:
+        sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?)) OR contains(lower(name), lower(?))"
+                     " UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
+    if f.category:
+        sql, params = _in("category", f.category)
+        sets.append((f"SELECT sku FROM products WHERE {sql}", params))
+    return sets
+
+
 def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     """The WHERE text over `orders o` and its parameters; a sales rep is always limited to their own."""
+    where, params = order_where(cur, user, f)
+    for sku_sql, sku_params in line_filters(f):
+        sql, more = _lines_condition(sku_sql, sku_params)
+        where, params = f"{where} AND {sql}", params + more
+    return where, params
+
+
+def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
+    """where_clause without the filters on order lines (see line_filters)."""
     conds: list[tuple[str, list]] = []
     if not can(user, "order.view_all"):
         conds.append(("o.rep_id = ?", [user.id]))
@@ -233,13 +255,6 @@ def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
                            ("o.warehouse", f.warehouse)):
         if values:
             conds.append(_in(column, values))
-    if f.product:
-        conds.append(_lines_condition(
-            "SELECT sku FROM products WHERE starts_with(upper(sku), upper(?)) OR contains(lower(name), lower(?))"
-            " UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
-    if f.category:
-        sql, params = _in("category", f.category)
-        conds.append(_lines_condition(f"SELECT sku FROM products WHERE {sql}", params))
     for column, names in (("o.rep_id", f.rep), ("o.assignee_id", f.assignee)):
         if names:
             sql, params = _in("username", names)
@@ -267,22 +282,16 @@ def _order_by(sort: str) -> tuple[str, str, str]:
     return expr, join, "DESC" if desc else "ASC"
 
 
-def page_sql(where: str, sort: str, with_total: bool) -> str:
+def page_sql(where: str, sort: str) -> str:
     """One page in RESULT_COLUMNS order (params: where…, limit, offset).
 
     Only ids and sort keys are sorted; the page's other columns and names are fetched afterwards by
-    primary key. with_total collects the matches once and counts them in the same statement, which
-    halves the cost when a line filter (a scan of order_lines) decides what matches.
+    primary key. (Filters on order lines go through lib.queries.search_lines instead.)
     """
     expr, join, direction = _order_by(sort)
-    matches = f"SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where}"
-    if with_total:
-        head = f"WITH m AS MATERIALIZED ({matches}) SELECT {_COLUMNS}, (SELECT count(*) FROM m) AS total_count"
-        source = "m"
-    else:
-        head, source = f"SELECT {_COLUMNS}", f"({matches})"
-    return f"""{head}
-        FROM (SELECT id, sort_key FROM {source} ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?) p
+    return f"""SELECT {_COLUMNS}
+        FROM (SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where}
+              ORDER BY sort_key {direction}, o.id {direction} LIMIT ? OFFSET ?) p
         JOIN orders o ON o.id = p.id
         {_NAMES}
         ORDER BY p.sort_key {direction}, p.id {direction}"""
@@ -301,10 +310,6 @@ def count_matches(cur, where: str, params: list) -> int:
     return scalar(cur, f"SELECT count(*) FROM orders o WHERE {where}", params)
 
 
-def _uses_lines(f: SearchFilters) -> bool:
-    return bool(f.product or f.category)
-
-
 def search_orders(db: Database, user: User, filters: SearchFilters | None = None,
                   sort: str = DEFAULT_SORT, limit: int = 50, offset: int = 0) -> SearchResult:
     """One sorted page of the orders the user may see that match the filters, with the total count."""
@@ -312,21 +317,74 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
     filters = (filters or SearchFilters()).cleaned()
     parse_sort(sort)
     limit, offset = _check_page(limit, offset)
-    with_total = _uses_lines(filters)
     with db.read() as cur:
+        exact = _exact_number(cur, user, filters, offset) if filters.number else None
+        if exact is not None:
+            return exact
         cur.begin()  # count and page from one snapshot
         try:
-            where, params = where_clause(cur, user, filters)
-            rows = cur.execute(page_sql(where, sort, with_total), params + [limit, offset]).df()
+            where, params = order_where(cur, user, filters)
+            sets = line_filters(filters)
+            if sets:
+                return _search_lines(cur, where, params, sets, sort, limit, offset)
+            rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
             total = _total(cur, rows, where, params, limit, offset)
         finally:
             cur.rollback()
-    return SearchResult(total=total, rows=rows.drop(columns="total_count", errors="ignore"))
+    return SearchResult(total=total, rows=rows)
+
+
+def _exact_number(cur, user: User, f: SearchFilters, offset: int) -> SearchResult | None:
+    """The result when the number exists exactly (one indexed statement for the order and its names), else None.
+
+    The other filters still apply: an exact number outside them gives no rows, as the general search would.
+    """
+    rest, params = where_clause(cur, user, replace(f, number=""))
+    for variant in dict.fromkeys([f.number, f.number.upper()]):
+        rows = cur.execute(f"SELECT {_COLUMNS} FROM orders o {_NAMES} WHERE o.order_no = ? AND {rest}",
+                           [variant] + params).df()
+        if len(rows):
+            return SearchResult(total=1, rows=rows if offset == 0 else rows.iloc[0:0])
+        if scalar(cur, "SELECT count(*) FROM orders WHERE order_no = ?", [variant]):
+            return SearchResult(total=0, rows=rows)
+    return None
+
+
+_BY_IDS = f"""SELECT {_COLUMNS}
+    FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(range(?)) AS pos) p JOIN orders o ON o.id = p.id
+    {_NAMES}
+    ORDER BY p.pos"""
+
+
+def _counted_page_sql(where: str, sort: str) -> str:
+    """page_sql plus a total_count column, from the matches collected once (for a few matching lines)."""
+    expr, join, direction = _order_by(sort)
+    return f"""WITH m AS MATERIALIZED (SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where})
+        SELECT {_COLUMNS}, (SELECT count(*) FROM m) AS total_count
+        FROM (SELECT id, sort_key FROM m ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?) p
+        JOIN orders o ON o.id = p.id
+        {_NAMES}
+        ORDER BY p.sort_key {direction}, p.id {direction}"""
+
+
+def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: int, offset: int) -> SearchResult:
+    """Count and page when order lines are filtered too (see lib.queries.search_lines)."""
+    if search_lines.few_skus(cur, sets):   # a small semi-join: one statement counts and pages
+        for sku_sql, sku_params in sets:
+            sql, more = _lines_condition(sku_sql, sku_params)
+            where, params = f"{where} AND {sql}", params + more
+        rows = cur.execute(_counted_page_sql(where, sort), params + [limit, offset]).df()
+        total = int(rows["total_count"].iloc[0]) if len(rows) else _total(cur, rows, where, params, limit, offset)
+        return SearchResult(total=total, rows=rows.drop(columns="total_count"))
+    bounds = search_lines.order_bounds(cur)
+    total = search_lines.count(cur, where, params, sets, bounds) if bounds else 0
+    ids = []
+    if total > offset:
+        ids = search_lines.page_ids(cur, where, params, sets, _order_by(sort), offset + limit, total, bounds)[offset:]
+    return SearchResult(total=total, rows=cur.execute(_BY_IDS, [ids, len(ids)]).df())
 
 
 def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int) -> int:
-    if "total_count" in rows.columns and len(rows):
-        return int(rows["total_count"].iloc[0])
     if len(rows) < limit and (len(rows) or not offset):
         return offset + len(rows)  # the last page: nothing more to count
     return int(count_matches(cur, where, params))

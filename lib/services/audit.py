@@ -14,6 +14,11 @@ def _default(value):
     return str(value)
 
 
+AUDIT_COLUMNS = {"created_at": "TIMESTAMP", "actor_id": "INTEGER", "actor_name": "VARCHAR", "action": "VARCHAR",
+                 "entity_type": "VARCHAR", "entity_id": "VARCHAR", "order_no": "VARCHAR", "before": "VARCHAR",
+                 "after": "VARCHAR", "note": "VARCHAR"}
+
+
 def to_json(value) -> str | None:
     if value is None:
         return None

@@ -2,6 +2,7 @@
 import json
 from datetime import datetime
 
+from lib.db import insert_rows
 from lib.i18n import t
 
 
@@ -34,3 +35,39 @@ def _queue_mail(cur, notification_id: int, user_id: int, kind: str, params: dict
     cur.execute(
         "INSERT INTO mail_outbox (notification_id, to_address, subject, body, created_at)"
         " VALUES (?, ?, ?, ?, ?)", [notification_id, email, f"[VoidDesk] {subject}", subject, now])
+
+
+def active_users(cur) -> dict[int, dict]:
+    """id -> {role, email, language, username, display_name} of every active user (a small table)."""
+    return {r[0]: {"role": r[1], "email": r[2], "language": r[3] or "en", "username": r[4], "display_name": r[5]}
+            for r in cur.execute("SELECT id, role, email, language, username, display_name FROM users"
+                                 " WHERE active").fetchall()}
+
+
+_NOTIFICATION_COLUMNS = {"user_id": "INTEGER", "created_at": "TIMESTAMP", "kind": "VARCHAR", "params": "VARCHAR",
+                         "order_no": "VARCHAR"}
+_MAIL_COLUMNS = {"notification_id": "BIGINT", "to_address": "VARCHAR", "subject": "VARCHAR", "body": "VARCHAR",
+                 "created_at": "TIMESTAMP"}
+
+
+def notify_many(cur, people: dict, items: list[tuple], *, exclude: int | None, now: datetime) -> None:
+    """Inbox rows (and queued mails, as lib.services.notify does) for (user id, kind, params, order) items;
+    the actor, inactive users and repeats of the same message to the same person are left out."""
+    seen, rows = set(), []
+    for user_id, kind, params, order in items:
+        key = (user_id, kind, order["order_no"])
+        if user_id in people and user_id != exclude and key not in seen:
+            seen.add(key)
+            rows.append((user_id, kind, json.dumps(params, ensure_ascii=False, default=str), order["order_no"]))
+    if not rows:
+        return
+    made = insert_rows(cur, "notifications", _NOTIFICATION_COLUMNS, [(u, now, k, p, o) for u, k, p, o in rows],
+                       returning="id, user_id, kind, params")
+    mails = []
+    for nid, user_id, kind, params in made:
+        person = people[user_id]
+        if person["email"]:
+            subject = t(f"notification.{kind}", person["language"], **json.loads(params))
+            mails.append((nid, person["email"], f"[VoidDesk] {subject}", subject))
+    if mails:
+        insert_rows(cur, "mail_outbox", _MAIL_COLUMNS, [(*m, now) for m in mails])

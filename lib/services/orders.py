@@ -146,10 +146,13 @@ def load_for_update(cur, actor: User, order_no: str, expected_version: int | Non
 
 
 def bump(cur, order: dict, sets: str, params: list) -> None:
-    """UPDATE the order guarded by its version, so a concurrent change is detected, never lost."""
+    """UPDATE the order guarded by its version, so a concurrent change is detected, never lost.
+
+    In place and counted, not RETURNING: see lib.services.void_apply._CLAIM_ONE.
+    """
     changed = cur.execute(f"UPDATE orders SET {sets}, version = version + 1, updated_at = ?"
-                          " WHERE id = ? AND version = ? RETURNING id",
-                          params + [datetime.now(), order["id"], order["version"]]).fetchall()
+                          " WHERE id = ? AND version = ?",
+                          params + [datetime.now(), order["id"], order["version"]]).fetchall()[0][0]
     if not changed:
         raise ConcurrentChange("orders.changed_meanwhile", order_no=order["order_no"])
 

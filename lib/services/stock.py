@@ -57,11 +57,10 @@ def apply_movements(cur, movements: list[Movement], actor: User | None, *, ref_t
             "UPDATE stock_balances SET on_hand = on_hand + ?, reserved = reserved + ?,"
             " quarantine = quarantine + ?, updated_at = ?"
             " WHERE warehouse = ? AND sku = ? AND on_hand + ? >= 0 AND reserved + ? >= 0"
-            " AND quarantine + ? >= 0 AND (on_hand + ?) - (reserved + ?) >= least(0, on_hand - reserved)"
-            " RETURNING 1",
+            " AND quarantine + ? >= 0 AND (on_hand + ?) - (reserved + ?) >= least(0, on_hand - reserved)",
             [m.d_on_hand, m.d_reserved, m.d_quarantine, at, m.warehouse, m.sku, m.d_on_hand,
-             m.d_reserved, m.d_quarantine, m.d_on_hand, m.d_reserved]).fetchall()
-        if not changed:
+             m.d_reserved, m.d_quarantine, m.d_on_hand, m.d_reserved]).fetchall()[0][0]
+        if not changed:   # counted, not RETURNING: an in-place update (see lib.services.void_apply._CLAIM_ONE)
             raise RuleViolation("stock.would_go_negative", warehouse=m.warehouse, sku=m.sku)
         cur.execute(
             "INSERT INTO stock_ledger (created_at, warehouse, sku, kind, d_on_hand, d_reserved,"

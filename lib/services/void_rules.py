@@ -116,9 +116,17 @@ def pending_requests(cur, order_ids: list[int]) -> dict[int, dict]:
     """order id -> its newest void request waiting for approval."""
     if not order_ids:
         return {}
-    rows = rows_as_dicts(cur, "SELECT * FROM voids WHERE list_contains(?, order_id) AND status = 'pending_approval'"
-                              " ORDER BY requested_at, id", [list(order_ids)])
+    which, param = ("order_id = ?", order_ids[0]) if len(order_ids) == 1 else ("list_contains(?, order_id)",
+                                                                               list(order_ids))
+    rows = rows_as_dicts(cur, f"SELECT * FROM voids WHERE {which} AND status = 'pending_approval'"
+                              " ORDER BY requested_at, id", [param])
     return {r["order_id"]: r for r in rows}
+
+
+def has_pending_request(cur, order_id: int) -> bool:
+    """Whether a void request for the order waits for approval (pending_requests for one order, only cheaper)."""
+    return bool(cur.execute("SELECT id FROM voids WHERE order_id = ? AND status = 'pending_approval' LIMIT 1",
+                            [order_id]).fetchall())
 
 
 def clean_numbers(order_nos) -> list[str]:

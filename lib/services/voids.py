@@ -11,13 +11,14 @@ from lib.db import Database, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, RuleViolation
 from lib.services import audit
+from lib.services.notify import active_users, notify_many
 from lib.services.orders import bump, load_for_update, refuse_if_archived
 from lib.services.settings import read_rules
-from lib.services.void_apply import Plan, active_users, notify_many, once, outcome, write
+from lib.services.void_apply import Plan, once, outcome, write
 from lib.services.void_restore import restore
 from lib.services.void_rules import (Reason, actor_refusal, approval_reason, as_refusal, clean_note, clean_numbers,
-                                     clean_void_note, load_orders, not_found, pending_requests, require_reason,
-                                     state_refusal, visible)
+                                     clean_void_note, has_pending_request, load_orders, not_found, pending_requests,
+                                     require_reason, state_refusal, visible)
 
 __all__ = ["approve", "reject", "restore", "void_batch", "void_order"]
 
@@ -39,7 +40,7 @@ def void_order(db: Database, user: User, order_no: str, reason_code: str, note: 
         reason = require_reason(cur, reason_code)
         cleaned = clean_void_note(note, reason)
         order = load_for_update(cur, user, order_no, expected_version)
-        _raise(state_refusal(order, bool(pending_requests(cur, [order["id"]]))))
+        _raise(state_refusal(order, has_pending_request(cur, order["id"])))
         plan = Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
         return write(cur, user, [plan], now=datetime.now(), changed_key="orders.changed_meanwhile")[0]
 

@@ -1,0 +1,25 @@
+"""`python -m lib.cli bench` end to end on a tiny database: the figures are there (timings are not judged here)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_prints_every_named_figure_as_json(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VOIDDESK_BENCH_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "lib.cli", "bench", "--orders", "2000", "--json",
+                          "--markdown", str(tmp_path / "bench.md")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout)
+    for key in ("orders", "database", "lookup_by_number_ms", "search_ms", "home_ms", "naive", "void_single_ms",
+                "voids_per_second", "batch_void_s", "peak_rss_mb", "peak_rss_mb_search_void_phase", "bars"):
+        assert key in figures, key
+    assert set(figures["search_ms"]) == {"no_filter_newest_50", "status_and_date_range", "customer_contains", "sku",
+                                         "category_warehouse_amount", "category_only", "sort_by_total",
+                                         "sales_rep_own"}
+    assert all(s["same_total"] for s in figures["naive"]["searches"].values())
+    assert (tmp_path / "seed-2000.duckdb").exists() and "| figure |" in (tmp_path / "bench.md").read_text()
