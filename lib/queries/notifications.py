@@ -36,3 +36,14 @@ def _params(text: str | None) -> dict:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def outbox(db: Database, user: User, status: str | None = None, limit: int = 500):
+    """The mail outbox, newest first (admin only): what was sent, what waits, what failed and why."""
+    from lib.domain import require
+
+    require(user, "users.manage")
+    with db.read() as cur:
+        return cur.execute(
+            "SELECT id, created_at, to_address, subject, status, attempts, last_error, sent_at FROM mail_outbox"
+            " WHERE ? IS NULL OR status = ? ORDER BY id DESC LIMIT ?", [status, status, limit]).df()

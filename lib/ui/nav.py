@@ -37,6 +37,8 @@ PAGES = (
              url_path="order", hidden=True),
     PageSpec("pages/audit.py", "nav.audit", ":material/policy:", "nav.section.admin", "audit.view",
              url_path="audit"),
+    PageSpec("pages/outbox.py", "nav.outbox", ":material/outgoing_mail:", "nav.section.admin", "users.manage",
+             url_path="outbox"),
     PageSpec("pages/inbox.py", "nav.inbox", ":material/notifications:", "nav.section.account",
              url_path="inbox"),
     PageSpec("pages/account.py", "nav.account", ":material/person:", "nav.section.account",

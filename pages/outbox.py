@@ -1,0 +1,23 @@
+"""The mail outbox for administrators: without SMTP every message waits here; with it, sent and failed ones."""
+import streamlit as st
+
+from lib import i18n
+from lib.queries.notifications import outbox
+from lib.ui.context import database, lang, tr
+from lib.ui.guard import signed_in_user
+from lib.ui.mail_worker import smtp_settings
+
+db = database()
+user = signed_in_user("users.manage")
+
+st.title(tr("outbox.title"))
+st.caption(tr("outbox.configured") if smtp_settings() else tr("outbox.not_configured"))
+status = st.segmented_control(tr("col.status"), ["queued", "sending", "sent", "failed"], key="outbox_status",
+                              format_func=lambda s: tr(f"outbox.status.{s}"))
+rows = outbox(db, user, status=status)
+st.caption(tr("outbox.count", n=i18n.fmt_int(len(rows), lang())))
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    "id": None, "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
+    "to_address": tr("outbox.to"), "subject": tr("outbox.subject"), "status": tr("col.status"),
+    "attempts": tr("outbox.attempts"), "last_error": tr("outbox.last_error"),
+    "sent_at": st.column_config.DatetimeColumn(tr("outbox.sent_at"), format="YYYY-MM-DD HH:mm")})
