@@ -59,32 +59,47 @@ def _reason_disabled(user, order: dict, action: str, allowed_statuses: tuple[str
 
 def render(db, user, order: dict) -> None:
     """Every action the page offers; those that don't apply are disabled with the reason as help."""
+    seen = _version_seen(order)
     void_actions.render(db, user, order)
     return_actions.render(db, user, order)
-    _status_step(db, user, order)
-    _archive_and_copy(db, user, order)
-    _assign(db, user, order)
+    _status_step(db, user, order, seen)
+    _archive_and_copy(db, user, order, seen)
+    _assign(db, user, order, seen)
     _comment(db, user, order)
 
 
-def _status_step(db, user, order: dict) -> None:
+def _version_seen(order: dict) -> int:
+    """The order version the user was looking at when they clicked: the one the previous run showed.
+
+    A keyed button keeps its identity when its label changes, so a click made on a stale page arrives
+    in a run that has already re-read the order. Acting on the fresh version would, say, ship an order
+    whose "Start processing" was clicked after someone else had started it (issue 3); checking the
+    version seen turns that into ConcurrentChange."""
+    shown = st.session_state.get("order_shown")
+    st.session_state["order_shown"] = (order["order_no"], order["version"])
+    return shown[1] if shown and shown[0] == order["order_no"] else order["version"]
+
+
+def _status_step(db, user, order: dict, seen: int) -> None:
     target = NEXT_STEP.get(order["status"])
     why = _reason_disabled(user, order, "order.change_status", tuple(NEXT_STEP))
     text = tr(f"order.step.{target}") if target else tr("order.step.none")
+    if st.session_state.pop("step_note_used", False):
+        st.session_state["step_note"] = ""  # a note belongs to the step it was written for
     note = st.text_input(tr("order.step_note"), key="step_note", disabled=why is not None, max_chars=500)
     if st.button(text, type="primary", disabled=why is not None, help=why, icon=":material/arrow_forward:",
                  key="step"):
-        orders.change_status(db, user, order["order_no"], target, note=note or None,
-                             expected_version=order["version"])
+        orders.change_status(db, user, order["order_no"], target, note=note or None, expected_version=seen)
+        st.session_state["step_note_used"] = True
         _flash(tr("order.step_done", order_no=order["order_no"], status=label("status", target)))
 
 
-def _archive_and_copy(db, user, order: dict) -> None:
+def _archive_and_copy(db, user, order: dict, seen: int) -> None:
     row = st.container(horizontal=True)
     why = _reason_disabled(user, order, "order.archive", ("completed", "voided"))
     if row.button(tr("order.archive"), disabled=why is not None, help=why or tr("order.archive_help"),
                   icon=":material/inventory:", key="archive"):
-        orders.change_status(db, user, order["order_no"], "archived", expected_version=order["version"])
+        orders.change_status(db, user, order["order_no"], "archived", expected_version=seen)
         _flash(tr("order.archived", order_no=order["order_no"]))
     denied = refusal(user, "order.create")
     why = denied.message(lang()) if denied else None
@@ -97,7 +112,7 @@ def _archive_and_copy(db, user, order: dict) -> None:
         _flash(tr("order.copied", order_no=result["order_no"], source=order["order_no"]))
 
 
-def _assign(db, user, order: dict) -> None:
+def _assign(db, user, order: dict, seen: int) -> None:
     open_statuses = ("pending", "processing", "shipped", "completed", "voided")
     why = _reason_disabled(user, order, "order.assign", open_statuses)
     people = catalog.users_by_role(db, ("ops", "ops_lead", "warehouse", "finance", "admin"))
@@ -107,7 +122,7 @@ def _assign(db, user, order: dict) -> None:
                            index=None, placeholder=tr("order.assign_placeholder"))
         if st.form_submit_button(tr("order.assign"), disabled=why is not None, help=why,
                                  icon=":material/person_add:") and who:
-            collab.assign(db, user, order["order_no"], who, expected_version=order["version"])
+            collab.assign(db, user, order["order_no"], who, expected_version=seen)
             _flash(tr("order.assigned", name=names[who]))
 
 
