@@ -1,4 +1,5 @@
 """Add or update keys in both catalogues: python scripts/i18n_add.py key 'English' '中文' [key en zh …]."""
+import fcntl
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,13 @@ LOCALES = Path(__file__).resolve().parent.parent / "lib" / "locales"
 def main(args: list[str]) -> None:
     if len(args) % 3:
         raise SystemExit("give triples: key english chinese")
+    # Several people (or helpers) may add keys at once: one writer at a time.
+    with open(LOCALES / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write(args)
+
+
+def _write(args: list[str]) -> None:
     for lang, offset in (("en", 1), ("zh", 2)):
         path = LOCALES / f"{lang}.json"
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,1 @@
+"""Analytics for analysts and leads (SPEC §8): dashboards, spike alerts, explore and the SQL console."""
