@@ -1,7 +1,7 @@
 """Small pieces shared by the read-side filters: codes as lists, inclusive day ranges."""
 from datetime import datetime, time, timedelta
 
-from lib.queries.search import parse_date
+from lib.queries.search_filters import parse_date
 
 
 def day_bounds(date_from, date_to) -> tuple[datetime | None, datetime | None]:

@@ -2,21 +2,18 @@
 
 Everything is filtered, counted and sorted inside DuckDB; only the page itself becomes a DataFrame.
 """
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
 from lib.db import Database, scalar
-from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES, User, can, require
+from lib.domain import User, can, require
 from lib.errors import InvalidInput
 from lib.queries import search_lines
+from lib.queries.search_filters import (MAX_AMOUNT, MAX_LIMIT, MAX_TEXT, MAX_VALUES, PARAM_NAMES,  # noqa: F401
+                                          SearchFilters, parse_amount, parse_date)
 
-MAX_TEXT = 100          # characters in one text filter
-MAX_VALUES = 200        # values in one multi-value filter
-MAX_LIMIT = 1000        # rows in one page
-MAX_AMOUNT = Decimal("1000000000000")  # DECIMAL(14,2) holds less; larger input is a typo
 DEFAULT_SORT = "created_at:desc"
 
 # sort field -> (SQL expression, join the expression needs). Only these names ever reach the SQL text.
@@ -31,157 +28,14 @@ SORTS = {
     "rep": ("sr.username", "LEFT JOIN users sr ON sr.id = o.rep_id"),
 }
 
-# dataclass field -> URL query parameter
-PARAM_NAMES = {
-    "number": "number", "customer": "customer", "date_from": "from", "date_to": "to",
-    "statuses": "status", "payment": "payment", "product": "product", "category": "category",
-    "rep": "rep", "assignee": "assignee", "warehouse": "warehouse",
-    "min_total": "min_total", "max_total": "max_total",
-}
-_TEXT = ("number", "customer", "product")
-_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse")
-
 RESULT_COLUMNS = ("order_no", "status", "payment_status", "customer", "total", "amount_paid", "created_at",
                   "rep", "rep_name", "assignee", "assignee_name", "warehouse", "id")
-
-
-@dataclass
-class SearchFilters:
-    number: str = ""                 # exact order number, else prefix
-    customer: str = ""               # customer name contains, case-insensitive
-    date_from: date | None = None    # created on or after
-    date_to: date | None = None      # created on or before (inclusive)
-    statuses: list[str] = field(default_factory=list)
-    payment: list[str] = field(default_factory=list)
-    product: str = ""                # SKU exact or prefix, or product name contains
-    category: list[str] = field(default_factory=list)
-    rep: list[str] = field(default_factory=list)        # usernames
-    assignee: list[str] = field(default_factory=list)   # usernames
-    warehouse: list[str] = field(default_factory=list)
-    min_total: Decimal | None = None
-    max_total: Decimal | None = None
-
-    def to_params(self) -> dict[str, str | list[str]]:
-        """Non-empty filters as URL query parameters (lists stay lists)."""
-        params = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value in (None, "", []):
-                continue
-            name = PARAM_NAMES[f.name]
-            params[name] = list(value) if f.name in _LISTS else (
-                value.isoformat() if isinstance(value, date) else str(value))
-        return params
-
-    @classmethod
-    def from_params(cls, params) -> "SearchFilters":
-        """Filters from URL query parameters (str or list of str each); bad values raise InvalidInput."""
-        values = {}
-        for name, param in PARAM_NAMES.items():
-            raw = _raw(params, param, many=name in _LISTS)
-            if name in _LISTS:
-                values[name] = _many(raw)
-            elif name in _TEXT:
-                values[name] = _one(raw)
-            elif name.startswith("date"):
-                values[name] = parse_date(_one(raw), param)
-            else:
-                values[name] = parse_amount(_one(raw), param)
-        return cls(**values).cleaned()
-
-    def cleaned(self) -> "SearchFilters":
-        """A validated copy with text trimmed and usernames lower-cased; raises InvalidInput."""
-        f = replace(self, **{n: str(getattr(self, n) or "").strip() for n in _TEXT},
-                    **{n: _dedupe(getattr(self, n)) for n in _LISTS})
-        for name in ("statuses", "payment", "rep", "assignee"):
-            setattr(f, name, [v.lower() for v in getattr(f, name)])
-        f.date_from, f.date_to = parse_date(f.date_from, "from"), parse_date(f.date_to, "to")
-        f.min_total = parse_amount(f.min_total, "min_total")
-        f.max_total = parse_amount(f.max_total, "max_total")
-        f._check()
-        return f
-
-    def _check(self) -> None:
-        for name in _TEXT:
-            if len(getattr(self, name)) > MAX_TEXT:
-                raise InvalidInput("search.text_too_long", field=PARAM_NAMES[name], n=MAX_TEXT)
-        for name in _LISTS:
-            if len(getattr(self, name)) > MAX_VALUES:
-                raise InvalidInput("search.too_many_values", field=PARAM_NAMES[name], n=MAX_VALUES)
-        _check_codes(self.statuses, ORDER_STATUSES, "search.unknown_status")
-        _check_codes(self.payment, PAYMENT_STATUSES, "search.unknown_payment")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise InvalidInput("search.bad_date_range", date_from=self.date_from.isoformat(),
-                               date_to=self.date_to.isoformat())
-        if self.min_total is not None and self.max_total is not None and self.min_total > self.max_total:
-            raise InvalidInput("search.bad_amount_range", min=str(self.min_total), max=str(self.max_total))
 
 
 @dataclass
 class SearchResult:
     total: int
     rows: pd.DataFrame
-
-
-def _raw(params, name: str, many: bool):
-    """One parameter from a dict, or from st.query_params (whose .get gives only the last of repeats)."""
-    if many and hasattr(params, "get_all"):
-        return params.get_all(name)
-    return params.get(name) if hasattr(params, "get") else None
-
-
-def _one(raw) -> str:
-    if isinstance(raw, (list, tuple)):
-        raw = raw[-1] if raw else ""
-    return "" if raw is None else str(raw)
-
-
-def _many(raw) -> list[str]:
-    """A list from repeated params and/or comma-separated values."""
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, (list, tuple)) else [raw]
-    return [part for item in items for part in str(item).split(",")]
-
-
-def _dedupe(values) -> list[str]:
-    if isinstance(values, str):
-        values = [values]
-    cleaned = (str(v).strip() for v in values or [])
-    return list(dict.fromkeys(v for v in cleaned if v))
-
-
-def _check_codes(values: list[str], allowed: tuple[str, ...], key: str) -> None:
-    for value in values:
-        if value not in allowed:
-            raise InvalidInput(key, value=value, allowed=", ".join(allowed))
-
-
-def parse_date(value, param: str = "date") -> date | None:
-    """A date from a date or an ISO 'YYYY-MM-DD' string; empty is None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput("search.bad_date", field=param, value=str(value)[:40]) from None
-
-
-def parse_amount(value, param: str = "amount") -> Decimal | None:
-    """A finite amount from a number or text ('1,200.50' allowed); empty is None."""
-    if value is None or value == "":
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise InvalidInput("search.bad_amount", field=param, value=str(value)[:40]) from None
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-        raise InvalidInput("search.bad_amount", field=param, value=str(value)[:40])
-    return amount
 
 
 def parse_sort(sort: str | None) -> tuple[str, bool]:
@@ -263,9 +117,30 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
         conds.append(("o.total >= ?", [f.min_total]))
     if f.max_total is not None:
         conds.append(("o.total <= ?", [f.max_total]))
+    if f.void_history:
+        conds.append(_history_condition("SELECT order_id FROM voids WHERE status = 'applied'", "applied_at",
+                                         f.void_reason, f.voided_from, f.voided_to))
+    if f.return_history:
+        conds.append(_history_condition("SELECT order_id FROM return_notes WHERE TRUE", "created_at",
+                                        f.return_reason, f.returned_from, f.returned_to))
     if not conds:
         return "TRUE", []
     return " AND ".join(sql for sql, _ in conds), [p for _, params in conds for p in params]
+
+
+def _history_condition(base: str, at: str, reasons: list[str], day_from, day_to) -> tuple[str, list]:
+    """Orders with a void / return record (`base`) of one of `reasons`, dated within the inclusive days."""
+    sql, params = base, []
+    if reasons:
+        cond, params = _in("reason_code", reasons)
+        sql += f" AND {cond}"
+    if day_from:
+        sql += f" AND {at} >= ?"
+        params.append(datetime.combine(day_from, time.min))
+    if day_to:
+        sql += f" AND {at} < ?"
+        params.append(datetime.combine(day_to + timedelta(days=1), time.min))
+    return f"o.id IN ({sql})", params
 
 
 _COLUMNS = """o.order_no, o.status, o.payment_status, c.name AS customer, o.total, o.amount_paid, o.created_at,

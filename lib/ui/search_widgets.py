@@ -26,7 +26,8 @@ def sort_label(option: str) -> str:
 # so a link means the same in both languages).
 WIDGET_KEYS = {name: f"f_{name}" for name in (
     "number", "customer", "product", "statuses", "date_from", "date_to", "payment", "category", "rep",
-    "assignee", "warehouse", "min_total", "max_total")}
+    "assignee", "warehouse", "min_total", "max_total", "void_reason", "voided_from", "voided_to",
+    "return_reason", "returned_from", "returned_to")}
 
 
 def seed_from_url() -> None:
@@ -102,6 +103,7 @@ def filter_widgets(db, user) -> dict:
     low, high = row[3].columns(2)
     low.number_input(tr("filter.min_total"), min_value=0.0, key=k["min_total"], **_blank(k["min_total"]))
     high.number_input(tr("filter.max_total"), min_value=0.0, key=k["max_total"], **_blank(k["max_total"]))
+    _history_widgets(db)
     values = {name: st.session_state.get(key) for name, key in k.items()}
     if user.is_sales:
         values["rep"] = []
@@ -110,7 +112,23 @@ def filter_widgets(db, user) -> dict:
             for name, value in values.items()}
 
 
-_LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse")
+def _history_widgets(db) -> None:
+    """Void and return history filters (where the analytics drill-down lands): reason and date range."""
+    reasons = catalog.reason_labels(db, lang())
+    k = WIDGET_KEYS
+    row = st.columns(4)
+    for col, kind, field in ((row[0], "void", "void_reason"), (row[2], "return", "return_reason")):
+        codes = [code for (what, code) in reasons if what == kind]
+        codes += [c for c in st.session_state.get(k[field]) or [] if c not in codes]  # a retired code in a link
+        col.multiselect(tr(f"filter.{field}"), codes, key=k[field],
+                        format_func=lambda c, kind=kind: reasons.get((kind, c), c))
+    for col, low, high in ((row[1], "voided_from", "voided_to"), (row[3], "returned_from", "returned_to")):
+        left, right = col.columns(2)
+        left.date_input(tr(f"filter.{low}"), key=k[low], **_blank(k[low]))
+        right.date_input(tr(f"filter.{high}"), key=k[high], **_blank(k[high]))
+
+
+_LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "void_reason", "return_reason")
 _TEXT_FIELDS = ("number", "customer", "product")
 
 
