@@ -1,4 +1,5 @@
 """The database handle: one DuckDB connection per process, a cursor per unit of work, numbered migrations."""
+import re
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,10 +34,15 @@ class Database:
         # row, so racing writers could lose an update. Version checks still tell a user whose view is stale.
         # (Orders and stock balances are only ever updated in place, with counted rows, never RETURNING.)
         self._write_lock = threading.RLock()
+        self._memo: dict[str, object] = {}
 
     def cursor(self) -> "Cursor":
         with self._lock:
-            return Cursor(self._con.cursor())
+            return Cursor(self._con.cursor(), self)
+
+    def forget(self) -> None:
+        """Drop what Cursor.memo keeps (after any write to MEMO_TABLES)."""
+        self._memo.clear()
 
     @contextmanager
     def read(self):
@@ -55,6 +61,7 @@ class Database:
         aborted (a later COMMIT would silently do nothing), so roll back and raise ConcurrentChange.
         """
         with self._write_lock, self.unlocked_transaction() as cur:
+            cur._may_memo = True
             yield cur
 
     @contextmanager
@@ -74,6 +81,8 @@ class Database:
             _rollback(cur)
             raise
         finally:
+            if cur._wrote_memo_tables:
+                self.forget()   # committed or rolled back: what was kept may be stale either way
             cur.close()
 
     def close(self) -> None:
@@ -89,16 +98,51 @@ class Cursor:
     kept. DuckDB copies a parsed statement on every execute, so one cache serves all threads.
     """
 
-    __slots__ = ("_cur",)
+    __slots__ = ("_cur", "_db", "_may_memo", "_wrote_memo_tables")
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection):
+    def __init__(self, cur: duckdb.DuckDBPyConnection, db: "Database | None" = None):
         self._cur = cur
+        self._db = db
+        self._may_memo = False          # set inside Database.transaction(): see memo()
+        self._wrote_memo_tables = False
 
     def execute(self, sql, parameters=None) -> duckdb.DuckDBPyConnection:
-        return self._cur.execute(_parsed(sql) if isinstance(sql, str) else sql, parameters)
+        if isinstance(sql, str):
+            if _writes_memo_tables(sql):
+                self._wrote_memo_tables = True
+                if self._db is not None:
+                    self._db.forget()
+            sql = _parsed(sql)
+        return self._cur.execute(sql, parameters)
+
+    def memo(self, name: str, load):
+        """load(self), kept per database until a write to MEMO_TABLES (rules, reasons, people: read by every
+        void, changed rarely). Kept only when loaded inside Database.transaction(): its write lock orders this
+        process's writers, and only this process can write the file, so nothing newer can be missed. A
+        transaction that changed those tables itself always loads afresh."""
+        if self._db is None or self._wrote_memo_tables:
+            return load(self)
+        memo = self._db._memo
+        if name in memo:
+            return memo[name]
+        value = load(self)
+        if self._may_memo:
+            memo[name] = value
+        return value
 
     def __getattr__(self, name):
         return getattr(self._cur, name)
+
+
+MEMO_TABLES = ("settings", "reasons", "users")
+_MEMO_TABLE_NAMES = re.compile(r"\b(?:" + "|".join(MEMO_TABLES) + r")\b", re.IGNORECASE)
+_READ_ONLY = re.compile(r"^\s*(?:SELECT|WITH|FROM|VALUES|DESCRIBE|SHOW|EXPLAIN|SUMMARIZE)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2048)
+def _writes_memo_tables(sql: str) -> bool:
+    """Whether a statement may change a table that Cursor.memo keeps (any non-read naming one of them)."""
+    return bool(_MEMO_TABLE_NAMES.search(sql)) and not _READ_ONLY.match(sql)
 
 
 @lru_cache(maxsize=2048)
@@ -171,6 +215,11 @@ def apply_migrations(db: Database) -> int:
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, datetime.now()]
             )
     return schema_version(db)
+
+
+def memo(cur, name: str, load):
+    """Cursor.memo where the cursor is one of ours, else load(cur)."""
+    return cur.memo(name, load) if isinstance(cur, Cursor) else load(cur)
 
 
 def scalar(cur, sql: str, params=None):

@@ -3,6 +3,7 @@ import streamlit as st
 
 from lib import i18n
 from lib.queries.notifications import outbox
+from lib.services.notify import queue_mail
 from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.mail_worker import smtp_settings
@@ -14,6 +15,7 @@ st.title(tr("outbox.title"))
 st.caption(tr("outbox.configured") if smtp_settings() else tr("outbox.not_configured"))
 status = st.segmented_control(tr("col.status"), ["queued", "sending", "sent", "failed"], key="outbox_status",
                               format_func=lambda s: tr(f"outbox.status.{s}"))
+queue_mail(db)   # notifications made since the last send show up here at once
 rows = outbox(db, user, status=status)
 st.caption(tr("outbox.count", n=i18n.fmt_int(len(rows), lang())))
 st.dataframe(rows, hide_index=True, width="stretch", column_config={

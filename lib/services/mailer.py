@@ -17,6 +17,7 @@ import duckdb
 
 from lib.db import Database, rows_as_dicts
 from lib.errors import ConcurrentChange
+from lib.services.notify import queue_mail
 
 Sender = Callable[[EmailMessage], None]
 DEFAULT_FROM = "voiddesk@localhost"
@@ -42,8 +43,10 @@ def send_pending(db: Database, smtp_config: dict | None, *, max_attempts: int = 
 
     {"sent", "failed", "skipped" (taken by another sender meanwhile), "configured", "waiting" (still to be
     tried), "given_up" (failed `max_attempts` times: kept, retried only with a higher max_attempts)}.
-    Without SMTP settings and without `sender` nothing is sent and nothing changes.
+    New notifications are turned into queued mail first (lib.services.notify.queue_mail); without SMTP
+    settings and without `sender` nothing is sent.
     """
+    queue_mail(db)
     smtp = None
     if sender is None and smtp_config:
         smtp = SmtpSender(smtp_config)

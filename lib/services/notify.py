@@ -1,8 +1,9 @@
-"""Notifications (SPEC §7): an inbox row per recipient, and a mail in the outbox for those with an e-mail."""
+"""Notifications (SPEC §7): an inbox row per recipient, written with the change that causes it; the mail for
+those with an e-mail address is made from them afterwards (queue_mail), outside the change's transaction."""
 import json
 from datetime import datetime
 
-from lib.db import insert_rows
+from lib.db import insert_rows, memo
 from lib.i18n import t
 
 
@@ -18,27 +19,49 @@ def notify(cur, user_ids, kind: str, params: dict, *, order_no: str | None = Non
     targets = sorted({u for u in user_ids if u is not None and u != exclude})
     payload = json.dumps(params, ensure_ascii=False, default=str)
     for user_id in targets:
-        nid = cur.execute(
+        cur.execute(
             "INSERT INTO notifications (user_id, created_at, kind, params, order_no, return_no)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [user_id, now, kind, payload, order_no, return_no]).fetchall()[0][0]
-        _queue_mail(cur, nid, user_id, kind, params, now)
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [user_id, now, kind, payload, order_no, return_no])
     return len(targets)
 
 
-def _queue_mail(cur, notification_id: int, user_id: int, kind: str, params: dict, now: datetime) -> None:
-    rows = cur.execute("SELECT email, coalesce(language, 'en') FROM users WHERE id = ?", [user_id]).fetchall()
-    if not rows or not rows[0][0]:
-        return
-    email, lang = rows[0]
-    subject = t(f"notification.{kind}", lang, **params)
-    cur.execute(
-        "INSERT INTO mail_outbox (notification_id, to_address, subject, body, created_at)"
-        " VALUES (?, ?, ?, ?, ?)", [notification_id, email, f"[VoidDesk] {subject}", subject, now])
+WATERMARK = "mail_queued_through"   # counters row: the last notification id already turned into mail
+_NEW_MAIL = """SELECT n.id, u.email, coalesce(u.language, 'en'), n.kind, n.params
+    FROM notifications n JOIN users u ON u.id = n.user_id
+    WHERE n.id > ? AND n.id <= ? AND u.email IS NOT NULL AND trim(u.email) <> '' ORDER BY n.id"""
+
+
+def queue_mail(db, limit: int = 5000) -> int:
+    """Put a mail in the outbox for each notification made since the last run (recipient with an e-mail
+    address, in their language); returns how many. Runs before every send and when the outbox is shown, in
+    one transaction with the watermark, so each notification gets its mail exactly once."""
+    with db.transaction() as cur:
+        done = cur.execute("SELECT value FROM counters WHERE name = ?", [WATERMARK]).fetchall()
+        start = done[0][0] if done else 0
+        last = cur.execute("SELECT coalesce(max(id), 0) FROM notifications WHERE id > ?", [start]).fetchall()[0][0]
+        last = min(last, start + limit)
+        if last <= start:
+            return 0
+        now = datetime.now()
+        mails = []
+        for nid, email, lang, kind, params in cur.execute(_NEW_MAIL, [start, last]).fetchall():
+            subject = t(f"notification.{kind}", lang, **json.loads(params))
+            mails.append((nid, email.strip(), f"[VoidDesk] {subject}", subject, now))
+        if mails:
+            insert_rows(cur, "mail_outbox", _MAIL_COLUMNS, mails)
+        cur.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [WATERMARK, last])
+        return len(mails)
 
 
 def active_users(cur) -> dict[int, dict]:
-    """id -> {role, email, language, username, display_name} of every active user (a small table)."""
+    """id -> {role, email, language, username, display_name} of every active user (a small table, kept
+    between transactions: lib.db.memo). Treat the result as read-only."""
+    return memo(cur, "active_users", _load_active_users)
+
+
+def _load_active_users(cur) -> dict[int, dict]:
     return {r[0]: {"role": r[1], "email": r[2], "language": r[3] or "en", "username": r[4], "display_name": r[5]}
             for r in cur.execute("SELECT id, role, email, language, username, display_name FROM users"
                                  " WHERE active").fetchall()}
@@ -51,8 +74,8 @@ _MAIL_COLUMNS = {"notification_id": "BIGINT", "to_address": "VARCHAR", "subject"
 
 
 def notify_many(cur, people: dict, items: list[tuple], *, exclude: int | None, now: datetime) -> None:
-    """Inbox rows (and queued mails, as lib.services.notify does) for (user id, kind, params, order) items;
-    the actor, inactive users and repeats of the same message to the same person are left out."""
+    """Inbox rows for (user id, kind, params, order) items, one statement; the actor, inactive users and repeats
+    of the same message to the same person are left out (their mail follows: queue_mail)."""
     seen, rows = set(), []
     for user_id, kind, params, order in items:
         key = (user_id, kind, order["order_no"])
@@ -61,13 +84,4 @@ def notify_many(cur, people: dict, items: list[tuple], *, exclude: int | None, n
             rows.append((user_id, kind, json.dumps(params, ensure_ascii=False, default=str), order["order_no"]))
     if not rows:
         return
-    made = insert_rows(cur, "notifications", _NOTIFICATION_COLUMNS, [(u, now, k, p, o) for u, k, p, o in rows],
-                       returning="id, user_id, kind, params")
-    mails = []
-    for nid, user_id, kind, params in made:
-        person = people[user_id]
-        if person["email"]:
-            subject = t(f"notification.{kind}", person["language"], **json.loads(params))
-            mails.append((nid, person["email"], f"[VoidDesk] {subject}", subject))
-    if mails:
-        insert_rows(cur, "mail_outbox", _MAIL_COLUMNS, [(*m, now) for m in mails])
+    insert_rows(cur, "notifications", _NOTIFICATION_COLUMNS, [(u, now, k, p, o) for u, k, p, o in rows])

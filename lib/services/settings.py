@@ -3,6 +3,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from lib.db import memo
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -13,7 +15,11 @@ class Rules:
 
 
 def read_rules(cur) -> Rules:
-    """The rules in force, read inside the caller's transaction."""
+    """The rules in force, read inside the caller's transaction (kept between transactions: lib.db.memo)."""
+    return memo(cur, "rules", _load_rules)
+
+
+def _load_rules(cur) -> Rules:
     values = {k: json.loads(v) for k, v in cur.execute("SELECT key, value FROM settings").fetchall()}
     return Rules(
         approval_threshold=Decimal(str(values.get("approval_threshold", 10000))),

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lib.db import rows_as_dicts
+from lib.db import memo, rows_as_dicts
 from lib.domain import VOIDABLE_STATUSES, User, can, refusal
 from lib.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation, VoidDeskError
 from lib.services.settings import Rules
@@ -30,9 +30,12 @@ class Reason:
 
 def find_reason(cur, code: str | None) -> Reason | None:
     """The active void reason with its labels as they read now, or None."""
-    rows = cur.execute("SELECT code, label_en, label_zh, note_required FROM reasons"
-                       " WHERE kind = 'void' AND code = ? AND active", [(code or "").strip()]).fetchall()
-    return Reason(*rows[0]) if rows else None
+    return memo(cur, "void_reasons", _active_void_reasons).get((code or "").strip())
+
+
+def _active_void_reasons(cur) -> dict[str, Reason]:
+    return {r[0]: Reason(*r) for r in cur.execute("SELECT code, label_en, label_zh, note_required FROM reasons"
+                                                  " WHERE kind = 'void' AND active").fetchall()}
 
 
 def require_reason(cur, code: str | None) -> Reason:

@@ -30,7 +30,7 @@ def test_transaction_rolls_back_on_error(db):
             cur.execute("INSERT INTO counters VALUES ('x', 1)")
             raise RuntimeError("boom")
     with db.read() as cur:
-        assert cur.execute("SELECT count(*) FROM counters").fetchall()[0][0] == 0
+        assert cur.execute("SELECT count(*) FROM counters WHERE name = 'x'").fetchall()[0][0] == 0
 
 
 def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
@@ -123,3 +123,39 @@ def test_writers_in_one_process_take_turns(db):
         th.join(30)
     with db.read() as cur:
         assert cur.execute("SELECT value FROM counters WHERE name = 'n'").fetchall()[0][0] == 80
+
+
+def _threshold(cur):
+    from lib.services.settings import read_rules
+    return read_rules(cur).approval_threshold
+
+
+def test_kept_rules_are_forgotten_after_any_write_to_them_committed_or_not(db):
+    with db.transaction() as cur:
+        assert _threshold(cur) == 10000
+    with db.transaction() as cur:
+        cur.execute("UPDATE settings SET value = '500' WHERE key = 'approval_threshold'")
+        assert _threshold(cur) == 500          # the writer sees its own change, never a kept copy
+    with db.transaction() as cur:
+        assert _threshold(cur) == 500
+    with pytest.raises(RuntimeError):
+        with db.transaction() as cur:
+            cur.execute("UPDATE settings SET value = '7' WHERE key = 'approval_threshold'")
+            assert _threshold(cur) == 7
+            raise RuntimeError("boom")
+    with db.transaction() as cur:
+        assert _threshold(cur) == 500          # the rolled-back value was not kept
+
+
+def test_people_and_reasons_follow_direct_writes(db):
+    from lib.services.notify import active_users
+    from lib.services.void_rules import find_reason
+    with db.transaction() as cur:
+        before = len(active_users(cur))
+        assert find_reason(cur, "customer_cancelled") is not None
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO users (username, display_name, role, password_hash) VALUES ('new', 'New', 'ops', 'x')")
+        cur.execute("UPDATE reasons SET active = FALSE WHERE kind = 'void' AND code = 'customer_cancelled'")
+    with db.transaction() as cur:
+        assert len(active_users(cur)) == before + 1
+        assert find_reason(cur, "customer_cancelled") is None

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from lib.services.mailer import config_from_env, send_pending
-from lib.services.notify import notify
+from lib.services.notify import notify, queue_mail
 
 
 class SmtpSink(socketserver.ThreadingTCPServer):
@@ -80,6 +80,19 @@ def _queue(shop, n: int = 1) -> None:
         for i in range(n):
             notify(cur, [shop.users["finance"].id], "refund.created",
                    {"order_no": f"SO-{i}", "amount": "1.00", "source": "void"}, order_no=f"SO-{i}")
+    assert queue_mail(shop.db) == n
+
+
+def test_each_notification_is_mailed_once_in_its_reader_language_and_demo_history_is_not(shop):
+    with shop.db.transaction() as cur:
+        cur.execute("UPDATE users SET email = username || '@example.test', language = 'zh' WHERE username = 'finance'")
+        notify(cur, [shop.users["finance"].id, shop.users["ops"].id], "refund.created",
+               {"order_no": "SO-1", "amount": "1.00", "source": "void"}, order_no="SO-1")
+    assert queue_mail(shop.db) == 1          # ops has no e-mail address: inbox only
+    assert queue_mail(shop.db) == 0          # never twice
+    with shop.db.read() as cur:
+        (to, subject), = cur.execute("SELECT to_address, subject FROM mail_outbox").fetchall()
+    assert to == "finance@example.test" and "SO-1" in subject and "退款" in subject
 
 
 def _outbox(shop) -> list[tuple]:
