@@ -81,7 +81,7 @@ def show_list() -> None:
     houses = catalog.warehouses(db, lang())
     row = st.columns(4)
     statuses = row[0].multiselect(tr("col.status"), RETURN_STATUSES, format_func=lambda s: label("return_status", s),
-                                  key="ret_status")
+                                  key="ret_status", placeholder=tr("filter.any"))
     number = row[1].text_input(tr("returns.number"), key="ret_no", placeholder="RT-…")
     order_no = row[2].text_input(tr("col.order_no"), key="ret_order", placeholder="SO-…")
     warehouse = row[3].selectbox(tr("col.warehouse"), list(houses), format_func=houses.get, index=None,

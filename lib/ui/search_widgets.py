@@ -70,6 +70,11 @@ def write_url(filters: SearchFilters, sort: str, page: int) -> None:
     st.session_state["search_url_written"] = st.query_params.to_dict()
 
 
+def _pick(col, label_key: str, options, **kwargs):
+    """A multiselect filter; empty means any value."""
+    return col.multiselect(tr(label_key), options, placeholder=tr("filter.any"), **kwargs)
+
+
 def _blank(key: str) -> dict:
     """value=None for an empty widget, unless its value is already in session state."""
     return {} if key in st.session_state else {"value": None}
@@ -88,18 +93,18 @@ def filter_widgets(db, user) -> dict:
     row[0].text_input(tr("filter.number"), key=k["number"], placeholder="SO-2026…")
     row[1].text_input(tr("filter.customer"), key=k["customer"])
     row[2].text_input(tr("filter.product"), key=k["product"], placeholder=tr("filter.product_hint"))
-    row[3].multiselect(tr("filter.status"), ORDER_STATUSES, key=k["statuses"], format_func=lambda s: label("status", s))
+    _pick(row[3], "filter.status", ORDER_STATUSES, key=k["statuses"], format_func=lambda s: label("status", s))
     row = st.columns(4)
     row[0].date_input(tr("filter.from"), key=k["date_from"], **_blank(k["date_from"]))
     row[1].date_input(tr("filter.to"), key=k["date_to"], **_blank(k["date_to"]))
-    row[2].multiselect(tr("filter.payment"), PAYMENT_STATUSES, key=k["payment"],
+    _pick(row[2], "filter.payment", PAYMENT_STATUSES, key=k["payment"],
                        format_func=lambda p: label("payment", p))
-    row[3].multiselect(tr("filter.category"), list(cats), key=k["category"], format_func=cats.get)
+    _pick(row[3], "filter.category", list(cats), key=k["category"], format_func=cats.get)
     row = st.columns(4)
     if not user.is_sales:
-        row[0].multiselect(tr("filter.rep"), [r["username"] for r in reps], key=k["rep"], format_func=names.get)
-    row[1].multiselect(tr("filter.assignee"), list(names), key=k["assignee"], format_func=names.get)
-    row[2].multiselect(tr("filter.warehouse"), list(houses), key=k["warehouse"], format_func=houses.get)
+        _pick(row[0], "filter.rep", [r["username"] for r in reps], key=k["rep"], format_func=names.get)
+    _pick(row[1], "filter.assignee", list(names), key=k["assignee"], format_func=names.get)
+    _pick(row[2], "filter.warehouse", list(houses), key=k["warehouse"], format_func=houses.get)
     low, high = row[3].columns(2)
     low.number_input(tr("filter.min_total"), min_value=0.0, key=k["min_total"], **_blank(k["min_total"]))
     high.number_input(tr("filter.max_total"), min_value=0.0, key=k["max_total"], **_blank(k["max_total"]))
@@ -116,16 +121,15 @@ def _history_widgets(db) -> None:
     """Void and return history filters (where the analytics drill-down lands): reason and date range."""
     reasons = catalog.reason_labels(db, lang())
     k = WIDGET_KEYS
-    row = st.columns(4)
-    for col, kind, field in ((row[0], "void", "void_reason"), (row[2], "return", "return_reason")):
+    for kind, field, low, high in (("void", "void_reason", "voided_from", "voided_to"),
+                                   ("return", "return_reason", "returned_from", "returned_to")):
+        row = st.columns(4)
         codes = [code for (what, code) in reasons if what == kind]
         codes += [c for c in st.session_state.get(k[field]) or [] if c not in codes]  # a retired code in a link
-        col.multiselect(tr(f"filter.{field}"), codes, key=k[field],
-                        format_func=lambda c, kind=kind: reasons.get((kind, c), c))
-    for col, low, high in ((row[1], "voided_from", "voided_to"), (row[3], "returned_from", "returned_to")):
-        left, right = col.columns(2)
-        left.date_input(tr(f"filter.{low}"), key=k[low], **_blank(k[low]))
-        right.date_input(tr(f"filter.{high}"), key=k[high], **_blank(k[high]))
+        _pick(row[0], f"filter.{field}", codes, key=k[field],
+                           format_func=lambda c, kind=kind: reasons.get((kind, c), c))
+        row[1].date_input(tr(f"filter.{low}"), key=k[low], **_blank(k[low]))
+        row[2].date_input(tr(f"filter.{high}"), key=k[high], **_blank(k[high]))
 
 
 _LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "void_reason", "return_reason")
