@@ -150,14 +150,21 @@ def _voidable(db: Database, limit: int) -> list[str]:
 
 # --- the database -------------------------------------------------------------------------------
 
-def _fresh_copy(orders: int, cache: Path, say) -> tuple[Path, dict]:
+def seeded_base(orders: int, cache: Path, say) -> tuple[Path, dict]:
+    """The cached seeded database for `orders` (seeded once, never written to): copy it before use."""
     cache.mkdir(parents=True, exist_ok=True)
-    base, work = cache / f"seed-{orders}.duckdb", cache / f"work-{orders}.duckdb"
+    base = cache / f"seed-{orders}.duckdb"
     info = {"cache_dir": str(cache)}
     if base.exists():
         info["seed"] = "reused"
     else:
         info.update(_seed(base, orders, say))
+    return base, info
+
+
+def _fresh_copy(orders: int, cache: Path, say) -> tuple[Path, dict]:
+    base, info = seeded_base(orders, cache, say)
+    work = cache / f"work-{orders}.duckdb"
     say(f"copying {base.name} to {work.name}")
     for stale in (work, Path(f"{work}.wal")):
         stale.unlink(missing_ok=True)
