@@ -39,6 +39,10 @@ PAGES = (
              url_path="audit"),
     PageSpec("pages/outbox.py", "nav.outbox", ":material/outgoing_mail:", "nav.section.admin", "users.manage",
              url_path="outbox"),
+    PageSpec("pages/reasons.py", "nav.reasons", ":material/label:", "nav.section.admin", "reasons.edit",
+             url_path="reasons"),
+    PageSpec("pages/rules.py", "nav.rules", ":material/tune:", "nav.section.admin", "settings.edit", url_path="rules"),
+    PageSpec("pages/users.py", "nav.users", ":material/group:", "nav.section.admin", "users.manage", url_path="users"),
     PageSpec("pages/inbox.py", "nav.inbox", ":material/notifications:", "nav.section.account",
              url_path="inbox"),
     PageSpec("pages/account.py", "nav.account", ":material/person:", "nav.section.account",
@@ -61,4 +65,4 @@ def navigation(user: User):
         page = st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                        default=spec.default or len(pages) == 1, visibility="hidden" if spec.hidden else "visible")
         sections.setdefault(tr(spec.section_key), []).append(page)
-    return st.navigation(sections)
+    return st.navigation(sections, expanded=True)   # every page in view, however many the role has
