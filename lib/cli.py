@@ -107,7 +107,8 @@ def cmd_users(args) -> int:
         password, generated = _read_password(args)
         user = users.add_user(db, actor, args.name, args.role, password, must_change_password=generated)
         note = f"\npassword: {password} (must be changed at first sign-in)" if generated else ""
-        emit(args, {k: user[k] for k in ("username", "role", "active")},
+        shown = {k: user[k] for k in ("username", "role", "active")}
+        emit(args, {**shown, "password": password} if generated else shown,
              f"added {user['username']} ({user['role']}){note}")
     elif args.users_command == "set-role":
         user = users.set_role(db, acting_user(db, args.user), args.name, args.role)
@@ -357,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lib.cli_voids import add_commands as add_void_commands   # void, approve, reject, restore
     add_void_commands(sub, common, acting)
+    from lib.cli_import import add_command as add_import_command   # import orders|lines|customers|products|stock
+    add_import_command(sub, common, acting)
 
     p = sub.add_parser("return", parents=[common, acting], help="create a return note (SPEC §5)")
     p.add_argument("order_no")

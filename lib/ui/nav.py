@@ -43,6 +43,8 @@ PAGES = (
              url_path="reasons"),
     PageSpec("pages/rules.py", "nav.rules", ":material/tune:", "nav.section.admin", "settings.edit", url_path="rules"),
     PageSpec("pages/users.py", "nav.users", ":material/group:", "nav.section.admin", "users.manage", url_path="users"),
+    PageSpec("pages/import_data.py", "nav.import", ":material/upload_file:", "nav.section.admin", "import.run",
+             url_path="import"),
     PageSpec("pages/inbox.py", "nav.inbox", ":material/notifications:", "nav.section.account",
              url_path="inbox"),
     PageSpec("pages/account.py", "nav.account", ":material/person:", "nav.section.account",

@@ -1,0 +1,154 @@
+"""Which source column feeds which field, and which source value means which status: proposed from the headers
+and values, chosen by the user, saved as JSON the command line takes (--mapping FILE)."""
+import json
+from dataclasses import dataclass, field as dc_field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lib import i18n
+from lib.errors import InvalidInput
+from lib.imports.fields import FIELDS, KINDS, VALUE_FIELDS, fields, norm
+from lib.imports.readers import Source
+
+MAX_VALUES = 200   # distinct source values offered for mapping per field
+
+
+@dataclass
+class Mapping:
+    kind: str
+    columns: dict[str, str] = dc_field(default_factory=dict)            # field -> source header
+    values: dict[str, dict[str, str]] = dc_field(default_factory=dict)  # field -> {source value: code}
+
+    def column_index(self, source: Source, name: str) -> int | None:
+        header = self.columns.get(name)
+        return source.headers.index(header) if header in source.headers else None
+
+    def mapped(self) -> set[str]:
+        return {name for name, header in self.columns.items() if header}
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "columns": self.columns, "values": self.values}, ensure_ascii=False,
+                          indent=2)
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InvalidInput("import.bad_kind", value=str(kind)[:40], allowed=", ".join(KINDS))
+    return kind
+
+
+def propose(kind: str, source: Source) -> Mapping:
+    """Columns matched to fields by header (exact names first, then known aliases), values matched to codes."""
+    check_kind(kind)
+    taken: set[str] = set()
+    columns = {}
+    for f in fields(kind):
+        header = _match_header(f, source.headers, taken)
+        if header:
+            columns[f.name] = header
+            taken.add(header)
+    mapping = Mapping(kind, columns)
+    mapping.values = {name: propose_values(name, distinct_values(source, mapping, name))
+                      for name in VALUE_FIELDS if name in columns}
+    return mapping
+
+
+def _match_header(f, headers: list[str], taken: set[str]) -> str | None:
+    free = [h for h in headers if h not in taken]
+    for wanted in (norm(f.name),) + tuple(norm(a) for a in f.aliases):
+        for header in free:
+            if norm(header) == wanted:
+                return header
+    return None
+
+
+def distinct_values(source: Source, mapping: Mapping, name: str) -> list[str]:
+    """The different (trimmed, non-empty) values of a mapped column, most frequent first, at most MAX_VALUES."""
+    index = mapping.column_index(source, name)
+    if index is None:
+        return []
+    column = pc.utf8_trim_whitespace(pc.cast(source.table.column(f"c{index}"), pa.string()))
+    counts = pc.value_counts(column).to_pylist()
+    counts = [c for c in counts if c["values"]]
+    counts.sort(key=lambda c: (-c["counts"], c["values"]))
+    return [c["values"] for c in counts[:MAX_VALUES]]
+
+
+def _words(name: str) -> dict[str, str]:
+    """Normalised word -> code: VoidDesk's own codes and catalogue labels, then the known synonyms."""
+    codes, synonyms, label_kind = VALUE_FIELDS[name]
+    words = {}
+    for code in codes:
+        for lang in i18n.LANGUAGES:
+            words.setdefault(norm(i18n.label(label_kind, code, lang)), code)
+        words.setdefault(norm(code), code)
+        for synonym in synonyms.get(code, ()):
+            words.setdefault(norm(synonym), code)
+    return words
+
+
+def propose_values(name: str, values: list[str]) -> dict[str, str]:
+    words = _words(name)
+    return {v: words[norm(v)] for v in values if norm(v) in words}
+
+
+def with_proposals(mapping: Mapping, source: Source) -> Mapping:
+    """The mapping with values it does not mention proposed as for a new file (a saved mapping meets values a
+    later export has that the first one did not); what the mapping says always wins."""
+    values = {}
+    for name in VALUE_FIELDS:
+        if name in mapping.mapped():
+            proposed = propose_values(name, distinct_values(source, mapping, name))
+            values[name] = {**proposed, **mapping.values.get(name, {})}
+    return Mapping(mapping.kind, dict(mapping.columns), values)
+
+
+def from_json(text: str, kind: str) -> Mapping:
+    """A mapping file as saved by the wizard; refused when it is not one, or is for another kind of import."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidInput("import.bad_mapping_file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise InvalidInput("import.bad_mapping_file")
+    if data.get("kind", kind) != kind:
+        raise InvalidInput("import.mapping_other_kind", kind=str(data.get("kind"))[:40], wanted=kind)
+    known = {f.name for f in FIELDS[kind]}
+    columns = {str(k): str(v) for k, v in data["columns"].items() if v}
+    unknown = sorted(set(columns) - known)
+    if unknown:
+        raise InvalidInput("import.mapping_unknown_field", fields=", ".join(unknown)[:200])
+    values = data.get("values") or {}
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise InvalidInput("import.bad_mapping_file")
+    cleaned = {name: {str(k): str(v) for k, v in values.get(name, {}).items() if v}
+               for name in VALUE_FIELDS if name in values}
+    return Mapping(kind, columns, cleaned)
+
+
+def check(mapping: Mapping, source: Source, lang: str = "en") -> None:
+    """Refuse a mapping that names columns the file lacks, codes that do not exist, or leaves a required field
+    without a column."""
+    missing_columns = sorted({h for h in mapping.columns.values() if h and h not in source.headers})
+    if missing_columns:
+        raise InvalidInput("import.mapping_column_missing", columns=", ".join(missing_columns)[:200])
+    for name, chosen in mapping.values.items():
+        codes = VALUE_FIELDS[name][0]
+        wrong = sorted({c for c in chosen.values() if c not in codes})
+        if wrong:
+            raise InvalidInput("import.mapping_bad_value", value=", ".join(wrong)[:100], allowed=", ".join(codes))
+    needed = [f.name for f in fields(mapping.kind) if f.required] + _also_needed(mapping)
+    missing = [name for name in needed if name not in mapping.mapped()]
+    if missing:
+        raise InvalidInput("import.mapping_incomplete", fields=i18n.join_words(
+            [i18n.t(f"import.field.{name}", lang) for name in missing], lang))
+    if mapping.kind == "orders" and not mapping.mapped() & {"customer_code", "customer_name"}:
+        raise InvalidInput("import.mapping_needs_customer")
+
+
+def _also_needed(mapping: Mapping) -> list[str]:
+    """Orders: a file with lines needs quantities; a file without lines needs order totals."""
+    if mapping.kind != "orders":
+        return []
+    return ["qty"] if "sku" in mapping.mapped() else ["total"]

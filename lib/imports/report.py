@@ -1,0 +1,57 @@
+"""The rejected rows in the user's language: a short table to show and a CSV file with every problem (row number
+in the source, field, value, reason). Messages are filled in SQL from the catalogue, so a file with a million
+problems never becomes a million Python strings."""
+import os
+import tempfile
+
+import pandas as pd
+import pyarrow as pa
+
+from lib import i18n
+from lib.imports.fields import fields
+
+SHOWN = 200
+_BOM = b"\xef\xbb\xbf"   # so Excel opens the Chinese text of the report as UTF-8
+
+
+def _register_words(cur, kind: str, lang: str) -> None:
+    words = i18n.catalogue(lang)
+    english = i18n.catalogue("en")
+    reasons = sorted(k for k in english if k.startswith("import.reject."))
+    cur.register("imp_reason_words", pa.table({"reason": reasons,
+                                               "template": [words.get(k) or english[k] for k in reasons]}))
+    names = [f.name for f in fields(kind)] + ["customer"]
+    cur.register("imp_field_words", pa.table({"field": names,
+                                              "label": [i18n.t(f"import.field.{n}", lang) for n in names]}))
+
+
+def _messages_sql(limit: bool) -> str:
+    return f"""SELECT r._row AS "row", coalesce(f.label, r.field) AS field, coalesce(r.value, '') AS value,
+        replace(replace(replace(coalesce(w.template, r.reason), '{{value}}', coalesce(r.value, '–')),
+                '{{info}}', coalesce(r.info, '')), '{{extra}}', coalesce(r.extra, '')) AS reason
+        FROM imp_rejects r LEFT JOIN imp_reason_words w ON w.reason = r.reason
+        LEFT JOIN imp_field_words f ON f.field = r.field
+        ORDER BY r._row, r.field{' LIMIT ' + str(SHOWN) if limit else ''}"""
+
+
+def problems(cur, kind: str, lang: str) -> pd.DataFrame:
+    """The first SHOWN problems, in row order: row, field, value, reason."""
+    _register_words(cur, kind, lang)
+    return cur.execute(_messages_sql(limit=True)).df()
+
+
+def report_csv(cur, kind: str, lang: str) -> bytes:
+    """Every problem as CSV (UTF-8 with BOM), headers in the user's language."""
+    _register_words(cur, kind, lang)
+    heads = [i18n.t(f"import.report.{c}", lang).replace('"', "") for c in ("row", "field", "value", "reason")]
+    select = (f'SELECT "row" AS "{heads[0]}", field AS "{heads[1]}", value AS "{heads[2]}",'
+              f' reason AS "{heads[3]}" FROM ({_messages_sql(limit=False)})')
+    fd, path = tempfile.mkstemp(suffix=".csv", prefix="voiddesk-rejects-")
+    os.close(fd)
+    try:
+        quoted = path.replace("'", "''")
+        cur.execute(f"COPY ({select}) TO '{quoted}' (FORMAT csv, HEADER)")
+        with open(path, "rb") as f:
+            return _BOM + f.read()
+    finally:
+        os.unlink(path)

@@ -1,0 +1,122 @@
+"""The import service (SPEC §9): check every row of a file, then load all of it in one transaction, or nothing.
+
+check_import() only reports (the wizard's preview); run_import() checks again inside the loading transaction, so
+what is loaded is exactly what was checked against the database as it is at that moment."""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from lib.db import Database
+from lib.domain import User, require
+from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report
+from lib.imports.base import Context, count
+from lib.imports.mapping import Mapping
+from lib.imports.readers import Source
+from lib.imports.stage import check_types, create_stage
+from lib.services import audit
+
+PREVIEW_ROWS = 20
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    resolve: Callable
+    check: Callable
+    load: Callable
+    preview_sql: Callable
+
+
+KINDS = {
+    "orders": Kind(orders.resolve, orders.check, orders_load.load, orders.preview_sql),
+    "lines": Kind(lines.resolve, lines.check, lines.load, lines.preview_sql),
+    "customers": Kind(catalog.resolve_customers, catalog.check_customers, catalog.load_customers,
+                      lambda ctx: catalog.PREVIEW_CUSTOMERS),
+    "products": Kind(catalog.resolve_products, catalog.check_products, catalog.load_products,
+                     lambda ctx: catalog.PREVIEW_PRODUCTS),
+    "stock": Kind(catalog.resolve_stock, catalog.check_stock_rows, catalog.load_stock,
+                  lambda ctx: catalog.PREVIEW_STOCK),
+}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file_name: str
+    rows: int                          # data rows in the file
+    rejected: int                      # rows with at least one problem
+    loaded: int = 0                    # rows loaded: all of them, or 0
+    counts: dict[str, int] = field(default_factory=dict)   # rows written per table
+    problems: pd.DataFrame | None = None   # the first problems: row, field, value, reason (user's language)
+    preview: pd.DataFrame | None = None    # the first rows as they will be stored
+    report: bytes | None = None            # every problem as CSV, when there are any
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0
+
+
+def check_import(db: Database, actor: User, source: Source, mapping: Mapping, *, lang: str = "en",
+                 progress: Progress | None = None) -> ImportResult:
+    """Check every row and show how the first ones will be stored; writes nothing."""
+    ctx = _start(actor, source, mapping, lang)
+    with db.read() as cur:
+        return _check(cur, ctx, source, lang, progress or _quiet)
+
+
+def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, lang: str = "en",
+               progress: Progress | None = None) -> ImportResult:
+    """Check every row; when none is rejected, load them all in one transaction. Any rejected row: nothing loads
+    and the result carries the problems and the report."""
+    say = progress or _quiet
+    ctx = _start(actor, source, mapping, lang)
+    with db.transaction() as cur:
+        result = _check(cur, ctx, source, lang, say, fraction=0.5)
+        if not result.ok:
+            return result
+        say(0.55, "import.progress.load")
+        result.counts = KINDS[ctx.kind].load(cur, ctx)
+        result.loaded = result.rows
+        _audit_run(cur, ctx, result)
+        say(0.95, "import.progress.commit")
+    say(1.0, "import.progress.done")
+    return result
+
+
+def _quiet(fraction: float, key: str) -> None:
+    pass
+
+
+def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
+    require(actor, "import.run")
+    mappings.check_kind(mapping.kind)
+    mappings.check(mapping, source, lang)
+    return Context(mapping, actor, datetime.now().replace(microsecond=0), source.name)
+
+
+def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0) -> ImportResult:
+    kind = KINDS[ctx.kind]
+    say(0.05 * fraction, "import.progress.read")
+    create_stage(cur, source, ctx.mapping)
+    say(0.3 * fraction, "import.progress.types")
+    check_types(cur, ctx.mapping, ctx.now)
+    kind.resolve(cur, ctx)
+    cur.execute("DROP TABLE IF EXISTS imp_stage")   # imp_rows holds all of it now: memory for loading
+    say(0.6 * fraction, "import.progress.checks")
+    kind.check(cur, ctx)
+    rejected = count(cur, "SELECT count(DISTINCT _row) FROM imp_rejects")
+    result = ImportResult(ctx.kind, source.name, source.rows, rejected)
+    result.preview = cur.execute(kind.preview_sql(ctx), [PREVIEW_ROWS]).df()
+    if rejected:
+        result.problems = report.problems(cur, ctx.kind, lang)
+        result.report = report.report_csv(cur, ctx.kind, lang)
+    say(fraction, "import.progress.checked")
+    return result
+
+
+def _audit_run(cur, ctx: Context, result: ImportResult) -> None:
+    audit.record(cur, ctx.actor, "import.run", "import", f"{ctx.kind}-{ctx.now:%Y%m%d%H%M%S}",
+                 after={"kind": ctx.kind, "file": ctx.file_name, "rows": result.rows, "counts": result.counts},
+                 note=ctx.note, at=ctx.now)

@@ -1,0 +1,91 @@
+"""Import wizard, step 3: check every row and preview the first ones as they will be stored; rejected rows as a
+table and a downloadable report; when nothing is rejected, load it all in one go, with progress."""
+import os
+
+import pandas as pd
+import streamlit as st
+
+from lib import i18n
+from lib.errors import VoidDeskError
+from lib.imports import ImportResult, Mapping, check_import, run_import
+from lib.ui.context import label, lang, show_error, tr
+from lib.ui.import_upload import Upload
+
+_LABELLED = {"status": "status"}
+
+
+def preview_step(db, user, upload: Upload, mapping: Mapping) -> None:
+    """The check button, the last check's outcome (while the file and mapping are unchanged), and the load."""
+    st.subheader(tr("import.step_check"))
+    signature = (upload.token, mapping.to_json())
+    if st.button(tr("import.check"), key="import_check_button", icon=":material/fact_check:"):
+        st.session_state["import_checked"] = {"signature": signature,
+                                              "result": _with_progress(check_import, db, user, upload, mapping)}
+    kept = st.session_state.get("import_checked")
+    if not kept or kept["signature"] != signature or kept["result"] is None:
+        st.caption(tr("import.check_hint"))
+        return
+    result = kept["result"]
+    _show_preview(result)
+    if not result.ok:
+        _show_problems(result)
+        return
+    st.success(tr("import.all_good", n=i18n.fmt_int(result.rows, lang())), icon=":material/check_circle:")
+    if st.button(tr("import.load", n=i18n.fmt_int(result.rows, lang())), type="primary", key="import_load_button",
+                 icon=":material/upload:"):
+        loaded = _with_progress(run_import, db, user, upload, mapping)
+        st.session_state.pop("import_checked", None)
+        if loaded is not None and loaded.ok:
+            st.session_state["import_loaded"] = loaded
+            st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1   # an empty uploader
+            st.rerun()
+        elif loaded is not None:   # the database changed since the check: show what is wrong now
+            st.session_state["import_checked"] = {"signature": signature, "result": loaded}
+            st.rerun()
+
+
+def show_loaded() -> None:
+    """The outcome of the last load, once, after the page reran."""
+    loaded: ImportResult | None = st.session_state.pop("import_loaded", None)
+    if loaded is None:
+        return
+    st.success(tr("import.loaded", n=i18n.fmt_int(loaded.loaded, lang()), name=loaded.file_name),
+               icon=":material/task_alt:")
+    counts = pd.DataFrame([{"table": table, "rows": n} for table, n in loaded.counts.items()])
+    st.dataframe(counts, hide_index=True, column_config={"table": tr("import.col.table"),
+                                                         "rows": tr("import.col.rows")})
+    if loaded.kind in ("orders", "lines"):
+        st.page_link("pages/search.py", label=tr("import.find_orders"), icon=":material/search:")
+
+
+def _with_progress(work, db, user, upload: Upload, mapping: Mapping) -> ImportResult | None:
+    bar = st.progress(0.0, text=tr("import.progress.read"))
+    try:
+        result = work(db, user, upload.source, mapping, lang=lang(),
+                      progress=lambda f, key: bar.progress(min(1.0, f), text=tr(key)))
+    except VoidDeskError as exc:
+        show_error(exc)
+        return None
+    finally:
+        bar.empty()
+    return result
+
+
+def _show_preview(result: ImportResult) -> None:
+    st.markdown(f"**{tr('import.preview_title', n=len(result.preview))}**")
+    frame = result.preview.copy()
+    for column, kind in _LABELLED.items():
+        if column in frame:
+            frame[column] = frame[column].map(lambda c: label(kind, c) if isinstance(c, str) else c)
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={c: tr(f"import.col.{c}") for c in frame.columns})
+
+
+def _show_problems(result: ImportResult) -> None:
+    st.error(tr("import.rejected", n=i18n.fmt_int(result.rejected, lang()), rows=i18n.fmt_int(result.rows, lang())),
+             icon=":material/block:")
+    st.dataframe(result.problems, hide_index=True, width="stretch",
+                 column_config={c: tr(f"import.report.{c}") for c in result.problems.columns})
+    stem = os.path.splitext(result.file_name)[0] or "import"
+    st.download_button(tr("import.download_report"), result.report, file_name=f"{stem}.rejects.csv",
+                       mime="text/csv", icon=":material/download:", key="import_report_download", on_click="ignore")

@@ -1,0 +1,117 @@
+"""The import wizard's wiring (AppTest, its own small seeded database): upload, proposed mapping, check with
+preview, rejected rows with a report, load, and who may open it."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.db import Database, apply_migrations
+from tests.app.builders import assert_consistent, open_page, rows, sign_in
+from tests.app.conftest import APP
+
+HEADERS = "订单编号,客户编码,下单时间,订单状态,仓库,商品编码,数量,单价"
+
+
+@pytest.fixture(scope="module")
+def import_db(tmp_path_factory):
+    from lib.seed import seed
+
+    path = tmp_path_factory.mktemp("import_page") / "demo.duckdb"
+    db = Database(str(path))
+    apply_migrations(db)
+    seed(db, orders=300, seed=11)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def at(import_db, monkeypatch):
+    monkeypatch.setenv("VOIDDESK_DB", str(import_db))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    return app
+
+
+def stocked(path) -> dict:
+    """A customer, and two SKUs with plenty of available stock in one warehouse."""
+    pair = rows(path, "SELECT warehouse, sku FROM stock_balances WHERE on_hand - reserved > 20"
+                      " ORDER BY on_hand - reserved DESC, sku LIMIT 2")
+    customer = rows(path, "SELECT code FROM customers ORDER BY id LIMIT 1")[0]["code"]
+    return {"customer": customer, "warehouse": pair[0]["warehouse"], "skus": [pair[0]["sku"], pair[1]["sku"]]}
+
+
+def gbk_orders(path, prefix: str, bad_qty: bool = False) -> bytes:
+    s = stocked(path)
+    wh = rows(path, "SELECT name_zh FROM warehouses WHERE code = ?", [s["warehouse"]])[0]["name_zh"]
+    lines = [f"{prefix}-1,{s['customer']},2026/3/5 9:30,待处理,{wh},{s['skus'][0]},2,",
+             f"{prefix}-1,{s['customer']},2026/3/5 9:30,待处理,{wh},{s['skus'][1]},{'-1' if bad_qty else 1},",
+             f"{prefix}-2,{s['customer']},2026年3月6日,已作废,{wh},{s['skus'][0]},1,88"]
+    return "\n".join([HEADERS] + lines).encode("gbk")
+
+
+def start(at, data: bytes, name: str = "订单.csv", user: str = "lead"):
+    sign_in(at, user)
+    open_page(at, "pages/import_data.py")
+    assert not at.exception, at.exception
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_gbk_file_is_mapped_checked_previewed_and_loaded(at, import_db):
+    start(at, gbk_orders(import_db, "APPIMP"))
+    assert any("GB18030" in c.value for c in at.caption)
+    chosen = {s.label: s.value for s in at.selectbox}
+    assert chosen["Order number *"] == "订单编号" and chosen["Status *"] == "订单状态"
+    assert chosen['"待处理" means'] == "pending" and chosen['"已作废" means'] == "voided"
+    at.button(key="import_check_button").click().run()
+    assert [s.value for s in at.success] == ["All 3 rows passed the check."]
+    preview = at.dataframe[0].value
+    assert list(preview["order_no"]) == ["APPIMP-1", "APPIMP-1", "APPIMP-2"]
+    assert list(preview["status"]) == ["Pending", "Pending", "Voided"]
+    assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPIMP-%'")[0]["n"] == 0
+    at.button(key="import_load_button").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Loaded 3 rows from 订单.csv."
+    stored = rows(import_db, "SELECT order_no, status, source FROM orders WHERE order_no LIKE 'APPIMP-%' ORDER BY 1")
+    assert [(r["order_no"], r["status"], r["source"]) for r in stored] == [
+        ("APPIMP-1", "pending", "import"), ("APPIMP-2", "voided", "import")]
+    assert_consistent(import_db)
+
+
+def test_rejected_rows_are_listed_with_a_report_and_nothing_loads(at, import_db):
+    start(at, gbk_orders(import_db, "APPBAD", bad_qty=True))
+    at.button(key="import_check_button").click().run()
+    assert at.error[0].value.startswith("1 of 3 rows have problems")
+    problems = at.dataframe[1].value
+    assert [tuple(r) for r in problems.itertuples(index=False)] == [(3, "Quantity", "-1", "-1 is not a quantity above zero")]
+    assert at.get("download_button")
+    assert not [b for b in at.button if b.key == "import_load_button"]
+    assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPBAD-%'")[0]["n"] == 0
+
+
+def test_a_missing_required_column_is_named(at, import_db):
+    data = gbk_orders(import_db, "APPMISS").decode("gbk").replace("订单状态", "备注").encode("gbk")
+    start(at, data)
+    assert [e.value for e in at.error] == ["Choose a column for Status."]
+    assert not [b for b in at.button if b.key == "import_check_button"]
+
+
+def test_a_web_page_saved_as_csv_is_refused(at):
+    start(at, b"<!DOCTYPE html><html><body><table></table></body></html>", "export.csv")
+    assert at.error[0].value.startswith("The file is a web page (HTML)")
+
+
+def test_only_leads_and_admins_see_the_import_page():
+    from lib.domain import ROLES, User
+    from lib.ui.nav import visible_pages
+
+    def sees(role):
+        return "import" in [p.url_path for p in visible_pages(User(0, "x", "x", role))]
+    assert [role for role in ROLES if sees(role)] == ["ops_lead", "admin"]
+
+
+def test_the_page_run_on_its_own_asks_for_sign_in(import_db, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("VOIDDESK_DB", str(import_db))
+    page = AppTest.from_file(str(Path(APP).parent / "pages" / "import_data.py"), default_timeout=60).run()
+    assert not page.file_uploader and page.text_input(key="login_username") is not None

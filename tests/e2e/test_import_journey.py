@@ -1,0 +1,85 @@
+"""An operations lead imports a GBK-encoded ERP export with Chinese headers in the browser (issue #7): uploads it,
+accepts the proposed mapping, checks it and sees the preview, loads it, then finds an imported order in search.
+Its own server on its own small demo database, so the shared one is left as the other journeys expect it."""
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from tests.e2e.conftest import ROOT, login, start_server, wait_idle
+
+pytestmark = pytest.mark.e2e
+HEADERS = "订单编号,客户名称,下单时间,订单状态,仓库,商品编码,数量,单价"
+
+
+@pytest.fixture(scope="module")
+def import_server(tmp_path_factory):
+    """A seeded database, a GBK export for it (orders of a real customer, SKUs in stock), and a server on it."""
+    path = tmp_path_factory.mktemp("e2e_import") / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "300", "--seed", "5", "--db", str(path)],
+                   cwd=ROOT, check=True, capture_output=True)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        customer = con.execute("SELECT name FROM customers WHERE name IN (SELECT name FROM customers GROUP BY name"
+                               " HAVING count(*) = 1) ORDER BY id LIMIT 1").fetchall()[0][0]
+        (wh, name_zh), = con.execute("SELECT w.code, w.name_zh FROM warehouses w ORDER BY code LIMIT 1").fetchall()
+        skus = [r[0] for r in con.execute("SELECT sku FROM stock_balances WHERE warehouse = ? AND on_hand - reserved > 10"
+                                          " ORDER BY sku LIMIT 2", [wh]).fetchall()]
+    finally:
+        con.close()
+    lines = [f"E2E-IMP-001,{customer},2026/3/5 9:30,待处理,{name_zh},{skus[0]},2,",
+             f"E2E-IMP-001,{customer},2026/3/5 9:30,待处理,{name_zh},{skus[1]},1,",
+             f"E2E-IMP-002,{customer},2026年3月6日,已完成,{name_zh},{skus[0]},3,120.50"]
+    data = "\n".join([HEADERS] + lines).encode("gbk")
+    proc, url = start_server(path)
+    yield url, data
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _grid_text(pg, index: int) -> str:
+    """The text of a dataframe's cells, from the grid's accessibility table (the grid itself is a canvas)."""
+    pg.locator("[data-testid=stDataFrame]").nth(index).locator("tbody tr").first.wait_for(state="attached")
+    return " ".join(pg.locator("[data-testid=stDataFrame]").nth(index).locator("tbody td").all_text_contents())
+
+
+def test_import_a_gbk_export_and_find_the_order(browser, import_server):
+    url, data = import_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    try:
+        login(pg, url, "lead")
+        pg.goto(f"{url}/import")
+        wait_idle(pg)
+        pg.get_by_role("heading", name="Import data").wait_for()
+        pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
+            files=[{"name": "订单导出.csv", "mimeType": "text/csv", "buffer": data}])
+        wait_idle(pg)
+        pg.get_by_text("CSV, GB18030, separated by ,").wait_for()
+        pg.get_by_text("Columns and values").wait_for()
+
+        pg.get_by_role("button", name="Check every row").click()
+        wait_idle(pg)
+        pg.get_by_text("All 3 rows passed the check.").wait_for()
+        preview = _grid_text(pg, 0)
+        assert "E2E-IMP-001" in preview and "E2E-IMP-002" in preview and "Pending" in preview
+
+        pg.get_by_role("button", name="Load all 3 rows").click()
+        wait_idle(pg)
+        pg.get_by_text("Loaded 3 rows from 订单导出.csv.").wait_for()
+
+        pg.goto(f"{url}/search")
+        wait_idle(pg)
+        pg.get_by_label("Order number (exact or prefix)").fill("E2E-IMP-00")
+        pg.keyboard.press("Enter")
+        wait_idle(pg)
+        pg.locator("[data-testid=stMetricValue]").get_by_text("2", exact=True).wait_for()
+        results = _grid_text(pg, 0)
+        assert "E2E-IMP-001" in results and "E2E-IMP-002" in results
+    finally:
+        context.close()
