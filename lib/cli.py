@@ -382,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", metavar="W", action="append", help="warehouse code (repeatable)")
     p.set_defaults(func=cmd_stock)
 
+    from lib.cli_stats import add_commands as add_stats_command   # stats voids|returns
+    add_stats_command(sub, common, acting)
+
     p = sub.add_parser("mail", parents=[common], help="send the notification mail outbox once (needs VOIDDESK_SMTP_*)")
     p.set_defaults(func=cmd_mail)
     p = sub.add_parser("bench", help="measure the speed and memory bars (SPEC §12) on a seeded copy")

@@ -16,11 +16,13 @@ def test_migrations_are_applied_once_and_recorded(db):
 
 def test_default_reasons_and_rules_are_seeded_by_the_schema(db):
     with db.read() as cur:
-        codes = cur.execute("SELECT kind, code FROM reasons ORDER BY kind, sort_order").fetchall()
+        codes = cur.execute("SELECT kind, code FROM reasons WHERE active ORDER BY kind, sort_order").fetchall()
+        system = cur.execute("SELECT kind, code, active FROM reasons WHERE NOT active").fetchall()
         rules = dict(cur.execute("SELECT key, value FROM settings").fetchall())
     assert [c for k, c in codes if k == "void"] == [
         "customer_cancelled", "out_of_stock", "order_error", "payment_failed", "fraud_risk", "other"]
     assert [c for k, c in codes if k == "return"] == ["quality", "changed_mind", "wrong_item", "damaged", "other"]
+    assert system == [("void", "imported", False)]   # set by the import only, never offered in a form
     assert rules["approval_threshold"] == "10000" and rules["restore_window_hours"] == "72"
 
 
@@ -159,3 +161,34 @@ def test_people_and_reasons_follow_direct_writes(db):
     with db.transaction() as cur:
         assert len(active_users(cur)) == before + 1
         assert find_reason(cur, "customer_cancelled") is None
+
+
+def test_after_commit_hooks_run_once_per_committed_write_only(db):
+    from lib.db import _COMMIT_HOOKS, after_commit
+    calls = []
+    after_commit(("counters",), lambda: calls.append(1))
+    try:
+        with db.transaction() as cur:
+            cur.execute("SELECT count(*) FROM counters").fetchall()
+        assert calls == []                      # a read
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO counters VALUES ('a', 1)")
+            cur.execute("UPDATE counters SET value = 2 WHERE name = 'a'")
+        assert calls == [1]                     # one call per transaction, after the commit
+        with pytest.raises(RuntimeError):
+            with db.transaction() as cur:
+                cur.execute("INSERT INTO counters VALUES ('b', 1)")
+                raise RuntimeError("boom")
+        assert calls == [1]                     # rolled back: nothing changed
+    finally:
+        _COMMIT_HOOKS.pop()
+
+
+def test_a_void_drops_cached_dashboard_numbers(shop):
+    from lib.analytics import cache
+    from lib.services.voids import void_order
+    from tests.integration.void_helpers import make_order
+    order_no = make_order(shop)
+    before = cache.generation()
+    void_order(shop.db, shop.users["ops"], order_no, "customer_cancelled")
+    assert cache.generation() > before

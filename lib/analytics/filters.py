@@ -1,0 +1,161 @@
+"""Analytics filters (SPEC §8): period, basis and narrowing codes; URL round-trip; drill-down to Search.
+
+Filters hold codes (reason codes, category codes, warehouse codes, usernames), never labels, so a shared
+link means the same in both languages. Dates are inclusive days.
+"""
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, time, timedelta
+
+from lib.errors import InvalidInput
+from lib.queries.search_filters import MAX_TEXT, MAX_VALUES, _dedupe, _many, _one, _raw, parse_date
+
+GRAINS = ("day", "week", "month")
+DIMENSIONS = ("category", "sku", "rep", "customer", "warehouse")
+BASES = ("event", "order")        # event: the void's applied / return note's created date; order: order created
+DEFAULT_DAYS = 90
+MAX_DAYS = 3653                   # about ten years
+
+# dataclass field -> URL query parameter
+PARAM_NAMES = {"date_from": "from", "date_to": "to", "basis": "basis", "reasons": "reason",
+               "categories": "category", "warehouses": "warehouse", "reps": "rep"}
+_LISTS = ("reasons", "categories", "warehouses", "reps")
+KINDS = ("void", "return")
+NARROW = ("category", "sku", "rep", "customer", "warehouse", "reason", "period_start", "period_end")
+
+
+@dataclass(frozen=True)
+class AnalyticsFilters:
+    date_from: date
+    date_to: date                      # inclusive
+    basis: str = "event"
+    reasons: tuple[str, ...] = ()      # reason codes
+    categories: tuple[str, ...] = ()   # category codes; an order matches when it has a line in one
+    warehouses: tuple[str, ...] = ()   # warehouse codes (the order's warehouse)
+    reps: tuple[str, ...] = ()         # usernames of the order's sales rep
+
+    @classmethod
+    def default(cls, today: date) -> "AnalyticsFilters":
+        """The last 90 days ending today."""
+        return cls(date_from=today - timedelta(days=DEFAULT_DAYS - 1), date_to=today)
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def previous(self) -> "AnalyticsFilters":
+        """The same filters over the equal-length period just before."""
+        end = self.date_from - timedelta(days=1)
+        return replace(self, date_from=end - timedelta(days=self.days - 1), date_to=end)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) timestamps of the period."""
+        return (datetime.combine(self.date_from, time.min),
+                datetime.combine(self.date_to + timedelta(days=1), time.min))
+
+    def cleaned(self) -> "AnalyticsFilters":
+        """A validated copy (lists deduplicated, usernames lower-cased); raises InvalidInput."""
+        f = replace(self, date_from=parse_date(self.date_from, "from"), date_to=parse_date(self.date_to, "to"),
+                    basis=str(self.basis or "event").strip().lower(),
+                    **{n: tuple(_dedupe(getattr(self, n))) for n in _LISTS})
+        f = replace(f, reps=tuple(dict.fromkeys(r.lower() for r in f.reps)))
+        f._check()
+        return f
+
+    def _check(self) -> None:
+        if self.date_from is None or self.date_to is None:
+            raise InvalidInput("analytics.period_required")
+        if self.date_from > self.date_to:
+            raise InvalidInput("search.bad_date_range", date_from=self.date_from.isoformat(),
+                               date_to=self.date_to.isoformat())
+        if self.days > MAX_DAYS:
+            raise InvalidInput("analytics.period_too_long", n=MAX_DAYS // 365)
+        if self.basis not in BASES:
+            raise InvalidInput("analytics.bad_basis", value=self.basis[:40], allowed=", ".join(BASES))
+        for name in _LISTS:
+            values = getattr(self, name)
+            if len(values) > MAX_VALUES:
+                raise InvalidInput("search.too_many_values", field=PARAM_NAMES[name], n=MAX_VALUES)
+            if any(len(v) > MAX_TEXT for v in values):
+                raise InvalidInput("search.text_too_long", field=PARAM_NAMES[name], n=MAX_TEXT)
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """The filters as URL query parameters (lists stay lists; empty lists are left out)."""
+        params: dict[str, str | list[str]] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _LISTS:
+                if value:
+                    params[PARAM_NAMES[f.name]] = list(value)
+            else:
+                params[PARAM_NAMES[f.name]] = value.isoformat() if isinstance(value, date) else str(value)
+        return params
+
+    @classmethod
+    def from_params(cls, params, today: date) -> "AnalyticsFilters":
+        """Filters from URL query parameters; a missing period is the default 90 days ending today."""
+        start = parse_date(_one(_raw(params, "from", False)), "from")
+        end = parse_date(_one(_raw(params, "to", False)), "to")
+        if end is None:
+            end = today if start is None or start <= today else start + timedelta(days=DEFAULT_DAYS - 1)
+        if start is None:
+            start = end - timedelta(days=DEFAULT_DAYS - 1)
+        lists = {n: tuple(_many(_raw(params, PARAM_NAMES[n], True))) for n in _LISTS}
+        basis = _one(_raw(params, "basis", False)) or "event"
+        return cls(date_from=start, date_to=end, basis=basis, **lists).cleaned()
+
+    def search_params(self, kind: str = "void", **narrow) -> dict[str, str | list[str]]:
+        """URL params of the Search page listing the orders behind a number (a bar, a cell, a KPI).
+
+        `narrow` may set category, sku, rep (username), customer (name), warehouse, reason, and
+        period_start / period_end (a clicked bar's period, clipped to the filter period).
+        """
+        if kind not in KINDS:
+            raise InvalidInput("analytics.bad_kind", value=str(kind)[:40], allowed=", ".join(KINDS))
+        unknown = set(narrow) - set(NARROW)
+        if unknown:
+            raise InvalidInput("analytics.bad_narrow", value=", ".join(sorted(unknown)), allowed=", ".join(NARROW))
+        start, end = _clip(self, narrow.get("period_start"), narrow.get("period_end"))
+        prefix = "voided" if kind == "void" else "returned"
+        params: dict[str, str | list[str]] = {}
+        if self.basis == "event":
+            params[f"{prefix}_from"], params[f"{prefix}_to"] = start.isoformat(), end.isoformat()
+        else:
+            params["from"], params["to"] = start.isoformat(), end.isoformat()
+            # A void or return comes after its order, so this only says "has one" (any date).
+            params[f"{prefix}_from"] = start.isoformat()
+        _put_list(params, f"{kind}_reason", narrow.get("reason"), self.reasons)
+        _put_list(params, "category", narrow.get("category"), self.categories)
+        _put_list(params, "warehouse", narrow.get("warehouse"), self.warehouses)
+        _put_list(params, "rep", narrow.get("rep"), self.reps)
+        if narrow.get("sku"):
+            params["product"] = str(narrow["sku"])
+        if narrow.get("customer"):
+            params["customer"] = str(narrow["customer"])
+        return params
+
+
+def _clip(f: AnalyticsFilters, start, end) -> tuple[date, date]:
+    """The clicked period within the filter period (the whole period when none was clicked)."""
+    start = parse_date(start, "period_start") or f.date_from
+    end = parse_date(end, "period_end") or f.date_to
+    return max(start, f.date_from), min(end, f.date_to)
+
+
+def _put_list(params: dict, name: str, one, default: tuple) -> None:
+    values = [str(one)] if one not in (None, "") else list(default)
+    if values:
+        params[name] = values
+
+
+def check_grain(grain: str) -> str:
+    """The grain if known, else InvalidInput."""
+    if grain not in GRAINS:
+        raise InvalidInput("analytics.bad_grain", value=str(grain)[:40], allowed=", ".join(GRAINS))
+    return grain
+
+
+def check_dimension(dimension: str) -> str:
+    """The dimension if known, else InvalidInput."""
+    if dimension not in DIMENSIONS:
+        raise InvalidInput("analytics.bad_dimension", value=str(dimension)[:40], allowed=", ".join(DIMENSIONS))
+    return dimension

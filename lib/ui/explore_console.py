@@ -1,0 +1,62 @@
+"""The Explore page's read-only SQL console: a text area, Run, the result with its row count and time, the
+readable tables beside it. Refusals and failures are shown as plain text, never as a traceback."""
+import streamlit as st
+
+from lib import i18n
+from lib.analytics import console
+from lib.errors import VoidDeskError
+from lib.ui.context import lang, md_escape, tr
+from lib.ui.table_export import table_downloads
+
+ROW_LIMIT = 10_000
+TIME_LIMIT_S = 10
+EXAMPLE = "SELECT status, count(*) AS orders\nFROM orders\nGROUP BY status\nORDER BY orders DESC"
+
+
+def console_panel(db, user) -> None:
+    """The whole console part of the page (only for roles with "sql.console")."""
+    left, right = st.columns([3, 1])
+    with right:
+        _schema_list(db, user)
+    with left:
+        st.caption(tr("console.hint", rows=i18n.fmt_int(ROW_LIMIT), seconds=TIME_LIMIT_S))
+        st.text_area(tr("console.sql"), key="console_sql", height=180, max_chars=console.MAX_SQL,
+                     placeholder=EXAMPLE)
+        if st.button(tr("console.run"), type="primary", key="console_run", icon=":material/play_arrow:"):
+            _run(db, user, st.session_state.get("console_sql") or "")
+        _show_outcome()
+
+
+def _run(db, user, sql: str) -> None:
+    st.session_state.pop("console_result", None)
+    st.session_state.pop("console_error", None)
+    try:
+        st.session_state["console_result"] = console.run_readonly(db, user, sql, row_limit=ROW_LIMIT,
+                                                                  time_limit_s=TIME_LIMIT_S)
+    except VoidDeskError as exc:
+        st.session_state["console_error"] = exc
+
+
+def _show_outcome() -> None:
+    error = st.session_state.get("console_error")
+    if error is not None:
+        # The message can quote the query (a table name, DuckDB's own words): shown as text, not markdown.
+        st.error(md_escape(error.message(lang())), icon=":material/block:")
+        return
+    result = st.session_state.get("console_result")
+    if result is None:
+        return
+    st.caption(tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}"))
+    if result.truncated:
+        st.warning(tr("console.truncated", n=i18n.fmt_int(len(result.frame))), icon=":material/content_cut:")
+    st.dataframe(result.frame, hide_index=True, width="stretch", key="console_table")
+    table_downloads(result.frame, "query-result", "console_result")
+
+
+def _schema_list(db, user) -> None:
+    st.markdown(f"**{tr('console.tables')}**")
+    with st.container(height=460, border=False):
+        for table, columns in console.schema(db, user).items():
+            with st.expander(table):
+                st.code(", ".join(columns), language=None, wrap_lines=True)
+    st.caption(tr("console.hidden_note"))

@@ -1,0 +1,103 @@
+"""The Explore page's pivot builder: choose a measure, up to two dimensions and a time grain, narrow the
+period and codes, see the wide table and its chart, download both forms."""
+from datetime import date
+
+import streamlit as st
+
+from lib import i18n
+from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, period_starts, pivot
+from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.errors import VoidDeskError
+from lib.queries import catalog
+from lib.ui.charts import png_config
+from lib.ui.context import lang, show_error, tr
+from lib.ui.explore_view import Table, complete, figure, long_table, wide
+from lib.ui.table_export import table_downloads
+
+NO_GRAIN = "none"
+NO_REASON = ("orders", "revenue")     # measures of orders, which have no reason
+KEYS = {"measure": "ex_measure", "dims": "ex_dims", "grain": "ex_grain", "date_from": "ex_from",
+        "date_to": "ex_to", "basis": "ex_basis", "reasons": "ex_reasons", "categories": "ex_categories",
+        "warehouses": "ex_warehouses", "reps": "ex_reps"}
+DEFAULTS = {"measure": "voids", "dims": ["reason"], "grain": "week", "basis": "event"}
+
+
+def pivot_panel(db, user) -> None:
+    """The whole pivot part of the page."""
+    _start_defaults()
+    with st.container(border=True):
+        measure, dims, grain = _choice_row()
+        f = _filter_rows(db, measure)
+    try:
+        frame = pivot(db, user, dims, measure, grain, f, lang=lang())
+    except VoidDeskError as exc:
+        show_error(exc)
+        return
+    if frame.empty:
+        st.info(tr("explore.empty"), icon=":material/event_busy:")
+        return
+    if frame.attrs.get("capped"):
+        st.warning(tr("explore.capped", n=i18n.fmt_int(ROW_CAP)), icon=":material/content_cut:")
+    full = complete(frame, dims, measure, period_starts(f, grain)) if grain and not frame.attrs["capped"] else frame
+    st.plotly_chart(figure(full, dims, measure, grain, lang()), width="stretch", key="explore_chart",
+                    config=png_config("explore"))
+    _show(wide(full, dims, measure, grain, lang()), "explore-pivot", "explore_wide")
+    with st.expander(tr("explore.long_form", n=i18n.fmt_int(len(frame)))):
+        _show(long_table(frame, dims, measure, grain, lang()), "explore-rows", "explore_long")
+
+
+def _start_defaults() -> None:
+    today = date.today()
+    period = AnalyticsFilters.default(today)
+    for name, value in {**DEFAULTS, "date_from": period.date_from, "date_to": period.date_to}.items():
+        st.session_state.setdefault(KEYS[name], value)
+
+
+def _names(prefix: str):
+    """A format_func naming codes in the language of this run (bound now: AppTest calls it outside the run)."""
+    language = lang()
+    return lambda code: i18n.t(f"{prefix}{code}", language)
+
+
+def _choice_row() -> tuple[str, list[str], str | None]:
+    cols = st.columns([2, 3, 2])
+    measure = cols[0].selectbox(tr("explore.measure"), MEASURES, key=KEYS["measure"],
+                                format_func=_names("explore.measure."))
+    dims = cols[1].multiselect(tr("explore.dimensions"), DIMENSIONS, key=KEYS["dims"],
+                               max_selections=MAX_DIMENSIONS, format_func=_names("explore.dim."),
+                               placeholder=tr("explore.no_dimension"))
+    grain = cols[2].selectbox(tr("explore.grain"), (NO_GRAIN,) + GRAINS, key=KEYS["grain"],
+                              format_func=_names("explore.grain_"))
+    return measure, list(dims), None if grain == NO_GRAIN else grain
+
+
+def _filter_rows(db, measure: str) -> AnalyticsFilters:
+    cols = st.columns([1, 1, 2])
+    date_from = cols[0].date_input(tr("explore.from"), key=KEYS["date_from"], format="YYYY-MM-DD")
+    date_to = cols[1].date_input(tr("explore.to"), key=KEYS["date_to"], format="YYYY-MM-DD")
+    basis = cols[2].segmented_control(tr("explore.basis"), ("event", "order"), key=KEYS["basis"], required=True,
+                                      format_func=_names("explore.basis_"))
+    language = lang()
+    kind = "return" if "return" in measure else "void"
+    reasons = {code: text for (k, code), text in catalog.reason_labels(db, language).items() if k == kind}
+    options = {"reasons": reasons, "categories": catalog.categories(db, language),
+               "warehouses": catalog.warehouses(db, language),
+               "reps": {u["username"]: u["display_name"] for u in catalog.users_by_role(db, ("sales",))}}
+    chosen = {}
+    for col, (name, choices) in zip(st.columns(4), options.items()):
+        key = KEYS[name]
+        st.session_state[key] = [c for c in st.session_state.get(key) or [] if c in choices]
+        label = tr(f"explore.filter.{kind}_reasons") if name == "reasons" else tr(f"explore.filter.{name}")
+        no_reason = name == "reasons" and measure in NO_REASON
+        chosen[name] = tuple(col.multiselect(label, list(choices), key=key, placeholder=tr("explore.all"),
+                                             format_func=lambda c, o=choices: o.get(c, c), disabled=no_reason,
+                                             help=tr("explore.no_reason_help") if no_reason else None))
+    return AnalyticsFilters(date_from=date_from, date_to=date_to, basis=basis or "event", **chosen)
+
+
+def _show(table: Table, name: str, key: str) -> None:
+    config = {c: st.column_config.NumberColumn(c, format="percent") for c in table.percent}
+    config |= {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.money}
+    st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key)
+    st.caption(tr("explore.row_count", n=i18n.fmt_int(len(table.frame))))
+    table_downloads(table.frame, name, key)

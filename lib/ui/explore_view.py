@@ -1,0 +1,155 @@
+"""A pivot (lib.analytics.explore) shown two ways, in the user's language: a wide table (the first dimension
+down, the second dimension or the period across; a rate keeps its base beside it) and a Plotly chart (lines
+over time, bars otherwise). Pure: frames in, frames and figures out.
+"""
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from lib import i18n
+from lib.analytics.explore import MONEY, RATES, columns_of
+from lib.charts import PALETTE
+
+MAX_ACROSS = 60      # more columns than this and the table stays in long form
+MAX_SERIES = 12      # lines or bar colours drawn; the largest by their count or base
+MAX_CELLS = 20_000   # complete() leaves bigger grids sparse
+
+
+@dataclass
+class Table:
+    frame: pd.DataFrame
+    percent: list[str] = field(default_factory=list)   # columns holding a rate (0–1)
+    money: list[str] = field(default_factory=list)
+
+
+def measure_name(name: str, lang: str) -> str:
+    return i18n.t(f"explore.measure.{name}", lang)
+
+
+def dim_name(name: str, lang: str) -> str:
+    return i18n.t("explore.period", lang) if name == "period" else i18n.t(f"explore.dim.{name}", lang)
+
+
+def named(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """`<dim>_label` made unique per code: two customers or products with the same name get their code added."""
+    frame = frame.copy()
+    for d in dims:
+        labels = frame[f"{d}_label"].astype(str)
+        shared = frame.groupby(labels)[d].transform("nunique") > 1
+        frame[f"{d}_label"] = labels.where(~shared, labels + " (" + frame[d].astype(str) + ")")
+    return frame
+
+
+def complete(frame: pd.DataFrame, dims: list[str], measure: str, periods: list) -> pd.DataFrame:
+    """Every dimension combination at every period, zero where nothing happened, so lines do not skip a
+    quiet week (a rate stays empty where its base is zero)."""
+    keys = dims + [f"{d}_label" for d in dims]
+    grid = pd.DataFrame({"period": pd.to_datetime(periods).astype(frame["period"].dtype)})
+    if dims:
+        combos = frame[keys].drop_duplicates()
+        if len(combos) * len(grid) > MAX_CELLS:
+            return frame
+        grid = combos.merge(grid, how="cross")
+    out = grid.merge(frame, on=keys + ["period"], how="left")
+    for column in columns_of(measure):
+        if column not in RATES:
+            out[column] = out[column].fillna(0)
+            out[column] = out[column] if column in MONEY else out[column].astype("int64")
+    return out
+
+
+def across_of(dims: list[str], grain: str | None) -> str | None:
+    """What runs across the wide table: the period when there is one and a dimension, else a second dimension."""
+    if grain and dims:
+        return "period"
+    return dims[1] if len(dims) == 2 else None
+
+
+def wide(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, lang: str) -> Table:
+    """The pivot table as shown: translated headers, one column per period or second-dimension value."""
+    frame = named(frame, dims)
+    across = across_of(dims, grain)
+    down = [d for d in dims if d != across] + (["period"] if grain and not dims else [])
+    down_cols = [_col(d) for d in down]
+    headers = {_col(d): dim_name(d, lang) for d in down}
+    if across is None or frame[_col(across)].nunique() > MAX_ACROSS:
+        return long_table(frame, dims, measure, grain, lang)
+    shown = [measure] + ([RATES[measure][1]] if measure in RATES else [])
+    table = frame.pivot(index=down_cols, columns=_col(across), values=shown)
+    order = _across_order(frame, across, measure)
+    columns, out = [], Table(pd.DataFrame())
+    for value in order:
+        head = _heading(value)
+        columns.append((measure, value, head))
+        if measure in RATES:
+            columns.append((shown[1], value, f"{head} · {measure_name(shown[1], lang)}"))
+            out.percent.append(head)
+        elif measure in MONEY:
+            out.money.append(head)
+    result = pd.DataFrame({head: table[(name, value)] for name, value, head in columns}, index=table.index)
+    out.frame = result.reset_index().rename(columns=headers)
+    return out
+
+
+def long_table(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, lang: str) -> Table:
+    cols = [_col(d) for d in dims] + (["period"] if grain else []) + columns_of(measure)
+    headers = {_col(d): dim_name(d, lang) for d in dims} | {"period": dim_name("period", lang)}
+    headers |= {c: measure_name(c, lang) for c in columns_of(measure)}
+    return Table(frame[cols].rename(columns=headers),
+                 percent=[measure_name(measure, lang)] if measure in RATES else [],
+                 money=[measure_name(measure, lang)] if measure in MONEY else [])
+
+
+def _col(dim: str) -> str:
+    return "period" if dim == "period" else f"{dim}_label"
+
+
+def _heading(value) -> str:
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)
+
+
+def _across_order(frame: pd.DataFrame, across: str, measure: str) -> list:
+    if across == "period":
+        return sorted(frame["period"].unique())
+    weight = RATES[measure][1] if measure in RATES else measure
+    return list(frame.groupby(_col(across))[weight].sum().sort_values(ascending=False).index)
+
+
+def figure(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, lang: str) -> go.Figure:
+    """Lines over time when there is a grain, bars otherwise; the top MAX_SERIES series by count or base."""
+    data = named(frame, dims)
+    for d in dims:        # Plotly renders some HTML in labels: names from the data are shown as text
+        data[_col(d)] = data[_col(d)].map(lambda s: escape(str(s), quote=False))
+    weight = RATES[measure][1] if measure in RATES else measure
+    series = _series_column(data, dims if grain else dims[1:])
+    if series:
+        top = data.groupby(series)[weight].sum().nlargest(MAX_SERIES).index
+        data = data[data[series].isin(top)]
+    labels = {measure: measure_name(measure, lang), "period": dim_name("period", lang), "series": ""}
+    labels |= {_col(d): dim_name(d, lang) for d in dims}
+    if grain:
+        fig = px.line(data.sort_values("period"), x="period", y=measure, color=series, markers=True,
+                      color_discrete_sequence=PALETTE, labels=labels)
+    else:
+        x = _col(dims[0]) if dims else None
+        data = data.sort_values(weight, ascending=False)
+        fig = px.bar(data, x=x, y=measure, color=series, barmode="group" if measure in RATES else "stack",
+                     color_discrete_sequence=PALETTE, labels=labels)
+    if measure in RATES:
+        fig.update_yaxes(tickformat=".1%")
+    by = i18n.join_words([dim_name(d, lang) for d in dims + (["period"] if grain else [])], lang)
+    title = i18n.t("explore.chart_title", lang, measure=measure_name(measure, lang), by=by or "–")
+    fig.update_layout(title=dict(text=escape(title, quote=False), x=0, xanchor="left"), height=420,
+                      margin=dict(l=10, r=10, t=48, b=10), legend=dict(orientation="h", y=-0.25, title=None))
+    return fig
+
+
+def _series_column(data: pd.DataFrame, dims: list[str]) -> str | None:
+    """One colour per value of these dimensions (joined with " · " when two)."""
+    if not dims:
+        return None
+    data["series"] = data[[_col(d) for d in dims]].astype(str).agg(" · ".join, axis=1)
+    return "series"

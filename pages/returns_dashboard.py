@@ -1,0 +1,49 @@
+"""Return analytics (SPEC §8): KPIs against the previous period, spike alerts, trend by reason, reasons,
+dispositions, return rate by category and by product; bars open the orders behind them in Search."""
+import streamlit as st
+
+from lib.analytics import returns, spikes, voids
+from lib.errors import VoidDeskError
+from lib.ui import analytics_views as views
+from lib.ui.analytics_filters import filter_bar
+from lib.ui.analytics_panels import Kpi, kpi_row, spike_alerts
+from lib.ui.charts import reason_colours
+from lib.ui.context import database, lang, show_error, tr
+from lib.ui.guard import signed_in_user
+
+KPIS = (Kpi("shipped_orders", "dash.kpi.shipped_orders", help_key="dash.kpi.shipped_orders_help"),
+        Kpi("returns", "dash.kpi.returns", delta_color="inverse", help_key="dash.kpi.returns_help"),
+        Kpi("return_rate", "dash.kpi.return_rate", "pct", "inverse", "dash.kpi.return_rate_help"),
+        Kpi("units_returned", "dash.kpi.units_returned", delta_color="inverse"),
+        Kpi("value_refunded", "dash.kpi.value_refunded", "money", "inverse",
+            "dash.kpi.value_refunded_help"))
+
+db = database()
+user = signed_in_user("analytics.view")
+
+st.title(tr("dash.returns_title"))
+st.caption(tr("dash.returns_subtitle"))
+f, grain = filter_bar(db, "return")
+try:
+    dash = returns.returns_dashboard(db, user, f, grain, lang=lang())
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+
+names = views.reason_names(dash.reason_labels)
+colours = reason_colours(dash.reason_labels)
+kpi_row(dash.kpis, KPIS)
+if not dash.kpis["current"]["shipped_orders"] and not dash.kpis["current"]["returns"]:
+    st.info(tr("dash.empty_period"), icon=":material/event_busy:")
+    st.stop()
+spike_alerts(dash.spikes, f, "return", names, spikes.METHOD_KEY)
+
+views.trend(dash.trend, f, grain, "return", "returns", names, colours)
+left, right = st.columns(2, gap="large")
+with left:
+    views.return_reasons(dash.reasons, f, names, colours)
+with right:
+    views.dispositions(dash.dispositions)
+
+views.rates({"category": dash.rates_by_category, "sku": dash.rates_by_sku}, f, "return", "units_sold",
+            "units_returned", voids.RANKING_METHOD_KEY)

@@ -1,0 +1,53 @@
+"""Void analytics (SPEC §8): KPIs against the previous period, spike alerts, trend, Pareto, rates, heat map,
+time to void, approval turnaround; every bar opens the orders behind it in Search."""
+import streamlit as st
+
+from lib.analytics import spikes, voids
+from lib.errors import VoidDeskError
+from lib.ui import analytics_views as views
+from lib.ui.analytics_filters import filter_bar
+from lib.ui.analytics_panels import Kpi, kpi_row, spike_alerts, turnaround
+from lib.ui.charts import reason_colours
+from lib.ui.context import database, lang, show_error, tr
+from lib.ui.guard import signed_in_user
+
+KPIS = (Kpi("orders", "dash.kpi.orders", help_key="dash.kpi.orders_help"),
+        Kpi("voids", "dash.kpi.voids", delta_color="inverse", help_key="dash.kpi.voids_help"),
+        Kpi("void_rate", "dash.kpi.void_rate", "pct", "inverse", "dash.kpi.void_rate_help"),
+        Kpi("voided_value", "dash.kpi.voided_value", "money", "inverse"),
+        Kpi("refunds_owed", "dash.kpi.refunds_owed", "money", "inverse", "dash.kpi.refunds_owed_help"),
+        Kpi("stock_released", "dash.kpi.stock_released", delta_color="off",
+            help_key="dash.kpi.stock_released_help"))
+
+db = database()
+user = signed_in_user("analytics.view")
+
+st.title(tr("dash.void_title"))
+st.caption(tr("dash.void_subtitle"))
+f, grain = filter_bar(db, "void")
+try:
+    dash = voids.dashboard(db, user, f, grain, lang=lang())
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+
+names = views.reason_names(dash.reason_labels)
+colours = reason_colours(dash.reason_labels)
+kpi_row(dash.kpis, KPIS)
+if not dash.kpis["current"]["orders"] and not dash.kpis["current"]["voids"]:
+    st.info(tr("dash.empty_period"), icon=":material/event_busy:")
+    st.stop()
+spike_alerts(dash.spikes, f, "void", names, spikes.METHOD_KEY)
+
+views.trend(dash.trend, f, grain, "void", "voids", names, colours)
+views.pareto(dash.pareto, f, names, colours)
+views.rates(dash.rates, f, "void", "orders", "voids", voids.RANKING_METHOD_KEY)
+views.heatmap(dash.heatmap, f)
+
+left, right = st.columns(2, gap="large")
+with left:
+    views.time_to_void(dash.time_to_void, dash.time_to_void_median_hours)
+with right:
+    st.markdown(f"**{tr('dash.turnaround_title')}**")
+    st.caption(tr(f"dash.turnaround_note_{f.basis}"))
+    turnaround(dash.approval)

@@ -1,0 +1,244 @@
+"""The read-only SQL console (SPEC §8 "Explore"): whatever is typed, only reads run and secrets stay hidden.
+
+Every refused query is run against a real seeded database, which must be exactly as before afterwards.
+"""
+import time
+
+import pytest
+
+from lib.analytics import console
+from lib.analytics.console import run_readonly
+from lib.db import Database, apply_migrations, rows_as_dicts
+from lib.errors import InvalidInput, PermissionDenied
+from lib.services.auth import user_from_row
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    from lib.seed import seed
+
+    db = Database(str(tmp_path_factory.mktemp("console") / "console.duckdb"))
+    apply_migrations(db)
+    seed(db, orders=300, seed=3)
+    with db.transaction() as cur:     # a live session, so "sessions is hidden" is about real rows
+        cur.execute("INSERT INTO sessions VALUES ('secret-token-hash', 1, now(), now() + INTERVAL 1 DAY, NULL)")
+    yield db
+    db.close()
+
+
+def _user(db, username):
+    with db.read() as cur:
+        return user_from_row(rows_as_dicts(cur, "SELECT * FROM users WHERE username = ?", [username])[0])
+
+
+@pytest.fixture(scope="module")
+def analyst(seeded):
+    return _user(seeded, "analyst")
+
+
+def fingerprint(db) -> dict:
+    """Everything a write could change: each table's row count and content hash, sequences, settings, databases."""
+    with db.read() as cur:
+        tables = [t for (t,) in cur.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        state = {t: cur.execute(f"SELECT count(*), sum(hash(x)) FROM {t} x").fetchall()[0] for t in tables}
+        for name, sql in (("sequences", "SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1"),
+                          ("settings", "SELECT name, value FROM duckdb_settings() ORDER BY 1"),
+                          ("databases", "SELECT database_name FROM duckdb_databases() ORDER BY 1"),
+                          ("macros", "SELECT function_name FROM duckdb_functions() WHERE NOT internal ORDER BY 1")):
+            state[name] = cur.execute(sql).fetchall()
+    return state
+
+
+@pytest.fixture(scope="module")
+def before(seeded):
+    return fingerprint(seeded)
+
+
+def refused(db, user, sql, key, **kw) -> InvalidInput:
+    with pytest.raises(InvalidInput) as info:
+        run_readonly(db, user, sql, **kw)
+    assert info.value.key == key, (sql, info.value.key, info.value.message("en"))
+    assert info.value.message("en") and info.value.message("zh")
+    return info.value
+
+
+def _attacks(tmp: str) -> list[tuple[str, str]]:
+    return [
+        # statement kinds that are not a single read
+        ("INSERT INTO counters VALUES ('x', 1)", "console.read_only"),
+        ("UPDATE orders SET total = 0", "console.read_only"),
+        ("DELETE FROM orders", "console.read_only"),
+        ("dElEtE FrOm orders WHERE TRUE", "console.read_only"),
+        ("/* harmless */ DELETE FROM orders", "console.read_only"),
+        ("-- just a comment\nDELETE FROM orders", "console.read_only"),
+        ("CREATE TABLE x (a INTEGER)", "console.read_only"),
+        ("CREATE MACRO m(a) AS a", "console.read_only"),
+        ("CREATE TEMP VIEW v AS SELECT 1", "console.read_only"),
+        ("DROP TABLE orders", "console.read_only"),
+        ("ALTER TABLE orders ADD COLUMN x INTEGER", "console.read_only"),
+        (f"ATTACH '{tmp}/evil.duckdb' AS evil", "console.read_only"),
+        ("DETACH memory", "console.read_only"),
+        (f"COPY (SELECT 1) TO '{tmp}/out.csv'", "console.read_only"),
+        (f"COPY orders FROM '{tmp}/in.csv'", "console.read_only"),
+        (f"EXPORT DATABASE '{tmp}/export'", "console.read_only"),
+        (f"IMPORT DATABASE '{tmp}/export'", "console.read_only"),
+        ("INSTALL httpfs", "console.read_only"),
+        ("LOAD httpfs", "console.read_only"),
+        ("SET threads = 1", "console.read_only"),
+        ("RESET threads", "console.read_only"),
+        ("PRAGMA version", "console.read_only"),
+        ("CALL pragma_version()", "console.read_only"),
+        ("CHECKPOINT", "console.read_only"),
+        ("USE memory", "console.read_only"),
+        ("BEGIN", "console.read_only"),
+        ("COMMIT", "console.read_only"),
+        ("VACUUM", "console.read_only"),
+        ("EXPLAIN ANALYZE DELETE FROM orders", "console.read_only"),
+        # several statements, hidden behind comments and quotes
+        ("select 1; drop table orders", "console.one_statement"),
+        ("SELECT 'a;b'; DELETE FROM orders -- ;", "console.one_statement"),
+        ("SELECT 1 /* ; */; /* */ UPDATE orders SET total = 0", "console.one_statement"),
+        # writes hidden inside a SELECT
+        ("WITH x AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM x", "console.writes"),
+        ("WITH x AS (INSERT INTO counters VALUES ('x', 1) RETURNING *) SELECT * FROM x", "console.writes"),
+        ("WITH x AS (UPDATE orders SET total = 0 RETURNING *) SELECT count(*) FROM x", "console.writes"),
+        ("SELECT nextval('seq_orders')", "console.function_not_allowed"),
+        # files and the outside world
+        ("SELECT * FROM 'data/x.csv'", "console.table_not_allowed"),
+        ("SELECT * FROM '/etc/passwd'", "console.table_not_allowed"),
+        ("SELECT * FROM 'https://example.com/data.parquet'", "console.table_not_allowed"),
+        ("FROM read_csv('/etc/passwd')", "console.function_not_allowed"),
+        ("SELECT * FROM read_csv_auto('/etc/passwd')", "console.function_not_allowed"),
+        ("SELECT * FROM read_parquet('x.parquet')", "console.function_not_allowed"),
+        ("SELECT * FROM read_json('x.json')", "console.function_not_allowed"),
+        ("SELECT * FROM read_text('/etc/passwd')", "console.function_not_allowed"),
+        ("SELECT * FROM read_blob('/etc/passwd')", "console.function_not_allowed"),
+        ("SELECT * FROM glob('/*')", "console.function_not_allowed"),
+        ("SELECT * FROM sniff_csv('/etc/passwd')", "console.function_not_allowed"),
+        ("SELECT * FROM query('DELETE FROM orders')", "console.function_not_allowed"),
+        ("SELECT * FROM query_table('sessions')", "console.function_not_allowed"),
+        ("SELECT * FROM duckdb_secrets()", "console.function_not_allowed"),
+        ("SELECT * FROM duckdb_settings()", "console.function_not_allowed"),
+        ("SELECT getenv('HOME')", "console.function_not_allowed"),
+        ("SELECT current_setting('threads')", "console.function_not_allowed"),
+        ("SELECT order_no FROM orders WHERE order_no IN (SELECT content FROM read_text('/etc/passwd'))",
+         "console.function_not_allowed"),
+        ("SELECT * FROM information_schema.tables", "console.table_not_allowed"),
+        ("SELECT * FROM duckdb_tables", "console.table_not_allowed"),
+        ("SELECT * FROM system.main.duckdb_tables", "console.table_not_allowed"),
+        ("SELECT * FROM temp.main.orders", "console.table_not_allowed"),
+        # sign-in secrets
+        ("SELECT * FROM sessions", "console.hidden_table"),
+        ("SELECT * FROM main.sessions", "console.hidden_table"),
+        ('SELECT * FROM "SESSIONS"', "console.hidden_table"),
+        ("SELECT (SELECT max(token_hash) FROM sessions)", "console.hidden_table"),
+        ("SELECT o.order_no FROM orders o JOIN sessions s ON TRUE", "console.hidden_table"),
+        ("SELECT * FROM login_failures", "console.hidden_table"),
+        ("WITH sessions AS (SELECT 1) SELECT * FROM sessions", "console.bad_cte_name"),
+        ('WITH "x.csv" AS (SELECT 1) SELECT * FROM "x.csv"', "console.bad_cte_name"),
+        ("SELECT password_hash FROM users", "console.hidden_column"),
+        ('SELECT "PASSWORD_HASH" FROM "Users"', "console.hidden_column"),
+        ("SELECT * FROM users", "console.hidden_column"),
+        ("SELECT u FROM users u", "console.hidden_column"),
+        ("SELECT to_json(u) FROM users u", "console.hidden_column"),
+        ("SELECT COLUMNS('pass.*') FROM users", "console.hidden_column"),
+        ("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2%'", "console.hidden_column"),
+        ("SELECT username FROM users ORDER BY password_hash", "console.hidden_column"),
+        ("WITH x AS (SELECT * FROM users) SELECT username FROM x", "console.hidden_column"),
+        # forms that cannot be checked
+        ("SHOW TABLES", "console.unchecked"),
+        ("DESCRIBE users", "console.unchecked"),
+        ("SUMMARIZE users", "console.unchecked"),
+        ("PIVOT orders ON status USING count(*)", "console.unchecked"),
+        ("SELECT ?", "console.no_parameters"),
+        ("", "console.empty"),
+        ("   -- nothing\n;", "console.empty"),
+        ("SELEC 1", "console.syntax"),
+    ]
+
+
+def test_every_attack_is_refused_and_changes_nothing(seeded, analyst, before, tmp_path):
+    for sql, key in _attacks(str(tmp_path)):
+        refused(seeded, analyst, sql, key)
+    assert fingerprint(seeded) == before
+    assert list(tmp_path.iterdir()) == []          # nothing was written to disk either
+
+
+def test_a_query_running_forever_stops_at_the_time_limit(seeded, analyst, before):
+    started = time.perf_counter()
+    error = refused(seeded, analyst, "SELECT count(*) FROM range(10000000000000) WHERE range % 7 = 99",
+                    "console.timeout", time_limit_s=0.5)
+    assert time.perf_counter() - started < 5
+    assert "0.5 seconds" in error.message("en")
+    assert run_readonly(seeded, analyst, "SELECT count(*) AS n FROM orders").frame["n"][0] == 300
+    assert fingerprint(seeded) == before
+
+
+def test_reads_return_a_frame_with_the_time_taken(seeded, analyst):
+    result = run_readonly(seeded, analyst, "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY n DESC")
+    assert list(result.frame.columns) == ["status", "n"]
+    assert result.frame["n"].sum() == 300
+    assert not result.truncated and result.elapsed_ms >= 0
+
+
+@pytest.mark.parametrize("sql", [
+    "WITH v AS (SELECT order_id FROM voids WHERE status = 'applied') SELECT count(*) FROM v",
+    "VALUES (1, 'a'), (2, 'b')",
+    "FROM generate_series(1, 3)",
+    "SELECT unnest([1, 2, 3])",
+    "SELECT * EXCLUDE (password_hash) FROM users",
+    "SELECT username, role FROM users",
+    "SELECT 'DELETE FROM orders; DROP TABLE users' AS text",
+    "SELECT 1 /* ; DELETE FROM orders */ -- ; DROP TABLE orders",
+    "SELECT o.order_no, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LIMIT 5",
+    "SELECT date_trunc('week', created_at) AS week, count(*) FROM orders GROUP BY ALL ORDER BY 1",
+    "SELECT status, count(*), sum(count(*)) OVER () FROM orders GROUP BY ALL",
+])
+def test_ordinary_reads_run(seeded, analyst, sql):
+    assert len(run_readonly(seeded, analyst, sql).frame.columns) >= 1
+
+
+def test_rows_are_capped_and_the_cap_is_reported(seeded, analyst):
+    capped = run_readonly(seeded, analyst, "FROM range(25)", row_limit=10)
+    assert (len(capped.frame), capped.truncated) == (10, True)
+    exact = run_readonly(seeded, analyst, "FROM range(10)", row_limit=10)
+    assert (len(exact.frame), exact.truncated) == (10, False)
+
+
+def test_repeated_column_names_are_made_unique(seeded, analyst):
+    assert list(run_readonly(seeded, analyst, "SELECT 1 AS a, 2 AS a").frame.columns) == ["a", "a_2"]
+
+
+def test_only_analysts_and_admins_may_use_the_console(seeded):
+    for username in ("lead", "ops", "sales", "finance"):
+        with pytest.raises(PermissionDenied):
+            run_readonly(seeded, _user(seeded, username), "SELECT 1")
+    assert len(run_readonly(seeded, _user(seeded, "admin"), "SELECT 1").frame) == 1
+
+
+def test_the_schema_beside_the_console_leaves_out_the_hidden_parts(seeded, analyst):
+    tables = console.schema(seeded, analyst)
+    assert "orders" in tables and "voids" in tables
+    assert "sessions" not in tables and "login_failures" not in tables
+    assert "username" in tables["users"] and "password_hash" not in tables["users"]
+
+
+# Each layer holds on its own: the later ones catch what an earlier one would miss.
+
+def test_the_plan_check_alone_catches_a_whole_row_read(seeded, analyst):
+    with seeded.read() as cur:
+        tables = console.visible_columns(cur)
+        console.check_tree(cur, "SELECT u FROM users u", tables)        # the parse tree sees only a name
+        with pytest.raises(InvalidInput) as info:
+            console.check_plan(cur, "SELECT u FROM users u", tables)
+    assert info.value.key == "console.hidden_column"
+
+
+def test_the_read_only_transaction_alone_stops_a_write(seeded, analyst, before, monkeypatch):
+    monkeypatch.setattr(console, "check_tree", lambda *a: None)
+    monkeypatch.setattr(console, "check_plan", lambda *a: None)
+    for sql in ("WITH x AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM x",
+                "WITH x AS (INSERT INTO counters VALUES ('x', 1) RETURNING *) SELECT * FROM x",
+                "SELECT nextval('seq_orders')"):
+        refused(seeded, analyst, sql, "console.failed")
+    assert fingerprint(seeded) == before
