@@ -5,10 +5,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lib.queries.frame_export import frame_csv, frame_excel
 from lib.ui.charts import png_config
 from lib.ui.context import tr
-from lib.ui.table_export import XLSX_MIME
+from lib.ui.table_export import download_buttons
 
 SEARCH_PAGE = "pages/search.py"
 
@@ -20,21 +19,12 @@ def show_chart(fig: go.Figure, key: str, *, table: pd.DataFrame, name: str,
     event = st.plotly_chart(fig, width="stretch", key=key, config=png_config(name), theme="streamlit",
                             on_select="rerun" if drill else "ignore", selection_mode=("points",))
     with st.container(horizontal=True, vertical_alignment="center"):
-        downloads(table, name, key)
+        download_buttons(table, name, key)
         if drill:
             st.caption(tr(hint_key))
     picked = _picked(event) if drill else None
     if picked is not None:
         st.switch_page(SEARCH_PAGE, query_params=drill(picked))
-
-
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel buttons as wide as their text (lib.ui.table_export's fixed columns get cut off in half-width
-    columns); the files are made only when clicked."""
-    st.download_button(tr("table.download_csv"), lambda: frame_csv(frame), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    st.download_button(tr("table.download_xlsx"), lambda: frame_excel(frame, name), file_name=f"{name}.xlsx",
-                       mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
 
 
 def _picked(event) -> list | None:
