@@ -32,8 +32,9 @@ DEFAULT_REASON_ORDER = ("customer_cancelled", "out_of_stock", "order_error", "pa
 def reason_colours(codes) -> dict[str, str]:
     """One colour per reason code, in a fixed order, so a reason keeps its colour on every chart and page."""
     known = {code: i for i, code in enumerate(DEFAULT_REASON_ORDER)}
-    ordered = sorted(set(codes), key=lambda c: (known.get(c, len(known)), c))
-    return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(ordered)}
+    others = sorted(c for c in set(codes) if c not in known)      # reasons added later, after the defaults
+    slot = {**known, **{c: len(known) + i for i, c in enumerate(others)}}
+    return {code: PALETTE[slot[code] % len(PALETTE)] for code in set(codes)}
 
 
 def period_end(start: date, grain: str) -> date:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from lib import i18n
 from lib.analytics.explore import MONEY, RATES, columns_of
 from lib.charts import PALETTE
+from lib.ui.charts import reason_colours
 
 MAX_ACROSS = 60      # more columns than this and the table stays in long form
 MAX_SERIES = 12      # lines or bar colours drawn; the largest by their count or base
@@ -124,20 +125,25 @@ def figure(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None
     for d in dims:        # Plotly renders some HTML in labels: names from the data are shown as text
         data[_col(d)] = data[_col(d)].map(lambda s: escape(str(s), quote=False))
     weight = RATES[measure][1] if measure in RATES else measure
-    series = _series_column(data, dims if grain else dims[1:])
+    series_dims = dims if grain else dims[1:]
+    series = _series_column(data, series_dims)
+    colours = {}
     if series:
         top = data.groupby(series)[weight].sum().nlargest(MAX_SERIES).index
         data = data[data[series].isin(top)]
+        if series_dims == ["reason"]:    # a reason has the same colour here as on the dashboards
+            by_code = reason_colours(data["reason"])
+            colours = {label: by_code[code] for code, label in zip(data["reason"], data[series])}
     labels = {measure: measure_name(measure, lang), "period": dim_name("period", lang), "series": ""}
     labels |= {_col(d): dim_name(d, lang) for d in dims}
     if grain:
         fig = px.line(data.sort_values("period"), x="period", y=measure, color=series, markers=True,
-                      color_discrete_sequence=PALETTE, labels=labels)
+                      color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels)
     else:
         x = _col(dims[0]) if dims else None
         data = data.sort_values(weight, ascending=False)
         fig = px.bar(data, x=x, y=measure, color=series, barmode="group" if measure in RATES else "stack",
-                     color_discrete_sequence=PALETTE, labels=labels)
+                     color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels)
     if measure in RATES:
         fig.update_yaxes(tickformat=".1%")
     by = i18n.join_words([dim_name(d, lang) for d in dims + (["period"] if grain else [])], lang)
