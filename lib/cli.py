@@ -384,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lib.cli_stats import add_commands as add_stats_command   # stats voids|returns
     add_stats_command(sub, common, acting)
+    from lib.cli_catalog import add_commands as add_catalog_commands   # warehouses|categories list|add|rename
+    add_catalog_commands(sub, common, acting)
 
     p = sub.add_parser("mail", parents=[common], help="send the notification mail outbox once (needs VOIDDESK_SMTP_*)")
     p.set_defaults(func=cmd_mail)

@@ -4,5 +4,5 @@ from lib.analytics import cache
 from lib.db import after_commit
 
 # Cached dashboard numbers are dropped as soon as a change that moves them is committed.
-after_commit(("orders", "order_lines", "voids", "return_notes", "return_lines", "refunds", "reasons",
-              "stock_ledger"), cache.invalidate)
+after_commit(("orders", "order_lines", "voids", "return_notes", "return_lines", "refunds", "stock_ledger",
+              "reasons", "categories", "warehouses"), cache.invalidate)

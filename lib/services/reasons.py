@@ -10,11 +10,11 @@ from lib.domain import User, require
 from lib.errors import InvalidInput, NotFound, RuleViolation
 from lib.queries.reasons import check_kind
 from lib.services import audit
+from lib.services._catalogue import check_step, clean_code, clean_label, move_entry
 
 CODE_RE = re.compile(r"^[a-z0-9_]{2,40}$")
 MAX_LABEL = 80
 MAX_SORT_ORDER = 1_000_000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _COLUMNS = "code, label_en, label_zh, note_required, active, sort_order"
 EDITABLE = ("label_en", "label_zh", "note_required", "active", "sort_order")
 # Reasons the system sets itself (an order imported as voided); no form may offer them, so they stay retired.
@@ -75,33 +75,14 @@ def move_reason(db: Database, actor: User, kind: str, code: str, step: int) -> l
     """Move a reason one place up (step -1) or down (+1) in its kind's list; return the codes in their new order."""
     require(actor, "reasons.edit")
     check_kind(kind)
-    if step not in (-1, 1):
-        raise InvalidInput("reasons.bad_step")
+    check_step(step, "reasons")
     with db.transaction() as cur:
         current = _get(cur, kind, code)
-        rows = rows_as_dicts(cur, "SELECT code, sort_order FROM reasons WHERE kind = ? ORDER BY sort_order, code",
-                             [kind])
-        codes = [r["code"] for r in rows]
-        at = codes.index(current["code"])
-        if not 0 <= at + step < len(codes):
-            return codes                 # already first (or last): nothing to move
-        moved = codes[:]
-        moved[at], moved[at + step] = moved[at + step], moved[at]
-        _write_order(cur, kind, rows, moved)
-        audit.record(cur, actor, "reason.move", "reason", f"{kind}/{current['code']}",
-                     before={"order": codes}, after={"order": moved})
+        codes, moved = move_entry(cur, "reasons", current["code"], step, kind=kind)
+        if moved != codes:       # already first (or last): nothing moved, nothing to audit
+            audit.record(cur, actor, "reason.move", "reason", f"{kind}/{current['code']}",
+                         before={"order": codes}, after={"order": moved})
     return moved
-
-
-def _write_order(cur, kind: str, rows: list[dict], moved: list[str]) -> None:
-    """Give the reasons sort orders that follow `moved`: swap the two values when they differ, else renumber."""
-    old = {r["code"]: r["sort_order"] for r in rows}
-    values = [r["sort_order"] for r in rows]           # ascending: hand them out in the new order
-    new = dict(zip(moved, values)) if len(set(values)) == len(values) else \
-        {c: 10 * (i + 1) for i, c in enumerate(moved)}
-    for c, sort_order in new.items():
-        if sort_order != old[c]:
-            cur.execute("UPDATE reasons SET sort_order = ? WHERE kind = ? AND code = ?", [sort_order, kind, c])
 
 
 def _get(cur, kind: str, code: str) -> dict:
@@ -141,21 +122,11 @@ def _clean_changes(changes: dict) -> dict:
 
 
 def _clean_code(code) -> str:
-    code = str(code or "").strip()
-    if not CODE_RE.match(code):
-        raise InvalidInput("reasons.bad_code")
-    return code
+    return clean_code(code, CODE_RE, "reasons.bad_code")
 
 
 def _clean_label(text, lang: str) -> str:
-    text = str(text or "").strip()
-    if not text:
-        raise InvalidInput(f"reasons.label_missing_{lang}")
-    if len(text) > MAX_LABEL:
-        raise InvalidInput("reasons.label_too_long", n=MAX_LABEL)
-    if _CONTROL.search(text):
-        raise InvalidInput("reasons.label_one_line")
-    return text
+    return clean_label(text, lang, MAX_LABEL, "reasons")
 
 
 def _as_flag(value) -> bool:

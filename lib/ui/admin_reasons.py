@@ -8,6 +8,7 @@ from lib.domain import User
 from lib.errors import VoidDeskError
 from lib.queries.reasons import OTHER_HINT_SHARE, USAGE_DAYS
 from lib.services.reasons import MAX_LABEL, MAX_SORT_ORDER, add_reason, move_reason, update_reason
+from lib.ui import admin_common as common
 from lib.ui.context import lang, md_escape, show_error, tr
 
 FLASH = "reasons_flash"
@@ -15,14 +16,11 @@ ADD_KEYS = ("reason_add_code", "reason_add_en", "reason_add_zh", "reason_add_not
 
 
 def show_flash() -> None:
-    text = st.session_state.pop(FLASH, None)
-    if text:
-        st.success(text, icon=":material/check_circle:")
+    common.show_flash(FLASH)
 
 
 def _done(text: str) -> None:
-    st.session_state[FLASH] = text
-    st.rerun()
+    common.flash_and_rerun(FLASH, text)
 
 
 def other_share_panel(share: dict, kind: str) -> None:
@@ -67,17 +65,14 @@ def edit_reason(db: Database, user: User, kind: str, rows: list[dict]) -> None:
 
 
 def _move_buttons(db: Database, user: User, kind: str, code: str, codes: list[str]) -> None:
-    at = codes.index(code)
-    left, right, _ = st.columns([1, 1, 4])
-    buttons = ((left, -1, "up", ":material/arrow_upward:", at == 0),
-               (right, 1, "down", ":material/arrow_downward:", at == len(codes) - 1))
-    for column, step, way, icon, disabled in buttons:
-        if column.button(tr(f"reasons.move_{way}"), key=f"reason_{way}", icon=icon, disabled=disabled):
-            try:
-                move_reason(db, user, kind, code, step)
-                _done(tr("reasons.moved", code=md_escape(code)))
-            except VoidDeskError as exc:
-                show_error(exc)
+    step = common.clicked_step(codes, code, "reason", "reasons")
+    if step is None:
+        return
+    try:
+        move_reason(db, user, kind, code, step)
+        _done(tr("reasons.moved", code=md_escape(code)))
+    except VoidDeskError as exc:
+        show_error(exc)
 
 
 def _edit_form(db: Database, user: User, kind: str, row: dict) -> None:

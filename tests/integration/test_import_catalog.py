@@ -8,6 +8,8 @@ from lib.queries.check import run_checks
 from tests.conftest import balance
 from tests.integration.import_samples import orders_csv
 
+ADD_HINT = "; add it under Control → Warehouses & categories"
+
 
 def load(shop, kind: str, headers: list[str], lines: list[str], encoding: str = "utf-8"):
     data = orders_csv(lines, headers).decode().encode(encoding)
@@ -43,7 +45,7 @@ def test_products_take_categories_by_code_or_name(shop):
     bad = load(shop, "products", ["sku", "name", "category", "unit_price"],
                ["PHN-1,Dup,phones,1", "NEW-1,X,garden,1", "NEW-2,Y,toys,-1"])
     assert reasons(bad) == [(2, "product PHN-1 is already in the database"),
-                            (3, "no category garden (categories: phones, toys)"), (4, "-1 is negative")]
+                            (3, "no category garden (categories: phones, toys)" + ADD_HINT), (4, "-1 is negative")]
 
 
 def test_stock_is_received_through_the_ledger_and_audited(shop):
@@ -68,6 +70,6 @@ def test_bad_stock_rows_change_nothing(shop):
     result = load(shop, "stock", ["warehouse", "sku", "qty"],
                   ["SH,PHN-1,5", "SH,PHN-1,1", "XX,PHN-1,1", "SH,NOPE,1", "SH,TOY-1,-4"])
     assert reasons(result) == [(3, "PHN-1 appears twice for this warehouse (first in row 2)"),
-                               (4, "no warehouse XX (warehouses: GZ, SH)"), (5, "no product NOPE"),
+                               (4, "no warehouse XX (warehouses: GZ, SH)" + ADD_HINT), (5, "no product NOPE"),
                                (6, "-4 is negative")]
     assert balance(shop.db, "SH", "PHN-1") == before

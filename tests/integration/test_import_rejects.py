@@ -46,7 +46,7 @@ def test_a_few_bad_rows_load_nothing_and_are_reported_exactly(shop):
         (5, "SKU", "NOPE-1", "no product NOPE-1"),
         (6, "Quantity", "", "missing"),
         (6, "Status", "lost", "lost is not mapped to a VoidDesk value"),
-        (6, "Warehouse", "XX", "no warehouse XX (warehouses: GZ, SH)"),
+        (6, "Warehouse", "XX", "no warehouse XX (warehouses: GZ, SH); add it under Control → Warehouses & categories"),
         (7, "Quantity", "1.5", "1.5 is not a whole number"),
         (7, "Unit price", "abc", "abc is not an amount")]
     report = result.report.decode("utf-8-sig").splitlines()
