@@ -6,7 +6,7 @@ import duckdb
 
 from lib.db import Database
 from lib.domain import User
-from lib.errors import ConcurrentChange
+from lib.errors import VoidDeskError
 
 
 def _prior(db: Database, key: str):
@@ -19,7 +19,7 @@ def run_once(db: Database, key: str | None, kind: str, actor: User | None, work)
     """Run work(cur) in one transaction unless `key` was already handled; return its (JSON-able) result.
 
     A second submission with the same key — sequential or racing — gets the first one's result
-    instead of acting again.
+    instead of acting again (also when, racing, it found the first one's work done and was refused for it).
     """
     if key:
         prior = _prior(db, key)
@@ -32,7 +32,7 @@ def run_once(db: Database, key: str | None, kind: str, actor: User | None, work)
                 cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
                             [key, kind, actor.id if actor else None, datetime.now(), encoded])
         return json.loads(encoded)  # the same shape a repeated submission gets
-    except (ConcurrentChange, duckdb.ConstraintException):
+    except (VoidDeskError, duckdb.ConstraintException):
         prior = _prior(db, key) if key else None
         if prior is not None:
             return prior

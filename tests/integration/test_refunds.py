@@ -9,7 +9,7 @@ from lib.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenie
 from lib.queries.check import run_checks
 from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.queries.returns import get_return
-from lib.services import returns
+from lib.services import idempotency, returns
 from lib.services.refunds import mark_paid
 from tests.integration.returns_fixture import count, order_row, shipped_order
 
@@ -53,6 +53,23 @@ def test_a_refund_is_never_paid_out_twice(shop, order_no):
         mark_paid(shop.db, shop.users["admin"], refund_id, "BANK-999")
     assert "already paid out (ref. BANK-001)" in info.value.message("en")
     assert order_row(shop.db, order_no)["amount_refunded"] == Decimal("2999.00")
+    assert count(shop.db, "SELECT count(*) FROM audit_log WHERE action = 'refund.paid'") == 1
+
+
+def test_a_double_click_racing_the_first_gets_the_first_answer_not_already_paid(shop, order_no, monkeypatch):
+    # issue #8 (found by tests/integration/test_hammer.py): the second click looked for its form key before the
+    # first click committed, then found the refund paid by it. It must answer as the first did, not "already paid".
+    _return(shop, order_no, {"PHN-1": 1})
+    refund_id = _pending_id(shop)
+    first = mark_paid(shop.db, shop.users["finance"], refund_id, "BANK-1", submission_key="pay-form")
+    real, looks = idempotency._prior, []
+
+    def as_seen_before_the_first_commit(db, key):
+        looks.append(key)
+        return None if len(looks) == 1 else real(db, key)
+
+    monkeypatch.setattr(idempotency, "_prior", as_seen_before_the_first_commit)
+    assert mark_paid(shop.db, shop.users["finance"], refund_id, "BANK-1", submission_key="pay-form") == first
     assert count(shop.db, "SELECT count(*) FROM audit_log WHERE action = 'refund.paid'") == 1
 
 
