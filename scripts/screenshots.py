@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("pages", nargs="*", default=list(DEFAULT_PAGES), help="url-path=file-name")
     parser.add_argument("--user", default="analyst")
     parser.add_argument("--password", default="demo1234")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     from playwright.sync_api import sync_playwright
 
     Path(args.outdir).mkdir(parents=True, exist_ok=True)

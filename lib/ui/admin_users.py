@@ -39,12 +39,14 @@ def user_table(rows: list[dict]) -> None:
     frame = pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "last_login", "email",
                                         "language", "must_change_password"])
     frame["role"] = frame["role"].map(lambda r: label("role", r))
+    frame["last_login"] = frame["last_login"].map(
+        lambda at: at.strftime("%Y-%m-%d %H:%M") if at is not None and not pd.isna(at) else tr("users.never"))
     frame["language"] = frame["language"].map(lambda code: i18n.LANGUAGES.get(code, "–") if code else "–")
     st.caption(tr("users.count", n=i18n.fmt_int(len(frame), lang())))
     st.dataframe(frame, hide_index=True, width="stretch", key="users_table", column_config={
         "username": tr("users.username"), "display_name": tr("users.display_name"), "role": tr("users.role"),
         "active": st.column_config.CheckboxColumn(tr("users.active")),
-        "last_login": st.column_config.DatetimeColumn(tr("users.last_login"), format="YYYY-MM-DD HH:mm"),
+        "last_login": tr("users.last_login"),
         "email": tr("users.email"), "language": tr("users.language"),
         "must_change_password": st.column_config.CheckboxColumn(tr("users.must_change"))})
 
