@@ -3,12 +3,14 @@
 Rows are {period, key, count, value, rate}. By reason: one row per period (day / week / month) and reason, with
 the voided value (returns: the refund value) and the rate against the orders created (returns: shipped) in that
 period. By a dimension: one row per value over the whole period (`period` is "FROM/TO"), ranked like the
-dashboard, with `value` empty and the extra keys label, base (orders, or units shipped) and score.
+dashboard, with `value` empty and the extra keys label, base (orders, or units shipped) and score. By reason with
+`--labels recorded`, a renamed reason has a row per name its records were made with: `key` stays the code and the
+extra keys label_en, label_zh give the name as recorded.
 """
 from datetime import date
 
 from lib.analytics import returns, voids
-from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters, reason_code_of
 from lib.errors import InvalidInput
 
 BY = ("reason", "category", "sku", "rep", "customer", "warehouse")
@@ -25,6 +27,8 @@ def add_commands(sub, common, acting) -> None:
     p.add_argument("--grain", default="week", help="day, week or month (with --by reason; default week)")
     p.add_argument("--by", default="reason", help=f"{', '.join(BY)} (returns: {', '.join(RETURN_BY)})")
     p.add_argument("--basis", default="event", help="event (void / return date, default) or order (order date)")
+    p.add_argument("--labels", default="current",
+                   help=f"{' or '.join(LABELS)}: reason names now, or as each record had them (with --by reason)")
     p.add_argument("--reason", metavar="CODE", action="append", help="only this reason (repeatable)")
     p.add_argument("--category", metavar="C", action="append", help="only orders with a line in C (repeatable)")
     p.add_argument("--warehouse", metavar="W", action="append", help="only this warehouse (repeatable)")
@@ -50,7 +54,7 @@ def cmd_stats(args) -> int:
 
 
 def filters_from_args(args, today: date | None = None) -> AnalyticsFilters:
-    params = {"from": args.date_from or "", "to": args.date_to or "", "basis": args.basis,
+    params = {"from": args.date_from or "", "to": args.date_to or "", "basis": args.basis, "labels": args.labels,
               "reason": args.reason or [], "category": args.category or [], "warehouse": args.warehouse or [],
               "rep": args.rep or []}
     return AnalyticsFilters.from_params(params, today or date.today())
@@ -80,11 +84,14 @@ def _trend_rows(db, user, f: AnalyticsFilters, kind: str, grain: str) -> list[di
         trend, count = returns.trend(db, user, f, grain), "returns"
         bases = returns.shipped_by_period(db, user, f, grain).set_index("period")["shipped_orders"]
     base = {_day(p): int(n) for p, n in bases.items()}
+    labels = voids.reason_labels(db, kind[:-1], "recorded") if f.labels == "recorded" else None
     rows = []
     for r in trend.to_dict("records"):
         period, n = _day(r["period"]), int(r[count])
-        rows.append({"period": period.isoformat(), "key": r["reason_code"], "count": n,
+        rows.append({"period": period.isoformat(), "key": reason_code_of(r["reason_code"]), "count": n,
                      "value": _num(r["value"]), "rate": n / base[period] if base.get(period) else None})
+        if labels is not None:
+            rows[-1]["label_en"], rows[-1]["label_zh"] = labels.get(r["reason_code"], (None, None))
     return rows
 
 
@@ -95,7 +102,8 @@ def format_rows(rows: list[dict]) -> str:
     for r in rows:
         value = "" if r["value"] is None else f"{r['value']:,.2f}"
         rate = "" if r["rate"] is None else f"{r['rate'] * 100:.2f}%"
-        lines.append(f"{r['period']:<24}{str(r['key'])[:23]:<24}{r['count']:>10,}{value:>18}{rate:>10}")
+        key = f"{r['key']} ({r['label_en']})" if r.get("label_en") else str(r["key"])
+        lines.append(f"{r['period']:<24}{key[:23]:<24}{r['count']:>10,}{value:>18}{rate:>10}")
     return "\n".join(lines)
 
 

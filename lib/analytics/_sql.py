@@ -7,7 +7,7 @@ put into SQL text.
 from dataclasses import dataclass
 from datetime import datetime
 
-from lib.analytics.filters import AnalyticsFilters
+from lib.analytics.filters import REASON_KEY_SEP, AnalyticsFilters
 
 Z = 1.96   # 95% two-sided
 
@@ -101,6 +101,27 @@ def reasons_sql(f: AnalyticsFilters, column: str) -> tuple[str, list]:
     return f"{column} IN ({marks(f.reasons)})", list(f.reasons)
 
 
+def reason_key_sql(code: str, label_en: str, label_zh: str) -> str:
+    """SQL of a reason's "as recorded" key: the code, REASON_KEY_SEP and a hash of the two labels.
+
+    hash() costs a tenth of md5() per row; the keys are only compared within one process (results, cache), never
+    stored, so a hash that may differ between DuckDB versions is fine.
+    """
+    return f"({code} || '{REASON_KEY_SEP}' || to_hex(hash({label_en}, {label_zh})))"
+
+
+def code_of_key_sql(key: str) -> str:
+    """SQL of the reason code of a key (as filters.reason_code_of)."""
+    return f"split_part({key}, '{REASON_KEY_SEP}', 1)"
+
+
+def reason_sql(f: AnalyticsFilters, alias: str) -> str:
+    """The reason column of `{alias}` (voids / return_notes) to group by: the code, or its "as recorded" key."""
+    if f.labels == "recorded":
+        return reason_key_sql(f"{alias}.reason_code", f"{alias}.reason_label_en", f"{alias}.reason_label_zh")
+    return f"{alias}.reason_code"
+
+
 def orders_cte(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
     """`po`: orders created in the period within the scope (id, created_at, rep_id, customer_id, warehouse)."""
     scope, params = scope_sql(f, s.olo, s.ohi)
@@ -112,13 +133,13 @@ def orders_cte(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
 def voids_select(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
     """The voids that count (status applied) dated in the period by the filters' basis, within the scope.
 
-    Columns: id, order_id, reason_code, dated (the basis date: applied or order created), requested_at,
-    ordered_at, total, rep_id, customer_id, warehouse.
+    Columns: id, order_id, reason_code (the "as recorded" key with labels "recorded"), dated (the basis date:
+    applied or order created), requested_at, ordered_at, total, rep_id, customer_id, warehouse.
     """
     scope, params = scope_sql(f, s.lo, s.hi)
     reasons, more = reasons_sql(f, "v.reason_code")
     at = "v.applied_at" if f.basis == "event" else "o.created_at"
-    sql = f"""SELECT v.id, v.order_id, v.reason_code, {at} AS dated, v.requested_at,
+    sql = f"""SELECT v.id, v.order_id, {reason_sql(f, 'v')} AS reason_code, {at} AS dated, v.requested_at,
                      o.created_at AS ordered_at, o.total, o.rep_id, o.customer_id, o.warehouse
               FROM voids v JOIN orders o ON o.id = v.order_id
               WHERE v.status = 'applied' AND {at} >= ? AND {at} < ? AND o.id BETWEEN ? AND ?
@@ -138,12 +159,13 @@ def load_voids(cur, f: AnalyticsFilters, s: Span) -> None:
 def returns_select(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
     """Return notes (any status) dated in the period by the basis (note created / order created), in scope.
 
-    Columns: id, order_id, reason_code, dated, refund (owed or paid for the note; cancelled refunds left out).
+    Columns: id, order_id, reason_code (or key, as voids_select), dated, refund (owed or paid for the note;
+    cancelled refunds left out).
     """
     scope, params = scope_sql(f, s.lo, s.hi)
     reasons, more = reasons_sql(f, "n.reason_code")
     at = "n.created_at" if f.basis == "event" else "o.created_at"
-    sql = f"""WITH n AS (SELECT n.id, n.order_id, n.reason_code, {at} AS dated
+    sql = f"""WITH n AS (SELECT n.id, n.order_id, {reason_sql(f, 'n')} AS reason_code, {at} AS dated
                          FROM return_notes n JOIN orders o ON o.id = n.order_id
                          WHERE {at} >= ? AND {at} < ? AND o.id BETWEEN ? AND ? AND {reasons} AND {scope}),
                   r AS (SELECT source_id AS id, sum(amount) AS refund FROM refunds

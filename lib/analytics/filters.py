@@ -1,7 +1,11 @@
-"""Analytics filters (SPEC §8): period, basis and narrowing codes; URL round-trip; drill-down to Search.
+"""Analytics filters (SPEC §8): period, basis, reason names and narrowing codes; URL round-trip; drill-down to Search.
 
 Filters hold codes (reason codes, category codes, warehouse codes, usernames), never labels, so a shared
 link means the same in both languages. Dates are inclusive days.
+
+With `labels` "recorded" the dashboards group a reason by the labels each record was made with (issue #7): the
+group key is the code, REASON_KEY_SEP and a hash of the labels. Such keys live only in results; drill-downs and
+filters take the code (`reason_code_of`).
 """
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
@@ -12,12 +16,14 @@ from lib.queries.search_filters import MAX_TEXT, MAX_VALUES, _dedupe, _many, _on
 GRAINS = ("day", "week", "month")
 DIMENSIONS = ("category", "sku", "rep", "customer", "warehouse")
 BASES = ("event", "order")        # event: the void's applied / return note's created date; order: order created
+LABELS = ("current", "recorded")  # reason names from the catalogue now, or as each record carried them
+REASON_KEY_SEP = "~"              # reason codes are [a-z0-9_]: the separator cannot occur in one
 DEFAULT_DAYS = 90
 MAX_DAYS = 3653                   # about ten years
 
 # dataclass field -> URL query parameter
 PARAM_NAMES = {"date_from": "from", "date_to": "to", "basis": "basis", "reasons": "reason",
-               "categories": "category", "warehouses": "warehouse", "reps": "rep"}
+               "categories": "category", "warehouses": "warehouse", "reps": "rep", "labels": "labels"}
 _LISTS = ("reasons", "categories", "warehouses", "reps")
 KINDS = ("void", "return")
 NARROW = ("category", "sku", "rep", "customer", "warehouse", "reason", "period_start", "period_end")
@@ -32,6 +38,7 @@ class AnalyticsFilters:
     categories: tuple[str, ...] = ()   # category codes; an order matches when it has a line in one
     warehouses: tuple[str, ...] = ()   # warehouse codes (the order's warehouse)
     reps: tuple[str, ...] = ()         # usernames of the order's sales rep
+    labels: str = "current"            # reason names: "current" (catalogue) or "recorded" (as each record had them)
 
     @classmethod
     def default(cls, today: date) -> "AnalyticsFilters":
@@ -56,6 +63,7 @@ class AnalyticsFilters:
         """A validated copy (lists deduplicated, usernames lower-cased); raises InvalidInput."""
         f = replace(self, date_from=parse_date(self.date_from, "from"), date_to=parse_date(self.date_to, "to"),
                     basis=str(self.basis or "event").strip().lower(),
+                    labels=str(self.labels or "current").strip().lower(),
                     **{n: tuple(_dedupe(getattr(self, n))) for n in _LISTS})
         f = replace(f, reps=tuple(dict.fromkeys(r.lower() for r in f.reps)))
         f._check()
@@ -71,6 +79,8 @@ class AnalyticsFilters:
             raise InvalidInput("analytics.period_too_long", n=MAX_DAYS // 365)
         if self.basis not in BASES:
             raise InvalidInput("analytics.bad_basis", value=self.basis[:40], allowed=", ".join(BASES))
+        if self.labels not in LABELS:
+            raise InvalidInput("analytics.bad_labels", value=self.labels[:40], allowed=", ".join(LABELS))
         for name in _LISTS:
             values = getattr(self, name)
             if len(values) > MAX_VALUES:
@@ -79,10 +89,12 @@ class AnalyticsFilters:
                 raise InvalidInput("search.text_too_long", field=PARAM_NAMES[name], n=MAX_TEXT)
 
     def to_params(self) -> dict[str, str | list[str]]:
-        """The filters as URL query parameters (lists stay lists; empty lists are left out)."""
+        """The filters as URL query parameters (lists stay lists; empty lists and current labels are left out)."""
         params: dict[str, str | list[str]] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "labels" and value == "current":
+                continue
             if f.name in _LISTS:
                 if value:
                     params[PARAM_NAMES[f.name]] = list(value)
@@ -101,13 +113,15 @@ class AnalyticsFilters:
             start = end - timedelta(days=DEFAULT_DAYS - 1)
         lists = {n: tuple(_many(_raw(params, PARAM_NAMES[n], True))) for n in _LISTS}
         basis = _one(_raw(params, "basis", False)) or "event"
-        return cls(date_from=start, date_to=end, basis=basis, **lists).cleaned()
+        labels = _one(_raw(params, "labels", False)) or "current"
+        return cls(date_from=start, date_to=end, basis=basis, labels=labels, **lists).cleaned()
 
     def search_params(self, kind: str = "void", **narrow) -> dict[str, str | list[str]]:
         """URL params of the Search page listing the orders behind a number (a bar, a cell, a KPI).
 
-        `narrow` may set category, sku, rep (username), customer (name), warehouse, reason, and
-        period_start / period_end (a clicked bar's period, clipped to the filter period).
+        `narrow` may set category, sku, rep (username), customer (name), warehouse, reason (a code, or an
+        "as recorded" key: Search takes its code), and period_start / period_end (a clicked bar's period, clipped
+        to the filter period).
         """
         if kind not in KINDS:
             raise InvalidInput("analytics.bad_kind", value=str(kind)[:40], allowed=", ".join(KINDS))
@@ -123,7 +137,8 @@ class AnalyticsFilters:
             params["from"], params["to"] = start.isoformat(), end.isoformat()
             # A void or return comes after its order, so this only says "has one" (any date).
             params[f"{prefix}_from"] = start.isoformat()
-        _put_list(params, f"{kind}_reason", narrow.get("reason"), self.reasons)
+        reason = narrow.get("reason")
+        _put_list(params, f"{kind}_reason", reason_code_of(str(reason)) if reason else None, self.reasons)
         _put_list(params, "category", narrow.get("category"), self.categories)
         _put_list(params, "warehouse", narrow.get("warehouse"), self.warehouses)
         _put_list(params, "rep", narrow.get("rep"), self.reps)
@@ -132,6 +147,11 @@ class AnalyticsFilters:
         if narrow.get("customer"):
             params["customer"] = str(narrow["customer"])
         return params
+
+
+def reason_code_of(key: str) -> str:
+    """The reason code of a group key (a code is its own key)."""
+    return key.split(REASON_KEY_SEP, 1)[0]
 
 
 def _clip(f: AnalyticsFilters, start, end) -> tuple[date, date]:

@@ -2,7 +2,8 @@
 
 Every return note counts (any status). With basis "event" a note is dated by its creation and the orders behind
 the rate are those shipped in the period; with basis "order" both are dated by the order's creation. Value is
-the refund owed or paid for the notes (cancelled refunds left out).
+the refund owed or paid for the notes (cancelled refunds left out). With labels "recorded" a reason is grouped
+by the labels each note carried (its "as recorded" key, see lib.analytics.filters).
 """
 from dataclasses import dataclass, field
 
@@ -34,7 +35,7 @@ class ReturnsDashboard:
     dispositions: pd.DataFrame         # disposition, units
     rates_by_category: pd.DataFrame    # RATE_COLUMNS
     rates_by_sku: pd.DataFrame
-    reason_labels: dict[str, tuple[str, str]]
+    reason_labels: dict[str, tuple[str, str]]   # reason code (or "as recorded" key) -> (label_en, label_zh)
     spikes: list = field(default_factory=list)
 
 
@@ -55,7 +56,7 @@ def returns_dashboard(db: Database, user: User, f: AnalyticsFilters, grain: str 
             filters=f, grain=grain, lang=lang, kpis={"current": current, "previous": previous},
             trend=_trend(cur, grain), reasons=_reasons(cur), dispositions=_dispositions(cur),
             rates_by_category=_rates(cur, f, "category", lang, limit), rates_by_sku=_rates(cur, f, "sku", lang, limit),
-            reason_labels=reason_labels_in(cur, "return"), spikes=return_spikes(cur, f))
+            reason_labels=reason_labels_in(cur, "return", f.labels), spikes=return_spikes(cur, f))
 
 
 def kpis(db: Database, user: User, f: AnalyticsFilters) -> dict:

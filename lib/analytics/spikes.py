@@ -6,6 +6,10 @@ mean + 1, 10) of those counts, and also that threshold with mean and sd scaled u
 baseline's (the other reasons' total, unless a volume is given) — so a festival week that lifts every reason
 flags none. Weeks are dated by the event (void applied, return note
 created) whatever the dashboard's basis, and need a full baseline of history.
+
+Spikes are judged per reason code in both label modes: renaming a reason changes no one's behaviour, and judged
+per "as recorded" label the new name would start from an empty baseline and be flagged. With labels "recorded" a
+spike carries the key of the labels most of that week's records were made with.
 """
 import math
 from dataclasses import dataclass, replace
@@ -14,7 +18,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from lib.analytics._base import prepare, snapshot
-from lib.analytics._sql import period_sql, reasons_sql, returns_select, span, unscoped, voids_select
+from lib.analytics._sql import (code_of_key_sql, period_sql, reason_sql, reasons_sql, returns_select, span, unscoped,
+                                voids_select)
 from lib.analytics.filters import AnalyticsFilters
 from lib.db import Database
 from lib.domain import User
@@ -142,8 +147,8 @@ def void_spikes(cur, f: AnalyticsFilters) -> list[Spike]:
     """Spikes of applied voids per reason (inside an open snapshot)."""
     wide = _widened(f)
     if unscoped(wide):   # no filter on orders: the voids table alone has the counts
-        reasons, params = reasons_sql(wide, "reason_code")
-        sql = f"""SELECT reason_code, applied_at AS dated FROM voids
+        reasons, params = reasons_sql(wide, "v.reason_code")
+        sql = f"""SELECT {reason_sql(wide, 'v')} AS reason_code, applied_at AS dated FROM voids v
                   WHERE status = 'applied' AND applied_at >= ? AND applied_at < ? AND {reasons}"""
         params = list(wide.bounds()) + params
     else:
@@ -155,8 +160,8 @@ def return_spikes(cur, f: AnalyticsFilters) -> list[Spike]:
     """Spikes of return notes per reason (inside an open snapshot)."""
     wide = _widened(f)
     if unscoped(wide):
-        reasons, params = reasons_sql(wide, "reason_code")
-        sql = f"""SELECT reason_code, created_at AS dated FROM return_notes
+        reasons, params = reasons_sql(wide, "n.reason_code")
+        sql = f"""SELECT {reason_sql(wide, 'n')} AS reason_code, created_at AS dated FROM return_notes n
                   WHERE created_at >= ? AND created_at < ? AND {reasons}"""
         params = list(wide.bounds()) + params
     else:
@@ -172,8 +177,7 @@ def _widened(f: AnalyticsFilters) -> AnalyticsFilters:
 
 def _scan(cur, f: AnalyticsFilters, events_sql: str, params: list) -> list[Spike]:
     """Weekly counts per reason of `events_sql` (reason_code, dated), judged week by week over the period."""
-    weekly = cur.execute(f"""SELECT reason_code, {period_sql('week', 'dated')} AS week, count(*) AS count
-                             FROM ({events_sql}) GROUP BY ALL""", params).df()
+    weekly, keys = _weekly(cur, f, events_sql, params)
     counts = _counts(weekly)
     first = cur.execute("SELECT CAST(min(created_at) AS DATE) FROM orders").fetchall()[0][0]
     found, week = [], monday(f.date_to)
@@ -181,4 +185,20 @@ def _scan(cur, f: AnalyticsFilters, events_sql: str, params: list) -> list[Spike
         found += _find(counts, week, BASELINE_WEEKS, None, monday(first) if first else None,
                        (MIN_COUNT, SD_FACTOR, QUANTILE))
         week -= WEEK
-    return found
+    return [replace(s, reason_code=keys[(s.reason_code, s.week)]) for s in found] if keys else found
+
+
+def _weekly(cur, f: AnalyticsFilters, events_sql: str, params: list) -> tuple[pd.DataFrame, dict]:
+    """[reason_code, week, count] per code and week; with labels "recorded" also (code, week) -> the week's most
+    used "as recorded" key (events_sql then yields keys as reason_code)."""
+    week = period_sql("week", "dated")
+    if f.labels != "recorded":
+        sql = f"SELECT reason_code, {week} AS week, count(*) AS count FROM ({events_sql}) GROUP BY ALL"
+        return cur.execute(sql, params).df(), {}
+    weekly = cur.execute(f"""WITH k AS (SELECT reason_code AS key, {week} AS week, count(*) AS n FROM ({events_sql})
+                                       GROUP BY ALL)
+        SELECT {code_of_key_sql('key')} AS reason_code, week, sum(n) AS count, arg_max(key, n) AS key
+        FROM k GROUP BY 1, 2""", params).df()
+    rows = weekly[["reason_code", "week", "key"]].itertuples(index=False)
+    keys = {(r, pd.Timestamp(w).date()): k for r, w, k in rows}
+    return weekly, keys

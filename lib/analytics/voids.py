@@ -4,6 +4,8 @@ time to void and approval turnaround. All aggregation runs in DuckDB; results ar
 A void counts when it is in effect (status 'applied'): restored voids were undone, rejected and pending ones
 never took effect. With basis "event" a void is dated by when it was applied, with "order" by its order's
 creation. The orders behind a rate are the orders created in the period (same warehouse / rep / category filters).
+With the filters' labels "recorded", the `reason_code` of trend and Pareto rows (and of spikes) is the reason's
+"as recorded" key (see lib.analytics.filters) and `reason_labels` maps those keys.
 """
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +40,7 @@ class VoidDashboard:
     time_to_void: pd.DataFrame
     time_to_void_median_hours: float | None
     approval: dict
-    reason_labels: dict[str, tuple[str, str]]
+    reason_labels: dict[str, tuple[str, str]]   # reason code (or "as recorded" key) -> (label_en, label_zh)
     spikes: list = field(default_factory=list)
 
 
@@ -126,10 +128,13 @@ def approval_turnaround(db: Database, user: User, f: AnalyticsFilters) -> dict:
         return _approval(cur, f, span(cur, f))
 
 
-def reason_labels(db: Database, kind: str = "void") -> dict[str, tuple[str, str]]:
-    """code -> (label_en, label_zh) from the catalogue; retired codes no longer in it keep their latest copied label."""
+def reason_labels(db: Database, kind: str = "void", labels: str = "current") -> dict[str, tuple[str, str]]:
+    """code -> (label_en, label_zh) from the catalogue; retired codes no longer in it keep their latest copied label.
+
+    labels "recorded": "as recorded" key -> the labels as the records carry them.
+    """
     with db.read() as cur:
-        return reason_labels_in(cur, kind)
+        return reason_labels_in(cur, kind, labels)
 
 
 @cached(maxsize=64)
@@ -148,7 +153,8 @@ def dashboard(db: Database, user: User, f: AnalyticsFilters, grain: str = "week"
         return VoidDashboard(
             filters=f, grain=grain, lang=lang, kpis=_kpis_both(cur, f, s), trend=trend_, pareto=pareto_of(trend_),
             rates=rates, heatmap=cells, time_to_void=buckets, time_to_void_median_hours=median,
-            approval=_approval(cur, f, s), reason_labels=reason_labels_in(cur, "void"), spikes=void_spikes(cur, f))
+            approval=_approval(cur, f, s), reason_labels=reason_labels_in(cur, "void", f.labels),
+            spikes=void_spikes(cur, f))
 
 
 def pareto_of(trend_frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The analytics filter bar (SPEC §8): period, basis, grain, reasons, categories, warehouses, reps.
+"""The analytics filter bar (SPEC §8): period, basis, grain, reasons, categories, warehouses, reps, reason names.
 
 The URL carries AnalyticsFilters.to_params() plus `grain`, so a view can be bookmarked and shared; codes, not
 labels, so a link means the same in both languages. A URL the page did not write (a bookmark, a shared link)
@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters
 from lib.analytics.voids import reason_labels
 from lib.errors import InvalidInput, VoidDeskError
 from lib.queries import catalog
@@ -17,7 +17,7 @@ from lib.ui.context import lang, show_error, tr
 DEFAULT_GRAIN = "week"
 QUICK_DAYS = (30, 90, 365)
 KEYS = {"date_from": "af_from", "date_to": "af_to", "basis": "af_basis", "reasons": "af_reasons",
-        "categories": "af_categories", "warehouses": "af_warehouses", "reps": "af_reps"}
+        "categories": "af_categories", "warehouses": "af_warehouses", "reps": "af_reps", "labels": "af_labels"}
 GRAIN_KEY = "af_grain"
 QUICK_KEY = "af_quick"
 _WRITTEN = "af_url_written"   # the URL as this page last wrote it
@@ -34,6 +34,7 @@ def filter_bar(db, kind: str) -> tuple[AnalyticsFilters, str]:
     with st.container(border=True):
         _period_row(kind)
         _narrow_row(db, kind)
+        _labels_row()
     try:
         f = AnalyticsFilters(**{name: _widget_value(name) for name in KEYS}).cleaned()
     except VoidDeskError as exc:  # e.g. "from" after "to" picked in the widgets
@@ -136,3 +137,11 @@ def _narrow_row(db, kind: str) -> None:
         codes = list(options) + [c for c in st.session_state.get(key) or [] if c not in options]
         col.multiselect(tr(label_key), codes, key=key, format_func=lambda c, o=options: o.get(c, c),
                         placeholder=tr("dash.all"))
+
+
+def _labels_row() -> None:
+    """Reason names as the catalogue has them now, or as each record carried them (issue #7)."""
+    cols = st.columns([1.7, 4.3], vertical_alignment="center")
+    cols[0].segmented_control(tr("dash.labels"), LABELS, key=KEYS["labels"], required=True,
+                              format_func=lambda v: tr(f"dash.labels_{v}"))
+    cols[1].caption(tr("dash.labels_note"))

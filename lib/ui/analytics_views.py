@@ -5,7 +5,7 @@ Shared by the void and returns dashboards; `kind` is "void" or "return", `count`
 import pandas as pd
 import streamlit as st
 
-from lib.analytics.filters import AnalyticsFilters
+from lib.analytics.filters import AnalyticsFilters, reason_code_of
 from lib.ui import charts
 from lib.ui.analytics_drill import empty_chart, show_chart
 from lib.ui.analytics_filters import grain_control
@@ -15,8 +15,16 @@ DIMENSION_TABS = ("category", "sku", "rep", "customer", "warehouse")
 
 
 def reason_names(labels: dict[str, tuple[str, str]]) -> dict[str, str]:
-    """code -> label in the session's language, from reason_labels()."""
-    return {code: pair[1] if lang() == "zh" else pair[0] for code, pair in labels.items()}
+    """code (or "as recorded" key) -> label in the session's language, from reason_labels().
+
+    A label that two codes share (a reason renamed to a retired one's old name) gets its code appended, so the two
+    stay apart on the charts; two keys of one code never share a label.
+    """
+    names = {key: pair[1] if lang() == "zh" else pair[0] for key, pair in labels.items()}
+    codes: dict[str, set] = {}
+    for key, name in names.items():
+        codes.setdefault(name, set()).add(reason_code_of(key))
+    return {key: f"{name} ({reason_code_of(key)})" if len(codes[name]) > 1 else name for key, name in names.items()}
 
 
 def _table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
@@ -24,6 +32,7 @@ def _table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
     out = df.copy()
     if names is not None and "reason_code" in out:
         out.insert(out.columns.get_loc("reason_code") + 1, "reason", out["reason_code"].map(lambda c: names.get(c, c)))
+        out["reason_code"] = out["reason_code"].map(reason_code_of)   # an "as recorded" key is no use in a file
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.date

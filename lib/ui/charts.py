@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lib import i18n
+from lib.analytics.filters import reason_code_of
 from lib.charts import PALETTE
 
 DISPOSITION_COLOURS = {"restock": "#2e7d32", "repair": "#f9a825", "scrap": "#c62828", "pending": "#9e9e9e"}
@@ -29,12 +30,30 @@ DEFAULT_REASON_ORDER = ("customer_cancelled", "out_of_stock", "order_error", "pa
                         "quality", "changed_mind", "wrong_item", "damaged", "other")
 
 
-def reason_colours(codes) -> dict[str, str]:
-    """One colour per reason code, in a fixed order, so a reason keeps its colour on every chart and page."""
+def reason_colours(keys) -> dict[str, str]:
+    """One colour per reason code, in a fixed order, so a reason keeps its colour on every chart and page.
+
+    "As recorded" keys (lib.analytics.filters) take their code's colour: the first key of a code given (the labels
+    used most recently) the colour itself, earlier labels lighter shades of it.
+    """
+    code_of = {k: reason_code_of(k) if isinstance(k, str) else k for k in dict.fromkeys(keys)}
     known = {code: i for i, code in enumerate(DEFAULT_REASON_ORDER)}
-    others = sorted(c for c in set(codes) if c not in known)      # reasons added later, after the defaults
+    others = sorted(c for c in set(code_of.values()) if c not in known)   # reasons added later, after the defaults
     slot = {**known, **{c: len(known) + i for i, c in enumerate(others)}}
-    return {code: PALETTE[slot[code] % len(PALETTE)] for code in set(codes)}
+    seen: dict[str, int] = {}
+    colours = {}
+    for key, code in code_of.items():
+        colours[key] = _lighter(PALETTE[slot[code] % len(PALETTE)], min(0.3 * seen.get(code, 0), 0.75))
+        seen[code] = seen.get(code, 0) + 1
+    return colours
+
+
+def _lighter(colour: str, share: float) -> str:
+    """An "rgb(r, g, b)" colour mixed with `share` white."""
+    if not share:
+        return colour
+    r, g, b = (int(x) for x in colour[colour.index("(") + 1:colour.index(")")].split(","))
+    return "rgb({}, {}, {})".format(*(round(c + (255 - c) * share) for c in (r, g, b)))
 
 
 def period_end(start: date, grain: str) -> date:

@@ -131,6 +131,32 @@ def test_a_reason_from_the_url_narrows_every_figure(app, demo_db_path):
     assert as_int(metric(app, "dash.kpi.voids")) == expected > 0
 
 
+@pytest.mark.parametrize("page, language", [(VOID, "zh"), (RETURNS, "en")])
+def test_reason_names_as_recorded_come_from_the_url_and_show_the_switch_selected(app, demo_db_path, page, language):
+    open_as(app, demo_db_path, "analyst", page, language, labels="recorded")
+    switch = app.segmented_control(key="af_labels")
+    assert (switch.value, switch.label) == ("recorded", i18n.t("dash.labels", language))
+    assert i18n.t("dash.labels_note", language) in [c.value for c in app.caption]
+    assert app.query_params["labels"] == "recorded"
+    assert app.metric and len(app.get("plotly_chart")) >= 3 and not app.error
+    assert not [w for w in app.warning if i18n.t("dash.url_fallback", language) in w.value]
+
+
+def test_switching_back_to_current_names_leaves_the_url(app, demo_db_path):
+    open_as(app, demo_db_path, "analyst", VOID, labels="recorded")
+    # the seeded spike is named as recorded, not by its internal key
+    assert any(w.value.startswith("**Out of stock**") for w in app.warning)
+    app.segmented_control(key="af_labels").set_value("current").run()
+    assert not app.exception and "labels" not in app.query_params
+    assert any(w.value.startswith("**Out of stock**") for w in app.warning)
+
+
+def test_a_bad_reason_names_value_in_the_url_is_explained(app, demo_db_path):
+    open_as(app, demo_db_path, "analyst", VOID, labels="sometimes")
+    assert "sometimes" in " ".join(w.value for w in app.warning)
+    assert app.segmented_control(key="af_labels").value == "current" and app.metric
+
+
 def test_changing_the_period_in_the_widgets_updates_the_kpis_and_the_url(app, demo_db_path):
     open_as(app, demo_db_path, "analyst", VOID)
     start = date.today() - timedelta(days=29)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from lib.analytics.filters import MAX_DAYS, AnalyticsFilters, check_dimension, check_grain
+from lib.analytics.filters import MAX_DAYS, AnalyticsFilters, check_dimension, check_grain, reason_code_of
 from lib.errors import InvalidInput
 from lib.queries.search_filters import SearchFilters
 
@@ -14,7 +14,7 @@ MARCH = AnalyticsFilters(date(2024, 3, 1), date(2024, 3, 31))
 
 def test_default_is_the_last_90_days_ending_today():
     f = AnalyticsFilters.default(TODAY)
-    assert (f.date_from, f.date_to, f.basis, f.days) == (date(2026, 9, 1), TODAY, "event", 90)
+    assert (f.date_from, f.date_to, f.basis, f.days, f.labels) == (date(2026, 9, 1), TODAY, "event", 90, "current")
 
 
 def test_previous_is_the_equal_length_period_just_before():
@@ -26,13 +26,15 @@ def test_previous_is_the_equal_length_period_just_before():
 
 
 def test_cleaned_dedupes_trims_and_lowercases_usernames():
-    f = replace(MARCH, reasons=(" other ", "other", ""), reps=("Sales", "sales"), basis=" ORDER ").cleaned()
-    assert (f.reasons, f.reps, f.basis) == (("other",), ("sales",), "order")
+    f = replace(MARCH, reasons=(" other ", "other", ""), reps=("Sales", "sales"), basis=" ORDER ",
+                labels=" Recorded").cleaned()
+    assert (f.reasons, f.reps, f.basis, f.labels) == (("other",), ("sales",), "order", "recorded")
 
 
 @pytest.mark.parametrize("bad, key", [
     (replace(MARCH, date_from=date(2024, 4, 1)), "search.bad_date_range"),
     (replace(MARCH, basis="shipping"), "analytics.bad_basis"),
+    (replace(MARCH, labels="historic"), "analytics.bad_labels"),
     (replace(MARCH, date_from=date(2010, 1, 1)), "analytics.period_too_long"),
     (replace(MARCH, warehouses=tuple(f"W{i}" for i in range(201))), "search.too_many_values"),
     (replace(MARCH, reasons=("x" * 101,)), "search.text_too_long"),
@@ -59,6 +61,13 @@ def test_url_params_round_trip():
     assert AnalyticsFilters.from_params(MARCH.to_params(), TODAY) == MARCH
 
 
+def test_reason_names_as_recorded_go_in_the_url_and_current_ones_stay_out():
+    recorded = replace(MARCH, labels="recorded")
+    assert recorded.to_params()["labels"] == "recorded" and "labels" not in MARCH.to_params()
+    assert AnalyticsFilters.from_params(recorded.to_params(), TODAY) == recorded
+    assert AnalyticsFilters.from_params({"labels": "current"}, TODAY).labels == "current"
+
+
 def test_missing_params_give_the_default_period_and_comma_lists_split():
     assert AnalyticsFilters.from_params({}, TODAY) == AnalyticsFilters.default(TODAY)
     f = AnalyticsFilters.from_params({"from": "2026-11-01", "reason": "other,fraud_risk"}, TODAY)
@@ -72,6 +81,8 @@ def test_bad_url_params_raise_invalid_input():
         AnalyticsFilters.from_params({"from": "yesterday"}, TODAY)
     with pytest.raises(InvalidInput):
         AnalyticsFilters.from_params({"basis": "sideways"}, TODAY)
+    with pytest.raises(InvalidInput):
+        AnalyticsFilters.from_params({"labels": "both"}, TODAY)
 
 
 def test_search_params_by_void_date_put_the_period_on_the_void():
@@ -101,6 +112,13 @@ def test_search_accepts_every_drill_down(kind, basis):
     search = SearchFilters.from_params(f.search_params(kind, period_start="2024-03-04", period_end="2024-03-10"))
     assert search.void_history if kind == "void" else search.return_history
     assert search.category == ["phones"] and search.rep == ["sales"]
+
+
+def test_an_as_recorded_reason_key_drills_down_by_its_code():
+    f = replace(MARCH, labels="recorded")
+    assert reason_code_of("out_of_stock~1F2E") == reason_code_of("out_of_stock") == "out_of_stock"
+    assert f.search_params("void", reason="out_of_stock~1F2E")["void_reason"] == ["out_of_stock"]
+    assert f.search_params("return", reason="quality")["return_reason"] == ["quality"]
 
 
 def test_unknown_kind_or_narrowing_is_refused():
