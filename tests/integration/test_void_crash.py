@@ -1,19 +1,12 @@
 """A crash mid-batch leaves nothing half-done (SPEC §12): a real process runs a large void_batch on a database
 file and is SIGKILLed mid-way; reopened, every order of the batch is voided or none is, and the checks hold."""
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from lib.db import Database
 from lib.queries.check import run_checks
+from tests.integration.crash_helpers import run_and_kill
 from tests.integration.void_helpers import bulk_orders
 
-ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 2000
 
 # Runs the batch; after the first chunk is written (still inside the transaction) it says MID and, in
@@ -23,6 +16,7 @@ import sys, time
 from lib.cli import acting_user
 from lib.db import Database
 from lib.services.voids import void_batch
+from tests.integration.crash_helpers import HANG
 
 path, mode, numbers = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 db = Database(path)
@@ -33,28 +27,11 @@ def progress(fraction):
         told.append(fraction)
         print("MID", flush=True)
         if mode == "hang":
-            time.sleep(120)
+            time.sleep(HANG)
 
 result = void_batch(db, acting_user(db, "ops"), numbers, "out_of_stock", progress=progress)
 print("DONE", result["voided"], flush=True)
 """
-
-
-def _run_and_kill(path: str, numbers: list[str], mode: str, delay: float) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, path, mode, ",".join(numbers)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = child.stdout.readline()
-        assert line.strip() == "MID", child.stderr.read()
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-        return child.stdout.read()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
 
 
 def _state(path: str, numbers: list[str]) -> dict:
@@ -78,7 +55,7 @@ def test_killed_batch_is_all_or_nothing(shop, mode, delay):
     numbers = bulk_orders(shop.db, ORDERS)
     path = shop.db.path
     shop.db.close()   # the child needs the file's write lock
-    printed = _run_and_kill(path, numbers, mode, delay)
+    printed = run_and_kill(CHILD, [path, mode, ",".join(numbers)], delay)
     state = _state(path, numbers)
     voided, void_rows, refunds, releases, audits, reserved = state["counts"]
     assert state["checks"]["ok"], state["checks"]
