@@ -5,6 +5,7 @@ through the ledger, shipped and completed ones count their lines as shipped, voi
 from lib.errors import ConcurrentChange
 from lib.imports.base import OPEN, SHIPPED, Context, audit_rows, check_repeats, check_stock, count, reserve
 from lib.imports.stage import reject
+from lib.queries.category_mask import add_line_bits
 
 MAX_TOTAL = 10_000_000_000
 
@@ -54,6 +55,7 @@ def load(cur, ctx: Context) -> dict[str, int]:
     counts = {"order_lines": count(cur, """INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price,
         qty_shipped) SELECT order_id, line_no, sku, qty, unit_price, shipped FROM imp_lines
         ORDER BY order_id, line_no""")}
+    add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
     counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT order_id, order_no, warehouse, sku, qty FROM imp_lines
         WHERE status IN {OPEN}""")
     cur.execute("""CREATE OR REPLACE TEMP TABLE imp_totals AS

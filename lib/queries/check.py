@@ -1,5 +1,6 @@
 """Invariants the data must always satisfy (`python -m lib.cli check`, SPEC §11)."""
 from lib.db import Database, rows_as_dicts
+from lib.queries.category_mask import DRIFT_SQL
 
 SAMPLE = 20  # problems listed per invariant; the count is always exact
 SAME_MOMENT = "INTERVAL 5 SECOND"   # a history row and its audit entry are written in one transaction
@@ -108,6 +109,8 @@ INVARIANTS = {
         FROM f JOIN orders o ON o.id = f.order_id
         WHERE f.owed > o.amount_paid OR o.amount_refunded < f.paid""",
     "state_changes_audited": _AUDITED,
+    "category_masks_match_lines": f"SELECT 'order ' || order_no || ': category mask differs from its lines' AS detail"
+                                  f" FROM ({DRIFT_SQL})",
 }
 
 

@@ -11,10 +11,12 @@ from lib.db import Database, scalar
 from lib.domain import User, can, require
 from lib.errors import InvalidInput
 from lib.queries import search_lines
+from lib.queries.category_mask import mask_of
 from lib.queries.search_filters import (MAX_AMOUNT, MAX_LIMIT, MAX_TEXT, MAX_VALUES, PARAM_NAMES,  # noqa: F401
                                           SearchFilters, parse_amount, parse_date)
 
 DEFAULT_SORT = "created_at:desc"
+MAX_OFFSET = 10 ** 12
 
 # sort field -> (SQL expression, join the expression needs). Only these names ever reach the SQL text.
 SORTS = {
@@ -70,13 +72,15 @@ def _lines_condition(sku_sql: str, params: list) -> tuple[str, list]:
     return f"o.id IN (SELECT l.order_id FROM order_lines l WHERE l.sku IN ({sku_sql}))", params
 
 
-def line_filters(f: SearchFilters) -> list[tuple[str, list]]:
-    """(SQL of a small set of SKUs, its parameters) per filter on order lines; an order must match each."""
+def line_filters(cur, f: SearchFilters) -> list[tuple[str, list]]:
+    """(SQL of a small set of SKUs, its parameters) per filter on order lines; an order must match each.
+
+    Categories are read from orders.category_mask instead (order_where) whenever they all have a bit."""
     sets = []
     if f.product:
         sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?)) OR contains(lower(name), lower(?))"
                      " UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
-    if f.category:
+    if f.category and mask_of(cur, f.category) is None:
         sql, params = _in("category", f.category)
         sets.append((f"SELECT sku FROM products WHERE {sql}", params))
     return sets
@@ -85,7 +89,7 @@ def line_filters(f: SearchFilters) -> list[tuple[str, list]]:
 def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     """The WHERE text over `orders o` and its parameters; a sales rep is always limited to their own."""
     where, params = order_where(cur, user, f)
-    for sku_sql, sku_params in line_filters(f):
+    for sku_sql, sku_params in line_filters(cur, f):
         sql, more = _lines_condition(sku_sql, sku_params)
         where, params = f"{where} AND {sql}", params + more
     return where, params
@@ -113,6 +117,9 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
         if names:
             sql, params = _in("username", names)
             conds.append((f"{column} IN (SELECT id FROM users WHERE {sql})", params))
+    mask = mask_of(cur, f.category) if f.category else None
+    if mask is not None:   # an order with a line in any of the categories
+        conds.append(("(o.category_mask & ?::UBIGINT) <> 0", [mask]))
     if f.min_total is not None:
         conds.append(("o.total >= ?", [f.min_total]))
     if f.max_total is not None:
@@ -199,7 +206,7 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
         cur.begin()  # count and page from one snapshot
         try:
             where, params = order_where(cur, user, filters)
-            sets = line_filters(filters)
+            sets = line_filters(cur, filters)
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
@@ -272,4 +279,6 @@ def _check_page(limit, offset) -> tuple[int, int]:
         raise InvalidInput("search.bad_page", max=MAX_LIMIT) from None
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise InvalidInput("search.bad_page", max=MAX_LIMIT)
+    if offset > MAX_OFFSET:   # DuckDB's OFFSET is a BIGINT: a larger one fails in the database
+        raise InvalidInput("search.offset_too_large", max=f"{MAX_OFFSET:,}")
     return limit, offset

@@ -82,6 +82,7 @@ def _write_catalogue(cur, w, ids: Ids) -> dict[str, int]:
     cur.executemany("INSERT INTO warehouses VALUES (?, ?, ?)", [list(x) for x in WAREHOUSES])
     cur.executemany("INSERT INTO categories VALUES (?, ?, ?, ?)",
                     [[c[0], c[2], c[3], 10 * (i + 1)] for i, c in enumerate(CATEGORIES)])
+    cur.executemany("INSERT INTO category_bits VALUES (?, ?)", [[c[0], i] for i, c in enumerate(CATEGORIES)])
     cat, c = w.catalog, w.customers
     insert(cur, "seed_products", {"sku": cat.sku, "name": cat.name,
                                   "category": words(cat.cat, [x[0] for x in CATEGORIES]), "cents": cat.price},
@@ -130,15 +131,22 @@ def _write_orders(cur, w, ids: Ids) -> int:
              "updated_at": ts(updated), "shipped_at": ts(s["ship"]), "completed_at": ts(s["comp"]),
              "voided_at": ts(s["void"]), "archived_at": ts(s["arch"]),
              "before_archive": words(np.where(s["arch"] < NEVER, STATUSES.index("completed"), -1), STATUSES),
-             "version": version}
+             "version": version, "category_mask": _category_masks(o)}
     return insert(cur, "seed_orders", table, f"""
         INSERT INTO orders (id, order_no, customer_id, rep_id, assignee_id, warehouse, status, payment_status, total,
             amount_paid, amount_refunded, created_at, updated_at, shipped_at, completed_at, voided_at, archived_at,
-            status_before_archive, source, version)
+            status_before_archive, source, version, category_mask)
         SELECT id, order_no, customer_id, rep_id, assignee_id, warehouse, status, payment_status,
             {MONEY.format('total')}, {MONEY.format('paid')}, {MONEY.format('refunded')}, created_at, updated_at,
-            shipped_at, completed_at, voided_at, archived_at, before_archive, 'demo', version
+            shipped_at, completed_at, voided_at, archived_at, before_archive, 'demo', version, category_mask
         FROM seed_orders""")
+
+
+def _category_masks(o) -> np.ndarray:
+    """Per order, one bit per category it has lines in (a category's bit is its index)."""
+    mask = np.zeros(len(o.t0), np.uint64)
+    np.bitwise_or.at(mask, o.l_order, np.left_shift(np.uint64(1), o.l_cat.astype(np.uint64)))
+    return mask
 
 
 def _write_lines(cur, w, ids: Ids) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
 from lib.errors import NotFound, RuleViolation
+from lib.queries.category_mask import give_bit
 from lib.services import audit
 from lib.services._catalogue import check_step, clean_code, clean_label, move_entry
 
@@ -99,6 +100,7 @@ def _add(db: Database, actor: User, kind: Kind, code: str, name_en: str, name_zh
             sort_order = scalar(cur, "SELECT coalesce(max(sort_order), 0) + 10 FROM categories")
             cur.execute("INSERT INTO categories (code, name_en, name_zh, sort_order) VALUES (?, ?, ?, ?)",
                         [code, names["name_en"], names["name_zh"], sort_order])
+            give_bit(cur, code)
         else:
             cur.execute("INSERT INTO warehouses (code, name_en, name_zh) VALUES (?, ?, ?)",
                         [code, names["name_en"], names["name_zh"]])

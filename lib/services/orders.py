@@ -9,11 +9,13 @@ from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
 from lib.services import audit
 from lib.services.idempotency import run_once
 from lib.services.numbering import next_number
+from lib.queries.category_mask import MASK_OF_SKUS
 from lib.services.stock import Movement, apply_movements, shortfalls
 
 MAX_QTY = 1_000_000
 MAX_PRICE = Decimal("100000000")
 MAX_LINES = 200
+MAX_TOTAL = Decimal("999999999999.99")   # the largest DECIMAL(14,2): a larger total cannot be stored
 
 # status -> statuses it may move to with change_status (voids and returns have their own services)
 TRANSITIONS = {
@@ -73,6 +75,12 @@ def _clean_lines(cur, lines: list[LineInput]) -> list[dict]:
     return cleaned
 
 
+def _check_total(lines: list[dict]) -> None:
+    total = sum((line["unit_price"] * line["qty"] for line in lines), Decimal("0"))
+    if total > MAX_TOTAL:
+        raise InvalidInput("orders.total_too_large", total=f"{total:,.2f}", max=f"{MAX_TOTAL:,.2f}")
+
+
 def _resolve_rep(cur, actor: User, rep_username: str | None) -> int | None:
     if actor.is_sales:
         return actor.id
@@ -97,6 +105,7 @@ def create_order(db: Database, actor: User, customer_code: str, warehouse: str, 
         if not scalar(cur, "SELECT count(*) FROM warehouses WHERE code = ?", [warehouse]):
             raise InvalidInput("orders.unknown_warehouse", warehouse=warehouse or "—")
         cleaned = _clean_lines(cur, lines)
+        _check_total(cleaned)
         short = shortfalls(cur, {(warehouse, line["sku"]): line["qty"] for line in cleaned})
         if short:
             raise RuleViolation("orders.short_stock", details="; ".join(
@@ -113,10 +122,10 @@ def _insert_order(cur, actor, customer_id, warehouse, lines, rep_id, paid, note)
     order_no = next_number(cur, "SO", now)
     order_id = scalar(
         cur, "INSERT INTO orders (order_no, customer_id, rep_id, warehouse, status, payment_status, total,"
-             " amount_paid, created_at, updated_at, source) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, 'app')"
-             " RETURNING id",
+             " amount_paid, created_at, updated_at, source, category_mask)"
+             f" VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, 'app', {MASK_OF_SKUS}) RETURNING id",
         [order_no, customer_id, rep_id, warehouse, "paid" if paid else "unpaid", total,
-         total if paid else 0, now, now])
+         total if paid else 0, now, now, [line["sku"] for line in lines]])
     for i, line in enumerate(lines, start=1):
         cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price) VALUES (?, ?, ?, ?, ?)",
                     [order_id, i, line["sku"], line["qty"], line["unit_price"]])
