@@ -8,6 +8,7 @@ import json
 import secrets
 import sys
 import time
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -399,15 +400,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def say_error(text: str) -> None:
+    """One line on stderr: line breaks and other control characters from user input (an order number, a note) are
+    shown escaped, so they can neither split the line nor drive the terminal."""
+    shown = "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+                    else ch for ch in text)
+    print(f"error: {shown}", file=sys.stderr)
+
+
+def refuse_undecodable(argv: list[str]) -> None:
+    """Bytes that were not UTF-8 reach Python as lone surrogates, which no text column can hold: say so plainly."""
+    for arg in argv:
+        shown = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in arg)
+        if shown != arg:
+            raise InvalidInput("cli.not_text", value=shown[:40])
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
+        refuse_undecodable(argv)
         return args.func(args)
     except VoidDeskError as exc:
-        print(f"error: {exc.message('en')}", file=sys.stderr)
+        say_error(exc.message("en"))
         return 1
     except duckdb.Error as exc:
-        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        say_error(f"database: {str(exc).splitlines()[0]}")
         return 1
 
 

@@ -42,7 +42,7 @@ def add_command(sub, common, acting) -> None:
 
 
 def cmd_import(args) -> int:
-    from lib.cli import acting_user, emit, open_db
+    from lib.cli import acting_user, emit, open_db, say_error
     from lib.domain import require
     from lib.imports import check_import, propose, read_path, run_import
     from lib.imports.mapping import from_json, with_proposals
@@ -50,7 +50,10 @@ def cmd_import(args) -> int:
     db = open_db(args)
     user = acting_user(db, args.user)
     require(user, "import.run")   # before reading a file this user may not import anyway
-    source = read_path(args.file, args.encoding)
+    try:
+        source = read_path(args.file, args.encoding)
+    except OSError:   # a name too long for the file system, a file or folder we may not read
+        raise InvalidInput("import.no_such_file", path=args.file[:200]) from None
     if args.mapping:
         mapping = with_proposals(from_json(_read_mapping(args.mapping), args.kind), source)
     else:
@@ -63,7 +66,7 @@ def cmd_import(args) -> int:
             "counts": result.counts}
     emit(args, data, _text(args, result, report))
     if result.rejected:
-        print(f"error: {result.rejected} of {result.rows} rows rejected; nothing loaded; see {report}", file=sys.stderr)
+        say_error(f"{result.rejected} of {result.rows} rows rejected; nothing loaded; see {report}")
         return 1
     return 0
 

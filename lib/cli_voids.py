@@ -1,6 +1,5 @@
 """The void commands of `python -m lib.cli` (SPEC §11): void (one order or a batch, --dry-run), approve, reject,
 restore. Same services and rules as the web app; a refusal exits 1 with one line on stderr."""
-import sys
 
 from lib.errors import VoidDeskError
 from lib.i18n import fmt_money
@@ -39,6 +38,7 @@ def _session(args):
 
 
 def cmd_void(args) -> int:
+    from lib.cli import say_error
     from lib.queries.voids import preview_batch
     from lib.services import voids
 
@@ -55,7 +55,7 @@ def cmd_void(args) -> int:
                                  + ([_summary(rows)] if len(rows) > 1 else [])))
     refused = [r for r in rows if r["outcome"] == "refused"]
     if refused:
-        print(f"error: {len(refused)} of {len(rows)} refused; {refused[0]['message']}", file=sys.stderr)
+        say_error(f"{len(refused)} of {len(rows)} refused; {refused[0]['message']}")
         return 1
     return 0
 

@@ -5,6 +5,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "voiddesk.duckdb"
 LANGUAGES = ("en", "zh")
+DEFAULT_SESSION_HOURS = 12.0
+MAX_SESSION_HOURS = 24 * 366
 
 
 def db_path(explicit: str | None = None) -> str:
@@ -18,4 +20,10 @@ def default_language() -> str:
 
 
 def session_hours() -> float:
-    return float(os.environ.get("VOIDDESK_SESSION_HOURS", "12"))
+    """VOIDDESK_SESSION_HOURS (default 12). Anything but a number of hours above 0 and up to a year also means 12:
+    it must neither break every sign-in (float('abc')) nor end each session as it opens ('0', '-1')."""
+    try:
+        hours = float(os.environ.get("VOIDDESK_SESSION_HOURS", DEFAULT_SESSION_HOURS))
+    except ValueError:
+        return DEFAULT_SESSION_HOURS
+    return hours if 0 < hours <= MAX_SESSION_HOURS else DEFAULT_SESSION_HOURS   # NaN fails both comparisons

@@ -16,9 +16,11 @@ from lib.queries.export import EXCEL_MAX_ROWS, neutralise
 def frame_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV with a BOM (so Excel shows Chinese text correctly); text that looks like a formula is quoted."""
     safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise)
+    for i in range(safe.shape[1]):       # by position: column names need not be unique
+        column = safe.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            safe.isetitem(i, column.map(neutralise))
+    safe.columns = [neutralise(name) for name in frame.columns]   # headers may be data (a pivot's values)
     return "\ufeff".encode() + safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
@@ -30,7 +32,7 @@ def frame_excel(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
     bold = book.add_format({"bold": True})
     formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
                "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
-    sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+    sheet.write_row(0, 0, [neutralise(str(c)) for c in frame.columns], bold)
     sheet.freeze_panes(1, 0)
     for row_no, row in enumerate(frame.head(EXCEL_MAX_ROWS).itertuples(index=False), start=1):
         for col, value in enumerate(row):

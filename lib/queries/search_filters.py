@@ -13,6 +13,9 @@ from lib.errors import InvalidInput
 MAX_TEXT = 100          # characters in one text filter
 MAX_VALUES = 200        # values in one multi-value filter
 MAX_LIMIT = 1000        # rows in one page
+# Days outside these cannot be searched: the day after 9999-12-31 (an inclusive end) or a period before 0001-01-01
+# does not exist, and no order is that old or that far ahead.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
 MAX_AMOUNT = Decimal("1000000000000")  # DECIMAL(14,2) holds less; larger input is a typo
 
 # dataclass field -> URL query parameter
@@ -156,17 +159,22 @@ def _check_codes(values: list[str], allowed: tuple[str, ...], key: str) -> None:
 
 
 def parse_date(value, param: str = "date") -> date | None:
-    """A date from a date or an ISO 'YYYY-MM-DD' string; empty is None."""
+    """A date from a date or an ISO 'YYYY-MM-DD' string, from MIN_DATE to MAX_DATE; empty is None."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput("search.bad_date", field=param, value=str(value)[:40]) from None
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InvalidInput("search.bad_date", field=param, value=str(value)[:40]) from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise InvalidInput("search.date_out_of_range", field=param, value=day.isoformat(), low=MIN_DATE.year,
+                           high=MAX_DATE.year)
+    return day
 
 
 def parse_amount(value, param: str = "amount") -> Decimal | None:

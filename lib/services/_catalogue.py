@@ -36,7 +36,7 @@ def clean_label(text, lang: str, limit: int, prefix: str) -> str:
 
 def check_step(step, prefix: str) -> int:
     """-1 (up) or +1 (down); anything else is InvalidInput({prefix}.bad_step)."""
-    if isinstance(step, bool) or step not in (-1, 1):
+    if type(step) is not int or step not in (-1, 1):   # 1.0 or Decimal(1) would equal 1 but cannot index a list
         raise InvalidInput(f"{prefix}.bad_step")
     return step
 

@@ -58,8 +58,10 @@ def mark_paid(db: Database, user: User, refund_id: int, payment_ref: str, *,
 def _load(cur, refund_id) -> dict:
     try:
         rid = int(refund_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):   # OverflowError: an infinite float
         raise NotFound("refunds.not_found", refund_id=refund_id) from None
+    if not 0 < rid < 2 ** 63:   # ids are BIGINT: a larger number cannot even be looked up
+        raise NotFound("refunds.not_found", refund_id=str(refund_id)[:40])
     rows = rows_as_dicts(cur, "SELECT * FROM refunds WHERE id = ?", [rid])
     if not rows:
         raise NotFound("refunds.not_found", refund_id=refund_id)

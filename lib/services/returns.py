@@ -27,6 +27,7 @@ from lib.services.orders import bump, load_for_update
 MAX_QTY = 1_000_000
 MAX_NOTE = 4000
 CENT = Decimal("0.01")
+MAX_REFUND = Decimal("1000000000000")   # DECIMAL(14,2) holds less
 _LINES = """
     SELECT id, line_no, sku, qty, unit_price, qty_shipped, qty_returned, qty_shipped - qty_returned AS returnable
     FROM order_lines WHERE order_id = ? ORDER BY line_no, id"""
@@ -295,6 +296,8 @@ def _refund_amount(given, value: Decimal, still_refundable: Decimal, order: dict
         raise InvalidInput("returns.bad_refund", value=given) from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput("returns.bad_refund", value=given)
+    if amount >= MAX_REFUND:   # 1e309 is finite but cannot be rounded to cents
+        raise RuleViolation("returns.refund_too_high", refund=str(given).strip()[:40], max=str(limit), value=str(value))
     amount = amount.quantize(CENT)
     if amount > 0 and not order["amount_paid"]:
         raise RuleViolation("returns.unpaid_no_refund", order_no=order["order_no"])

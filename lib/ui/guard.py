@@ -1,6 +1,7 @@
 """Every page checks its own reader: Streamlit can run a file of pages/ directly (its pages-folder
 fallback on a server's first run, or in AppTest), without app.py's sign-in gate in front of it."""
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from lib.domain import User, refusal
 from lib.ui.context import database, show_error, tr
@@ -15,7 +16,10 @@ def signed_in_user(action: str | None = None, *, account_page: bool = False) -> 
         st.stop()
     if user.must_change_password and not account_page:
         st.warning(tr("auth.must_change"), icon=":material/key:")
-        st.page_link("pages/account.py", label=tr("nav.account"), icon=":material/person:")
+        try:
+            st.page_link("pages/account.py", label=tr("nav.account"), icon=":material/person:")
+        except StreamlitPageNotFoundError:   # this page runs on its own: there is no navigation to link into
+            pass
         st.stop()
     denied = refusal(user, action) if action else None
     if denied is not None:
