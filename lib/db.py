@@ -234,6 +234,7 @@ def apply_migrations(db: Database) -> int:
             " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
     current = schema_version(db)
+    applied = False
     for number, name, path in migration_files():
         if number <= current:
             continue
@@ -242,6 +243,11 @@ def apply_migrations(db: Database) -> int:
             cur.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, datetime.now()]
             )
+        applied = True
+    if applied and db.path != ":memory:":
+        # A migration may rewrite millions of rows; written into the file now, later small writes stay fast.
+        with db.read() as cur:
+            cur.execute("CHECKPOINT")
     return schema_version(db)
 
 
