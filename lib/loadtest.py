@@ -10,6 +10,7 @@ throughput and the server's peak memory, as text, JSON (--json) or a Markdown ta
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -99,8 +100,20 @@ class Session:
                 raise RuntimeError("the page shows an exception")
             self.log.append((action, time.monotonic() - started, note or "ok"))
         except Exception as exc:  # a failed action is a finding of the load test, never a crash of it
-            self.log.append((action, time.monotonic() - started, f"error: {type(exc).__name__}: {exc}"[:200]))
+            shown = await self._messages(page)
+            self.log.append((action, time.monotonic() - started,
+                             f"error: {type(exc).__name__}: {str(exc)[:150]} | url {page.url} | page says: {shown}"))
             await page.goto(self.url)   # start the next action from a clean page
+
+    async def _messages(self, page) -> str:
+        """What the page shows in alerts and exceptions (to tell a slow server from a refusal)."""
+        try:
+            texts = await page.locator("[data-testid=stAlert], [data-testid=stException]").all_inner_texts()
+            state = await page.locator("[data-testid=stApp]").first.get_attribute("data-test-script-state",
+                                                                                  timeout=2000)
+            return f"{' / '.join(t[:120] for t in texts) or 'no alert'}; script {state}"
+        except Exception as exc:
+            return f"unreadable ({type(exc).__name__})"
 
     async def _settled(self, page) -> None:
         await page.wait_for_selector(IDLE)
@@ -189,13 +202,23 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def markdown(result: dict) -> str:
     rows = ["| action | ok | errors | p50 ms | p90 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|"]
     for name, a in result["actions"].items():
         rows.append(f"| {name} | {a['ok']} | {a['errors']} | {a['p50_ms']} | {a['p90_ms']} | {a['p99_ms']} |")
     head = (f"{result['users']} sessions for {result['duration_s']:.0f} s on {result['orders']:,} orders: "
             f"{result['completed']} actions ({result['throughput_per_s']}/s), {result['errors']} errors, "
-            f"server peak memory {result['server_peak_rss_mb']} MB.")
+            f"server peak memory {result['server_peak_rss_mb']} MB, server CPU {result['server_cpu_s']} s "
+            f"({result['server_cpu_share']} of the machine's {result['cpus']} cores over the run).")
     return head + "\n\n" + "\n".join(rows) + "\n"
 
 
@@ -219,11 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     proc, url = start_server(work)
     say(f"{args.users} sessions on {url} for {args.duration:.0f} s")
     try:
+        cpu_before, started = _cpu_seconds(proc.pid), time.monotonic()
         log = asyncio.run(drive(url, args.users, args.duration, p))
+        cpu_after, wall = _cpu_seconds(proc.pid), time.monotonic() - started
         peak = _peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
-    result = {**summarise(log, args.users, args.duration), "orders": args.orders, "server_peak_rss_mb": peak}
+    cpu = round(cpu_after - cpu_before, 1) if None not in (cpu_before, cpu_after) else None
+    cpus = os.cpu_count() or 1
+    result = {**summarise(log, args.users, args.duration), "orders": args.orders, "server_peak_rss_mb": peak,
+              "server_cpu_s": cpu, "cpus": cpus,
+              "server_cpu_share": f"{cpu / (wall * cpus):.0%}" if cpu is not None else None}
     if args.markdown:
         Path(args.markdown).write_text(markdown(result), encoding="utf-8")
     print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else markdown(result))
