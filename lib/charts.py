@@ -16,14 +16,15 @@ def _layout(fig: go.Figure, title: str | None) -> go.Figure:
 
 
 def stacked_weekly_bars(df: pd.DataFrame, x: str, y: str, colour: str, *, title: str | None,
-                        x_label: str, y_label: str, order_by: str | None = None) -> go.Figure:
+                        x_label: str, y_label: str, order_by: str | None = None,
+                        colours: dict[str, str] | None = None) -> go.Figure:
     """Bars per period stacked by a category (e.g. voids per week by reason).
 
-    `order_by` names a column fixing the category order, so a category keeps its colour in every
-    language and period.
+    `order_by` names a column fixing the category order; `colours` (category value -> colour) fixes the
+    colours, so a category keeps its colour in every language, period and page.
     """
     order = list(df.sort_values(order_by)[colour].unique()) if order_by and not df.empty else None
-    fig = px.bar(df, x=x, y=y, color=colour, color_discrete_sequence=PALETTE,
+    fig = px.bar(df, x=x, y=y, color=colour, color_discrete_sequence=PALETTE, color_discrete_map=colours or {},
                  category_orders={colour: order} if order else None,
                  labels={x: x_label, y: y_label, colour: ""})
     fig.update_xaxes(tickformat="%m-%d")

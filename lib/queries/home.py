@@ -34,11 +34,11 @@ def home_figures(db: Database, user: User, now: datetime | None = None) -> dict:
             "assigned_to_me": scalar(cur, "SELECT count(*) FROM orders WHERE assignee_id = ?"
                                           " AND status IN ('pending', 'processing')", [user.id]),
             "voids_this_week": scalar(cur, f"SELECT count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
-                                           f" WHERE {scope} AND v.status IN ('applied', 'restored')"
+                                           f" WHERE {scope} AND v.status = 'applied'"
                                            " AND v.applied_at >= ? AND v.applied_at < ?",
                                       params + [this_week, now]),
             "voids_last_week": scalar(cur, f"SELECT count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
-                                           f" WHERE {scope} AND v.status IN ('applied', 'restored')"
+                                           f" WHERE {scope} AND v.status = 'applied'"
                                            " AND v.applied_at >= ? AND v.applied_at < ?",
                                       params + [last_week, now - timedelta(days=7)]),
             "pending_approvals": scalar(cur, f"SELECT count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
@@ -58,7 +58,7 @@ def home_figures(db: Database, user: User, now: datetime | None = None) -> dict:
 
 def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
                            now: datetime | None = None) -> pd.DataFrame:
-    """Applied voids per week and reason label for the last `weeks` weeks (aggregated in SQL)."""
+    """Voids in effect per week and reason (label and code) for the last `weeks` weeks (aggregated in SQL)."""
     now = now or datetime.now()
     since = week_start(now.date()) - timedelta(weeks=weeks - 1)
     scope, params = _scope(user)
@@ -66,11 +66,11 @@ def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
     with db.read() as cur:
         return cur.execute(
             f"SELECT date_trunc('week', v.applied_at) AS week, coalesce({label}, v.reason_code) AS reason,"
-            " min(coalesce(r.sort_order, 999)) AS sort_order, count(*) AS voids"
+            " v.reason_code AS code, min(coalesce(r.sort_order, 999)) AS sort_order, count(*) AS voids"
             " FROM voids v JOIN orders o ON o.id = v.order_id"
             " LEFT JOIN reasons r ON r.kind = 'void' AND r.code = v.reason_code"
-            f" WHERE {scope} AND v.status IN ('applied', 'restored') AND v.applied_at >= ?"
-            " GROUP BY week, reason ORDER BY week, sort_order", params + [since]).df()
+            f" WHERE {scope} AND v.status = 'applied' AND v.applied_at >= ?"
+            " GROUP BY ALL ORDER BY week, sort_order", params + [since]).df()
 
 
 def recent_voids(db: Database, user: User, lang: str, limit: int = 8) -> pd.DataFrame:
