@@ -1,5 +1,6 @@
 """Who is signed in: Streamlit session state, backed by a browser cookie so a refresh keeps the login."""
 import json
+import logging
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from lib.services.settings import is_demo
 from lib.ui.context import database, lang, tr
 
 COOKIE = "voiddesk_session"
+log = logging.getLogger("voiddesk.session")
 
 
 def _cookie_script(value: str, max_age: int) -> None:
@@ -38,6 +40,9 @@ def current_user(db: Database) -> User | None:
         token = _browser_token()
     user = auth.resume(db, token)
     if user is None:
+        if token:   # a cookie or a session that no longer opens anything: say so in the server log
+            log.warning("a session token was not accepted (expired, signed out, revoked or unknown);"
+                        " from the browser cookie: %s", st.session_state.get("token") is None)
         if st.session_state.get("user") is not None:
             st.session_state["flash"] = "auth.session_ended"
         st.session_state.pop("user", None)
