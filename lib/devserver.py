@@ -23,19 +23,23 @@ def free_port() -> int:
 
 
 def start_server(db_file: Path, env_extra: dict | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """streamlit run app.py on 127.0.0.1 and a free port, on `db_file`; returns (process, base URL) once healthy."""
+    """streamlit run app.py on 127.0.0.1 and a free port, on `db_file`; returns (process, base URL) once healthy.
+
+    The server's output goes to `<db_file>.server.log` (a pipe nobody reads would fill up and stall the server)."""
     port = free_port()
     env = {**os.environ, "VOIDDESK_DB": str(db_file), **(env_extra or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = Path(f"{db_file}.server.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode())
+            raise RuntimeError(log_path.read_text(errors="replace"))
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
                 return proc, url
