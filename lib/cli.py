@@ -3,9 +3,7 @@
 Every refusal or error prints one line on stderr and exits non-zero; --json prints machine-readable output.
 """
 import argparse
-import getpass
 import json
-import secrets
 import sys
 import time
 import unicodedata
@@ -93,43 +91,6 @@ def cmd_seed(args) -> int:
     return 0
 
 
-def cmd_users(args) -> int:
-    from lib.services import users
-
-    db = open_db(args)
-    if args.users_command == "list":
-        actor = acting_user(db, args.user)
-        rows = [{k: r[k] for k in ("username", "role", "active")} for r in users.list_users(db, actor)]
-        text = "\n".join(f"{r['username']:<20}{r['role']:<12}{'active' if r['active'] else 'deactivated'}"
-                         for r in rows)
-        emit(args, rows, text or "no users")
-    elif args.users_command == "add":
-        actor = acting_user(db, args.user, required=users.has_admin(db))
-        password, generated = _read_password(args)
-        user = users.add_user(db, actor, args.name, args.role, password, must_change_password=generated)
-        note = f"\npassword: {password} (must be changed at first sign-in)" if generated else ""
-        shown = {k: user[k] for k in ("username", "role", "active")}
-        emit(args, {**shown, "password": password} if generated else shown,
-             f"added {user['username']} ({user['role']}){note}")
-    elif args.users_command == "set-role":
-        user = users.set_role(db, acting_user(db, args.user), args.name, args.role)
-        emit(args, {k: user[k] for k in ("username", "role", "active")}, f"{args.name} is now {args.role}")
-    elif args.users_command == "deactivate":
-        user = users.deactivate(db, acting_user(db, args.user), args.name)
-        emit(args, {"username": user["username"], "role": user["role"], "active": False},
-             f"{args.name} deactivated; open sessions ended")
-    return 0
-
-
-def _read_password(args) -> tuple[str, bool]:
-    """From stdin with --password-stdin, else asked at a terminal, else generated (and shown once)."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n"), False
-    if sys.stdin.isatty() and not args.json:
-        return getpass.getpass("password: "), False
-    return secrets.token_urlsafe(12), True
-
-
 def cmd_check(args) -> int:
     from lib.queries.check import run_checks
 
@@ -210,46 +171,6 @@ def _show_text(o: dict) -> str:
     return "\n".join(lines)
 
 
-def _pairs(values: list[str] | None, form: str) -> list[tuple[str, str]]:
-    """--line A:B values as (A, B) pairs; anything else is refused with the expected form."""
-    pairs = []
-    for value in values or []:
-        left, sep, right = (value or "").rpartition(":")
-        if not sep or not left.strip() or not right.strip():
-            raise InvalidInput("cli.bad_line", value=value, form=form)
-        pairs.append((left.strip(), right.strip()))
-    return pairs
-
-
-def cmd_return(args) -> int:
-    from lib.services.returns import create_return
-
-    db = open_db(args)
-    user = acting_user(db, args.user)
-    result = create_return(db, user, args.order_no, _pairs(args.line, "SKU:QTY"), args.reason, args.note,
-                           warehouse=args.warehouse, refund=args.refund)
-    data = {"return_no": result["return_no"], "refund": Decimal(result["refund"]),
-            "lines": [{**ln, "unit_price": Decimal(ln["unit_price"])} for ln in result["lines"]]}
-    lines = "\n".join(f"  {ln['sku']:<14}{ln['qty']:>6} × {ln['unit_price']:>12,.2f}" for ln in data["lines"])
-    emit(args, data, f"{result['return_no']} created for {args.order_no}; refund {data['refund']:,.2f}\n{lines}")
-    return 0
-
-
-def cmd_inspect(args) -> int:
-    """Record the inspection; a note still `requested` is received first, in the same transaction."""
-    from lib.queries.returns import get_return
-    from lib.services.returns import inspect_return
-
-    db = open_db(args)
-    user = acting_user(db, args.user)
-    inspect_return(db, user, args.return_no, _pairs(args.line, "SKU:restock|repair|scrap"), receive=True)
-    note = get_return(db, user, args.return_no)
-    text = "\n".join([f"{note['return_no']}  {note['status']}  order {note['order_no']}  warehouse {note['warehouse']}"]
-                     + [f"  {ln['sku']:<14}{ln['qty']:>6}  {ln['disposition']}" for ln in note["lines"]])
-    emit(args, note, text)
-    return 0
-
-
 def cmd_stock(args) -> int:
     from lib.domain import User
     from lib.queries.stock import stock_levels
@@ -315,20 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do nothing (and succeed) when the database already holds data")
     p.set_defaults(func=cmd_seed)
 
-    p = sub.add_parser("users", help="list, add, set-role, deactivate accounts")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    u = users.add_parser("list", parents=[common, acting], help="list accounts")
-    u = users.add_parser("add", parents=[common, acting],
-                         help="add an account (the first admin needs no --user)")
-    u.add_argument("name")
-    u.add_argument("--role", required=True)
-    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    u = users.add_parser("set-role", parents=[common, acting], help="change an account's role")
-    u.add_argument("name")
-    u.add_argument("role")
-    u = users.add_parser("deactivate", parents=[common, acting], help="deactivate an account")
-    u.add_argument("name")
-    p.set_defaults(func=cmd_users)
+    from lib.cli_users import add_commands as add_user_commands   # users list|add|set-role|deactivate
+    add_user_commands(sub, common, acting)
 
     p = sub.add_parser("check", parents=[common], help="verify the invariants; exit 1 when not ok")
     p.set_defaults(func=cmd_check)
@@ -362,21 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     from lib.cli_import import add_command as add_import_command   # import orders|lines|customers|products|stock
     add_import_command(sub, common, acting)
 
-    p = sub.add_parser("return", parents=[common, acting], help="create a return note (SPEC §5)")
-    p.add_argument("order_no")
-    p.add_argument("--line", metavar="SKU:QTY", action="append", required=True, help="a line to return (repeatable)")
-    p.add_argument("--reason", metavar="CODE", required=True, help="return reason code")
-    p.add_argument("--note", metavar="TEXT")
-    p.add_argument("--warehouse", metavar="W", help="receiving warehouse (default: the order's)")
-    p.add_argument("--refund", metavar="X", help="refund amount (default: the value of the returned lines)")
-    p.set_defaults(func=cmd_return)
-
-    p = sub.add_parser("inspect", parents=[common, acting],
-                       help="record a return's inspection and move stock (receives it first if needed)")
-    p.add_argument("return_no")
-    p.add_argument("--line", metavar="SKU:restock|repair|scrap", action="append", required=True,
-                   help="the disposition of a line (repeatable; every line needs one)")
-    p.set_defaults(func=cmd_inspect)
+    from lib.cli_returns import add_commands as add_return_commands   # return, inspect
+    add_return_commands(sub, common, acting)
 
     p = sub.add_parser("stock", parents=[common, acting], help="stock levels per warehouse and SKU")
     p.add_argument("--sku", metavar="SKU", help="SKU prefix or product name")
