@@ -26,7 +26,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url")
     parser.add_argument("outdir")
-    parser.add_argument("pages", nargs="*", default=list(DEFAULT_PAGES), help="url-path=file-name")
+    parser.add_argument("pages", nargs="*", default=list(DEFAULT_PAGES),
+                        help="url-path[?query]=file-name (the last '=' separates the file name)")
     parser.add_argument("--user", default="analyst")
     parser.add_argument("--password", default="demo1234")
     args = parser.parse_intermixed_args()
@@ -47,7 +48,7 @@ def main() -> None:
             pg.locator("[data-testid=stSidebar]").get_by_role("radio", name=radio).first.click()
             idle(pg)
             for item in args.pages:
-                path, _, name = item.partition("=")
+                path, _, name = item.rpartition("=") if "=" in item else (item, "", item)
                 pg.set_viewport_size({"width": 1280, "height": 900})
                 pg.goto(f"{args.url}/{path}")
                 idle(pg)

@@ -23,11 +23,13 @@ DEFAULTS = {"measure": "voids", "dims": ["reason"], "grain": "week", "basis": "e
 
 
 def pivot_panel(db, user) -> None:
-    """The whole pivot part of the page."""
+    """The whole pivot part of the page; its choices live in the URL, so a pivot can be bookmarked and shared."""
     _start_defaults()
+    _seed_from_url()
     with st.container(border=True):
         measure, dims, grain = _choice_row()
         f = _filter_rows(db, measure)
+    _write_url(measure, dims, grain, f)
     try:
         frame = pivot(db, user, dims, measure, grain, f, lang=lang())
     except VoidDeskError as exc:
@@ -51,6 +53,36 @@ def _start_defaults() -> None:
     period = AnalyticsFilters.default(today)
     for name, value in {**DEFAULTS, "date_from": period.date_from, "date_to": period.date_to}.items():
         st.session_state.setdefault(KEYS[name], value)
+
+
+def _seed_from_url() -> None:
+    """When the URL was not written by this page (a bookmark, a shared link), its choices win; bad values are
+    reported and the rest of the page keeps its defaults."""
+    current = st.query_params.to_dict()
+    if not current or current == st.session_state.get("ex_url_written"):
+        return
+    st.session_state["ex_url_written"] = current
+    try:
+        f = AnalyticsFilters.from_params(st.query_params, date.today())
+    except VoidDeskError as exc:
+        show_error(exc)
+        return
+    values = {"date_from": f.date_from, "date_to": f.date_to, "basis": f.basis, "reasons": list(f.reasons),
+              "categories": list(f.categories), "warehouses": list(f.warehouses), "reps": list(f.reps)}
+    if st.query_params.get("measure") in MEASURES:
+        values["measure"] = st.query_params.get("measure")
+    if "dim" in st.query_params:
+        values["dims"] = [d for d in dict.fromkeys(st.query_params.get_all("dim")) if d in DIMENSIONS][:MAX_DIMENSIONS]
+    if st.query_params.get("grain") in (NO_GRAIN,) + GRAINS:
+        values["grain"] = st.query_params.get("grain")
+    for name, value in values.items():
+        st.session_state[KEYS[name]] = value
+
+
+def _write_url(measure: str, dims: list[str], grain: str | None, f: AnalyticsFilters) -> None:
+    """Keep the URL equal to what is on screen."""
+    st.query_params.from_dict({"measure": measure, "dim": list(dims), "grain": grain or NO_GRAIN, **f.to_params()})
+    st.session_state["ex_url_written"] = st.query_params.to_dict()
 
 
 def _names(prefix: str):

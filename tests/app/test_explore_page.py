@@ -125,3 +125,25 @@ def test_the_page_renders_in_chinese(app, demo_db_path):
     app.button(key="console_run").click().run()
     assert not app.exception
     assert any("只允许读取" in e.value for e in app.error)
+
+
+def test_a_pivot_lives_in_the_url_and_a_shared_link_opens_it(app, demo_db_path):
+    open_as(app, demo_db_path, "analyst")
+    app.selectbox(key="ex_measure").set_value("void_rate")
+    app.multiselect(key="ex_dims").set_value(["warehouse"])
+    app.selectbox(key="ex_grain").set_value("none").run()
+    assert not app.exception, app.exception
+    as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731  (AppTest gives one value as a string)
+    assert as_list(app.query_params["measure"]) == ["void_rate"] and as_list(app.query_params["dim"]) == ["warehouse"]
+    assert as_list(app.query_params["grain"]) == ["none"]
+
+    shared = AppTest.from_file(APP, default_timeout=60)   # another browser opens the same link
+    shared.session_state["token"] = _login(demo_db_path, "lead")
+    shared.run()
+    shared.switch_page("pages/explore.py")
+    shared.query_params.update({"measure": "returns", "dim": ["category"], "grain": "month"})
+    shared.run()
+    assert not shared.exception, shared.exception
+    assert shared.selectbox(key="ex_measure").value == "returns"
+    assert shared.multiselect(key="ex_dims").value == ["category"]
+    assert shared.selectbox(key="ex_grain").value == "month"
