@@ -2,13 +2,10 @@
 dispositions, return rate by category and by product; bars open the orders behind them in Search."""
 import streamlit as st
 
-from lib.analytics import returns, spikes, voids
-from lib.errors import VoidDeskError
+from lib.analytics import returns, voids
 from lib.ui import analytics_views as views
-from lib.ui.analytics_filters import filter_bar
-from lib.ui.analytics_panels import Kpi, kpi_row, spike_alerts
-from lib.ui.charts import reason_colours
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.analytics_panels import Kpi, dashboard_top
+from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
 
 KPIS = (Kpi("shipped_orders", "dash.kpi.shipped_orders", help_key="dash.kpi.shipped_orders_help"),
@@ -23,20 +20,9 @@ user = signed_in_user("analytics.view")
 
 st.title(tr("dash.returns_title"))
 st.caption(tr("dash.returns_subtitle"))
-f, grain = filter_bar(db, "return")
-try:
-    dash = returns.returns_dashboard(db, user, f, grain, lang=lang())
-except VoidDeskError as exc:
-    show_error(exc)
-    st.stop()
-
-names = views.reason_names(dash.reason_labels)
-colours = reason_colours(dash.reason_labels)
-kpi_row(dash.kpis, KPIS)
-if not dash.kpis["current"]["shipped_orders"] and not dash.kpis["current"]["returns"]:
-    st.info(tr("dash.empty_period"), icon=":material/event_busy:")
-    st.stop()
-spike_alerts(dash.spikes, f, "return", names, spikes.METHOD_KEY)
+f, grain, dash, names, colours = dashboard_top(
+    db, "return", lambda f, grain: returns.returns_dashboard(db, user, f, grain, lang=lang()), KPIS,
+    "shipped_orders", "returns")
 
 views.trend(dash.trend, f, grain, "return", "returns", names, colours)
 left, right = st.columns(2, gap="large")

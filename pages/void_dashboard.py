@@ -2,13 +2,10 @@
 time to void, approval turnaround; every bar opens the orders behind it in Search."""
 import streamlit as st
 
-from lib.analytics import spikes, voids
-from lib.errors import VoidDeskError
+from lib.analytics import voids
 from lib.ui import analytics_views as views
-from lib.ui.analytics_filters import filter_bar
-from lib.ui.analytics_panels import Kpi, kpi_row, spike_alerts, turnaround
-from lib.ui.charts import reason_colours
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.analytics_panels import Kpi, dashboard_top, turnaround
+from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
 
 KPIS = (Kpi("orders", "dash.kpi.orders", help_key="dash.kpi.orders_help"),
@@ -24,20 +21,8 @@ user = signed_in_user("analytics.view")
 
 st.title(tr("dash.void_title"))
 st.caption(tr("dash.void_subtitle"))
-f, grain = filter_bar(db, "void")
-try:
-    dash = voids.dashboard(db, user, f, grain, lang=lang())
-except VoidDeskError as exc:
-    show_error(exc)
-    st.stop()
-
-names = views.reason_names(dash.reason_labels)
-colours = reason_colours(dash.reason_labels)
-kpi_row(dash.kpis, KPIS)
-if not dash.kpis["current"]["orders"] and not dash.kpis["current"]["voids"]:
-    st.info(tr("dash.empty_period"), icon=":material/event_busy:")
-    st.stop()
-spike_alerts(dash.spikes, f, "void", names, spikes.METHOD_KEY)
+f, grain, dash, names, colours = dashboard_top(
+    db, "void", lambda f, grain: voids.dashboard(db, user, f, grain, lang=lang()), KPIS, "orders", "voids")
 
 views.trend(dash.trend, f, grain, "void", "voids", names, colours)
 views.pareto(dash.pareto, f, names, colours)

@@ -53,6 +53,15 @@ def count(cur, sql: str, params=None) -> int:
     return int(cur.execute(sql, params or []).fetchall()[0][0] or 0)
 
 
+def check_line_repeats(cur, ctx: "Context") -> None:
+    """A SKU, or a line number when mapped, given twice for one order in the file."""
+    check_repeats(cur, "sku", "order_no_raw, sku", "import.reject.duplicate_line",
+                  "sku IS NOT NULL AND order_no_raw IS NOT NULL")
+    if "line_no" in ctx.mapped:
+        check_repeats(cur, "line_no", "order_no_raw, line_no", "import.reject.duplicate_line_no",
+                      "line_no IS NOT NULL AND order_no_raw IS NOT NULL")
+
+
 def check_repeats(cur, field: str, partition: str, reason: str, where: str = "TRUE") -> None:
     """Rows repeating an earlier row's `partition` key (within the file) are rejected, naming the first row."""
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_repeats AS SELECT _row, {field}_raw,

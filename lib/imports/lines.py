@@ -3,7 +3,7 @@ a header-only file). An order that already has lines is refused: lines are never
 someone may have worked on. The order's total becomes the sum of its lines; open orders reserve their stock
 through the ledger, shipped and completed ones count their lines as shipped, voided ones move no stock."""
 from lib.errors import ConcurrentChange
-from lib.imports.base import OPEN, SHIPPED, Context, audit_rows, check_repeats, check_stock, count, reserve
+from lib.imports.base import OPEN, SHIPPED, Context, audit_rows, check_line_repeats, check_stock, count, reserve
 from lib.imports.stage import reject
 from lib.queries.category_mask import add_line_bits
 
@@ -31,11 +31,7 @@ def check(cur, ctx: Context) -> None:
     reject(cur, "order_no", "import.reject.order_has_lines", "has_lines", table=rows)
     reject(cur, "order_no", "import.reject.order_archived", "status = 'archived'", table=rows)
     reject(cur, "sku", "import.reject.unknown_sku", "sku IS NOT NULL AND product IS NULL", table=rows)
-    check_repeats(cur, "sku", "order_no_raw, sku", "import.reject.duplicate_line",
-                  "sku IS NOT NULL AND order_no_raw IS NOT NULL")
-    if "line_no" in ctx.mapped:
-        check_repeats(cur, "line_no", "order_no_raw, line_no", "import.reject.duplicate_line_no",
-                      "line_no IS NOT NULL AND order_no_raw IS NOT NULL")
+    check_line_repeats(cur, ctx)
     check_stock(cur, f"status IN {OPEN} AND product IS NOT NULL AND NOT has_lines AND qty > 0 AND qty = trunc(qty)"
                      " AND qty <= 1000000")
     reject(cur, "unit_price", "import.reject.total_too_large", f"_row = first_row AND order_total > {MAX_TOTAL}",

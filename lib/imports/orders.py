@@ -2,7 +2,8 @@
 or one row per order (no SKU column) with its total. Rows are resolved against customers, warehouses, products and
 sales reps, then checked as a whole: header fields agree within an order, no order already in the database, no SKU
 twice in one order, enough available stock for the open orders' reservations."""
-from lib.imports.base import KNOWN_WAREHOUSES, OPEN, WAREHOUSE_KEYS, Context, check_repeats, check_stock
+from lib.imports.base import (KNOWN_WAREHOUSES, OPEN, WAREHOUSE_KEYS, Context, check_line_repeats, check_repeats,
+                              check_stock)
 from lib.imports.stage import reject
 
 MAX_TOTAL = 10_000_000_000   # DECIMAL(14,2) holds below 10^12; a larger order is a mistake in the file
@@ -72,11 +73,7 @@ def check(cur, ctx: Context) -> None:
                " AND order_no_raw IS NOT NULL", info="first_row", table=rows)
         reject(cur, "qty", "import.reject.missing", "sku_raw IS NOT NULL AND qty_raw IS NULL", table=rows)
         reject(cur, "sku", "import.reject.missing", "sku_raw IS NULL AND qty_raw IS NOT NULL", table=rows)
-        check_repeats(cur, "sku", "order_no_raw, sku", "import.reject.duplicate_line",
-                      "sku IS NOT NULL AND order_no_raw IS NOT NULL")
-        if "line_no" in ctx.mapped:
-            check_repeats(cur, "line_no", "order_no_raw, line_no", "import.reject.duplicate_line_no",
-                          "line_no IS NOT NULL AND order_no_raw IS NOT NULL")
+        check_line_repeats(cur, ctx)
         check_stock(cur, f"status IN {OPEN} AND product IS NOT NULL AND wh IS NOT NULL AND qty > 0"
                          " AND qty = trunc(qty) AND qty <= 1000000 AND NOT in_db")
     else:

@@ -67,3 +67,14 @@ def _new_sort_orders(rows: list[dict], moved: list[str]) -> dict[str, int]:
     new = dict(zip(moved, values)) if len(set(values)) == len(values) else \
         {c: 10 * (i + 1) for i, c in enumerate(moved)}
     return {c: v for c, v in new.items() if v != old[c]}
+
+
+def whole_number(value) -> int | None:
+    """A whole number from a form or the CLI (an int, a whole float from a number input, or digits), else None.
+    Booleans and fractions are not whole numbers."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)           # what a number input gives back
+    try:
+        return None if isinstance(value, (bool, float)) else int(str(value).strip())
+    except ValueError:
+        return None

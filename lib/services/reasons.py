@@ -10,7 +10,7 @@ from lib.domain import User, require
 from lib.errors import InvalidInput, NotFound, RuleViolation
 from lib.queries.reasons import check_kind
 from lib.services import audit
-from lib.services._catalogue import check_step, clean_code, clean_label, move_entry
+from lib.services._catalogue import check_step, clean_code, clean_label, move_entry, whole_number
 
 CODE_RE = re.compile(r"^[a-z0-9_]{2,40}$")
 MAX_LABEL = 80
@@ -136,12 +136,7 @@ def _as_flag(value) -> bool:
 
 
 def _as_sort_order(value) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)           # what a number input gives back
-    try:
-        number = None if isinstance(value, (bool, float)) else int(str(value).strip())
-    except ValueError:
-        number = None
+    number = whole_number(value)
     if number is None or not 0 <= number <= MAX_SORT_ORDER:
         raise InvalidInput("reasons.bad_sort_order", n=MAX_SORT_ORDER)
     return number

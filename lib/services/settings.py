@@ -8,6 +8,7 @@ from lib.db import Database, memo
 from lib.domain import User, require
 from lib.errors import InvalidInput
 from lib.services import audit
+from lib.services._catalogue import whole_number
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,7 @@ def _threshold(value) -> Decimal:
 
 
 def _whole(value, low: int, high: int, key: str) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)           # what a number input gives back
-    try:
-        number = None if isinstance(value, (bool, float)) else int(str(value).strip())
-    except ValueError:
-        number = None
+    number = whole_number(value)
     if number is None or not low <= number <= high:
         raise InvalidInput(key, low=low, high=high)
     return number

@@ -6,9 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from lib import i18n
+from lib.analytics import spikes
 from lib.analytics.filters import AnalyticsFilters
+from lib.errors import VoidDeskError
 from lib.ui.analytics_drill import SEARCH_PAGE
-from lib.ui.context import lang, md_escape, tr
+from lib.ui.analytics_filters import filter_bar
+from lib.ui.analytics_views import reason_names
+from lib.ui.charts import reason_colours
+from lib.ui.context import lang, md_escape, show_error, tr
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,23 @@ def turnaround(stats: dict) -> None:
     for start in range(0, len(specs), 2):  # two a row: it sits in half the page width
         for col, (field, key, kind) in zip(st.columns(2), specs[start:start + 2]):
             col.metric(tr(key), fmt(stats.get(field), kind), border=True)
+
+
+def dashboard_top(db, kind: str, load, kpis: tuple, base: str, count: str):
+    """What both dashboards open with: the filter bar, the dashboard `load(f, grain)` (a refusal is shown and
+    stops the page), the KPI row, the empty-period note (stops the page) and the spike alerts.
+
+    Returns (filters, grain, dashboard, reason names, reason colours)."""
+    f, grain = filter_bar(db, kind)
+    try:
+        dash = load(f, grain)
+    except VoidDeskError as exc:
+        show_error(exc)
+        st.stop()
+    names, colours = reason_names(dash.reason_labels), reason_colours(dash.reason_labels)
+    kpi_row(dash.kpis, kpis)
+    if not dash.kpis["current"][base] and not dash.kpis["current"][count]:
+        st.info(tr("dash.empty_period"), icon=":material/event_busy:")
+        st.stop()
+    spike_alerts(dash.spikes, f, kind, names, spikes.METHOD_KEY)
+    return f, grain, dash, names, colours
