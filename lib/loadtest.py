@@ -23,6 +23,7 @@ import duckdb
 
 from lib.bench import cache_dir, seeded_base
 from lib.devserver import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from lib.ui.session import COOKIE
 
 PASSWORD = "demo1234"
 VOIDERS = ("lead", "ops", "ops2")                  # demo accounts that void without approval below the threshold
@@ -100,9 +101,10 @@ class Session:
                 raise RuntimeError("the page shows an exception")
             self.log.append((action, time.monotonic() - started, note or "ok"))
         except Exception as exc:  # a failed action is a finding of the load test, never a crash of it
-            shown = await self._messages(page)
+            shown, cookie = await self._messages(page), await self._cookie(page)
             self.log.append((action, time.monotonic() - started,
-                             f"error: {type(exc).__name__}: {str(exc)[:150]} | url {page.url} | page says: {shown}"))
+                             f"error: {type(exc).__name__}: {str(exc)[:150]} | url {page.url} | page says: {shown}"
+                             f" | session cookie in the browser: {cookie}"))
             await page.goto(self.url)   # start the next action from a clean page
 
     async def _messages(self, page) -> str:
@@ -112,6 +114,13 @@ class Session:
             state = await page.locator("[data-testid=stApp]").first.get_attribute("data-test-script-state",
                                                                                   timeout=2000)
             return f"{' / '.join(t[:120] for t in texts) or 'no alert'}; script {state}"
+        except Exception as exc:
+            return f"unreadable ({type(exc).__name__})"
+
+    async def _cookie(self, page) -> str:
+        """Whether the browser holds the sign-in cookie (tells a lost cookie from one the server refused)."""
+        try:
+            return "yes" if any(c["name"] == COOKIE for c in await page.context.cookies()) else "no"
         except Exception as exc:
             return f"unreadable ({type(exc).__name__})"
 
@@ -211,6 +220,15 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def server_warnings(log_path: Path) -> list[str]:
+    """The warning, error and traceback lines the server wrote during the run (its log beside the database)."""
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line.strip()[:300] for line in lines if any(w in line for w in (" WARNING ", " ERROR ", "Traceback"))]
+
+
 def markdown(result: dict) -> str:
     rows = ["| action | ok | errors | p50 ms | p90 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|"]
     for name, a in result["actions"].items():
@@ -218,8 +236,11 @@ def markdown(result: dict) -> str:
     head = (f"{result['users']} sessions for {result['duration_s']:.0f} s on {result['orders']:,} orders: "
             f"{result['completed']} actions ({result['throughput_per_s']}/s), {result['errors']} errors, "
             f"server peak memory {result['server_peak_rss_mb']} MB, server CPU {result['server_cpu_s']} s "
-            f"({result['server_cpu_share']} of the machine's {result['cpus']} cores over the run).")
-    return head + "\n\n" + "\n".join(rows) + "\n"
+            f"({result['server_cpu_share']} of the machine's {result['cpus']} cores over the run); "
+            f"{result['server_warnings']} warnings in the server log.")
+    shown = [f"- {w}" for w in result["first_server_warnings"]]
+    shown += [f"- {a}: {e}" for a, v in result["actions"].items() for e in v["first_errors"]]
+    return head + "\n\n" + "\n".join(rows) + "\n" + ("\n" + "\n".join(shown) + "\n" if shown else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,10 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_server(proc)
     cpu = round(cpu_after - cpu_before, 1) if None not in (cpu_before, cpu_after) else None
+    warnings = server_warnings(Path(f"{work}.server.log"))
     cpus = os.cpu_count() or 1
     result = {**summarise(log, args.users, args.duration), "orders": args.orders, "server_peak_rss_mb": peak,
               "server_cpu_s": cpu, "cpus": cpus,
-              "server_cpu_share": f"{cpu / (wall * cpus):.0%}" if cpu is not None else None}
+              "server_cpu_share": f"{cpu / (wall * cpus):.0%}" if cpu is not None else None,
+              "server_warnings": len(warnings), "first_server_warnings": warnings[:3]}
     if args.markdown:
         Path(args.markdown).write_text(markdown(result), encoding="utf-8")
     print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else markdown(result))

@@ -28,7 +28,8 @@ def _cookie_script(value: str, max_age: int) -> None:
 def _browser_token() -> str | None:
     try:
         value = st.context.cookies.get(COOKIE)
-    except Exception:  # AppTest and bare script runs have no HTTP request behind them
+    except Exception as exc:  # a bare script run has no HTTP request behind it (AppTest gets no cookies)
+        log.warning("the browser cookie could not be read: %s: %s", type(exc).__name__, exc)
         return None
     return value if isinstance(value, str) and value else None
 

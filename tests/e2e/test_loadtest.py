@@ -17,5 +17,6 @@ def test_a_short_load_run_completes_every_kind_of_action_without_errors(tmp_path
     result = json.loads(run.stdout)
     assert run.returncode == 0, result
     assert result["errors"] == 0
+    assert result["server_warnings"] == 0, result["first_server_warnings"]
     assert {"sign_in", "void", "search", "open_order"} <= set(result["actions"])
     assert all(a["ok"] > 0 for a in result["actions"].values())
