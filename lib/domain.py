@@ -8,6 +8,7 @@ ROLES = ("sales", "ops", "ops_lead", "finance", "warehouse", "analyst", "admin")
 ORDER_STATUSES = ("pending", "processing", "shipped", "completed", "voided", "archived")
 OPEN_STATUSES = ("pending", "processing")
 PAYMENT_STATUSES = ("unpaid", "paid", "partially_refunded", "refunded")
+ORDER_SOURCES = ("app", "import", "demo")   # entered in the app, imported, demo data
 VOIDABLE_STATUSES = ("pending", "processing")
 RETURNABLE_STATUSES = ("shipped", "completed")
 

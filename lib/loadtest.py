@@ -135,8 +135,16 @@ class Session:
         await page.get_by_label("Username").fill(self.account)
         await page.get_by_role("textbox", name="Password").fill(PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
-        await page.locator("[data-testid=stSidebar]").get_by_role("radio", name="English").first.wait_for()
+        # Signed in once the sidebar offers to sign out (the language switch is there before sign-in too, and a
+        # busy server may not have started the run yet when the page looks idle) and the browser holds the
+        # cookie that keeps the login across the page loads of the actions.
+        await page.locator(".st-key-logout").wait_for()
         await self._settled(page)
+        for _ in range(TIMEOUT_MS // 50):
+            if await self._cookie(page) == "yes":
+                return
+            await page.wait_for_timeout(50)
+        raise RuntimeError("signed in, but the browser never got the session cookie")
 
     async def _search(self, page) -> None:
         await page.goto(self.url + search_url(self.rng, self.p))

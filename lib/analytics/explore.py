@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from lib import i18n
-from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.analytics.filters import GRAINS, AnalyticsFilters, period_end
 from lib.db import Database
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -95,6 +95,28 @@ def pivot(db: Database, user: User, dims: list[str], measure: str, grain: str | 
     frame = _with_words(frame.head(ROW_CAP), dims, lang)
     frame.attrs["capped"] = capped
     return frame
+
+
+# dimension -> the Search filter it narrows (None: Search cannot narrow by it; see drill_params)
+_SEARCH_NARROW = {"reason": "reason", "category": "category", "sku": "sku", "warehouse": "warehouse", "rep": "rep",
+                  "customer": "customer", "status": "status", "payment_status": "payment", "source": "source"}
+
+
+def drill_params(f: AnalyticsFilters, measure: str, grain: str | None, cell: dict) -> dict:
+    """Search URL params listing the orders behind one pivot cell: `cell` maps dimensions to codes (a customer
+    to its name, as Search looks customers up by name) and "period" to the first day of its period; dimensions
+    left out of `cell` are not narrowed. A rate opens the orders it counts (the voided or returned ones).
+    InvalidInput when a dimension has no value (an order without a rep): Search cannot ask for that."""
+    narrow = {}
+    for dim, value in cell.items():
+        if dim == "period":
+            start = pd.Timestamp(value).date()
+            narrow.update(period_start=start, period_end=period_end(start, grain or "day"))
+        elif value is None or (isinstance(value, float) and pd.isna(value)):
+            raise InvalidInput("explore.drill_no_value", dimension=f"explore.dim.{dim}")
+        else:
+            narrow[_SEARCH_NARROW[dim]] = str(value)
+    return f.cleaned().search_params(_fact_of(measure), **narrow)
 
 
 def columns_of(measure: str) -> list[str]:

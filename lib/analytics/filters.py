@@ -25,8 +25,9 @@ MAX_DAYS = 3653                   # about ten years
 PARAM_NAMES = {"date_from": "from", "date_to": "to", "basis": "basis", "reasons": "reason",
                "categories": "category", "warehouses": "warehouse", "reps": "rep", "labels": "labels"}
 _LISTS = ("reasons", "categories", "warehouses", "reps")
-KINDS = ("void", "return")
-NARROW = ("category", "sku", "rep", "customer", "warehouse", "reason", "period_start", "period_end")
+KINDS = ("void", "return", "order")   # orders with a void / a return note in the period, or created in it
+NARROW = ("category", "sku", "rep", "customer", "warehouse", "reason", "status", "payment", "source",
+          "period_start", "period_end")
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,9 @@ class AnalyticsFilters:
     def search_params(self, kind: str = "void", **narrow) -> dict[str, str | list[str]]:
         """URL params of the Search page listing the orders behind a number (a bar, a cell, a KPI).
 
-        `narrow` may set category, sku, rep (username), customer (name), warehouse, reason (a code, or an
-        "as recorded" key: Search takes its code), and period_start / period_end (a clicked bar's period, clipped
-        to the filter period).
+        `narrow` may set category, sku, rep (username), customer (name), warehouse, status, payment, source,
+        reason (a code, or an "as recorded" key: Search takes its code), and period_start / period_end (a clicked
+        bar's period, clipped to the filter period). Kind "order" lists the orders created in the period.
         """
         if kind not in KINDS:
             raise InvalidInput("analytics.bad_kind", value=str(kind)[:40], allowed=", ".join(KINDS))
@@ -131,22 +132,37 @@ class AnalyticsFilters:
         start, end = _clip(self, narrow.get("period_start"), narrow.get("period_end"))
         prefix = "voided" if kind == "void" else "returned"
         params: dict[str, str | list[str]] = {}
-        if self.basis == "event":
+        if kind == "order":
+            params["from"], params["to"] = start.isoformat(), end.isoformat()
+        elif self.basis == "event":
             params[f"{prefix}_from"], params[f"{prefix}_to"] = start.isoformat(), end.isoformat()
         else:
             params["from"], params["to"] = start.isoformat(), end.isoformat()
             # A void or return comes after its order, so this only says "has one" (any date).
             params[f"{prefix}_from"] = start.isoformat()
         reason = narrow.get("reason")
-        _put_list(params, f"{kind}_reason", reason_code_of(str(reason)) if reason else None, self.reasons)
+        if kind != "order":
+            _put_list(params, f"{kind}_reason", reason_code_of(str(reason)) if reason else None, self.reasons)
         _put_list(params, "category", narrow.get("category"), self.categories)
         _put_list(params, "warehouse", narrow.get("warehouse"), self.warehouses)
         _put_list(params, "rep", narrow.get("rep"), self.reps)
+        for name in ("status", "payment", "source"):
+            _put_list(params, name, narrow.get(name), ())
         if narrow.get("sku"):
             params["product"] = str(narrow["sku"])
         if narrow.get("customer"):
             params["customer"] = str(narrow["customer"])
         return params
+
+
+def period_end(start: date, grain: str) -> date:
+    """The last day of the day / week / month that starts on `start`."""
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + timedelta(days=6)
+    first_next = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return first_next - timedelta(days=1)
 
 
 def reason_code_of(key: str) -> str:

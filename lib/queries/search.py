@@ -110,7 +110,7 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     if f.date_to:
         conds.append(("o.created_at < ?", [datetime.combine(f.date_to + timedelta(days=1), time.min)]))
     for column, values in (("o.status", f.statuses), ("o.payment_status", f.payment),
-                           ("o.warehouse", f.warehouse)):
+                           ("o.warehouse", f.warehouse), ("o.source", f.source)):
         if values:
             conds.append(_in(column, values))
     for column, names in (("o.rep_id", f.rep), ("o.assignee_id", f.assignee)):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES
+from lib.domain import ORDER_SOURCES, ORDER_STATUSES, PAYMENT_STATUSES
 from lib.errors import InvalidInput
 
 MAX_TEXT = 100          # characters in one text filter
@@ -23,12 +23,12 @@ PARAM_NAMES = {
     "number": "number", "customer": "customer", "date_from": "from", "date_to": "to",
     "statuses": "status", "payment": "payment", "product": "product", "category": "category",
     "rep": "rep", "assignee": "assignee", "warehouse": "warehouse",
-    "min_total": "min_total", "max_total": "max_total",
+    "source": "source", "min_total": "min_total", "max_total": "max_total",
     "void_reason": "void_reason", "voided_from": "voided_from", "voided_to": "voided_to",
     "return_reason": "return_reason", "returned_from": "returned_from", "returned_to": "returned_to",
 }
 _TEXT = ("number", "customer", "product")
-_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "void_reason", "return_reason")
+_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason", "return_reason")
 _DATES = ("date_from", "date_to", "voided_from", "voided_to", "returned_from", "returned_to")
 # (from, to) pairs that must not be reversed
 _RANGES = (("date_from", "date_to"), ("voided_from", "voided_to"), ("returned_from", "returned_to"))
@@ -47,6 +47,7 @@ class SearchFilters:
     rep: list[str] = field(default_factory=list)        # usernames
     assignee: list[str] = field(default_factory=list)   # usernames
     warehouse: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)     # app | import | demo
     min_total: Decimal | None = None
     max_total: Decimal | None = None
     # History (the analytics drill-down lands here): orders with a void in effect (status applied) of these
@@ -98,7 +99,7 @@ class SearchFilters:
         """A validated copy with text trimmed and usernames lower-cased; raises InvalidInput."""
         f = replace(self, **{n: str(getattr(self, n) or "").strip() for n in _TEXT},
                     **{n: _dedupe(getattr(self, n)) for n in _LISTS})
-        for name in ("statuses", "payment", "rep", "assignee"):
+        for name in ("statuses", "payment", "source", "rep", "assignee"):
             setattr(f, name, [v.lower() for v in getattr(f, name)])
         for name in _DATES:
             setattr(f, name, parse_date(getattr(f, name), PARAM_NAMES[name]))
@@ -116,6 +117,7 @@ class SearchFilters:
                 raise InvalidInput("search.too_many_values", field=PARAM_NAMES[name], n=MAX_VALUES)
         _check_codes(self.statuses, ORDER_STATUSES, "search.unknown_status")
         _check_codes(self.payment, PAYMENT_STATUSES, "search.unknown_payment")
+        _check_codes(self.source, ORDER_SOURCES, "search.unknown_source")
         for low, high in _RANGES:
             start, end = getattr(self, low), getattr(self, high)
             if start and end and start > end:

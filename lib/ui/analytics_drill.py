@@ -22,12 +22,12 @@ def show_chart(fig: go.Figure, key: str, *, table: pd.DataFrame, name: str,
         download_buttons(table, name, key)
         if drill:
             st.caption(tr(hint_key))
-    picked = _picked(event) if drill else None
+    picked = picked_data(event) if drill else None
     if picked is not None:
         st.switch_page(SEARCH_PAGE, query_params=drill(picked))
 
 
-def _picked(event) -> list | None:
+def picked_data(event) -> list | None:
     """The customdata of the first selected mark, if any (a bare value becomes a one-item list)."""
     points = event.selection.points if event and event.selection else []
     for point in points:

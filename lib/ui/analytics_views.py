@@ -5,7 +5,7 @@ Shared by the void and returns dashboards; `kind` is "void" or "return", `count`
 import pandas as pd
 import streamlit as st
 
-from lib.analytics.filters import AnalyticsFilters, reason_code_of
+from lib.analytics.filters import AnalyticsFilters, period_end, reason_code_of
 from lib.ui import charts
 from lib.ui.analytics_drill import empty_chart, show_chart
 from lib.ui.analytics_filters import grain_control
@@ -48,7 +48,7 @@ def trend(df: pd.DataFrame, f: AnalyticsFilters, grain: str, kind: str, count: s
     fig = charts.stacked_trend(df, count, names, colours, grain, lang(), title=title)
     show_chart(fig, f"{kind}_trend", table=_table(df, names), name=f"{kind}_trend_{grain}",
                drill=lambda d: f.search_params(kind, reason=d[1], period_start=d[0],
-                                               period_end=charts.period_end(pd.Timestamp(d[0]).date(), grain)))
+                                               period_end=period_end(pd.Timestamp(d[0]).date(), grain)))
 
 
 def pareto(df: pd.DataFrame, f: AnalyticsFilters, names: dict, colours: dict) -> None:
@@ -88,7 +88,7 @@ def heatmap(df: pd.DataFrame, f: AnalyticsFilters) -> None:
     fig = charts.rate_heatmap(df, lang(), title=title)
     show_chart(fig, "void_heatmap", table=_table(df), name="void_rate_category_month",
                drill=lambda d: f.search_params("void", category=d[1], period_start=d[0],
-                                               period_end=charts.period_end(pd.Timestamp(d[0]).date(), "month")),
+                                               period_end=period_end(pd.Timestamp(d[0]).date(), "month")),
                hint_key="dash.drill_hint_cell")
     st.caption(tr(f"dash.heatmap_note_{f.basis}"))
 

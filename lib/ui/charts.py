@@ -4,7 +4,7 @@ Pure: every builder takes the frame and the language and returns a figure. Each 
 `customdata` whose first items say what it stands for (reason code, period, key), read back by
 lib/ui/analytics_drill for the drill-down to Search. Text from data is escaped: Plotly renders some HTML.
 """
-from datetime import date, timedelta
+from datetime import date
 from html import escape
 
 import pandas as pd
@@ -56,16 +56,6 @@ def _lighter(colour: str, share: float) -> str:
     return "rgb({}, {}, {})".format(*(round(c + (255 - c) * share) for c in (r, g, b)))
 
 
-def period_end(start: date, grain: str) -> date:
-    """The last day of the day / week / month that starts on `start`."""
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + timedelta(days=6)
-    first_next = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    return first_next - timedelta(days=1)
-
-
 def period_label(start: date, grain: str, lang: str) -> str:
     if grain == "month":
         return i18n.t("dash.month_of", lang, month=f"{start:%Y-%m}")
@@ -111,10 +101,11 @@ def _layout(fig: go.Figure, title: str, height: int, legend: bool = False) -> go
     return fig
 
 
-def _date_ticks(fig: go.Figure, periods, grain: str) -> None:
+def date_ticks(fig: go.Figure, periods, grain: str) -> None:
+    """Numeric dates on the x axis (the same in both languages); a month grain ticks once a month."""
     years = {p.year for p in periods}
     fmt = "%Y-%m" if grain == "month" else ("%m-%d" if len(years) <= 1 else "%Y-%m-%d")
-    fig.update_xaxes(tickformat=fmt, type="date")
+    fig.update_xaxes(tickformat=fmt, type="date", **({"dtick": "M1"} if grain == "month" else {}))
 
 
 def stacked_trend(df: pd.DataFrame, count: str, names: dict, colours: dict, grain: str, lang: str, *,
@@ -136,7 +127,7 @@ def stacked_trend(df: pd.DataFrame, count: str, names: dict, colours: dict, grai
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text=i18n.t(f"dash.col.{count}", lang), rangemode="tozero")
     if not df.empty:
-        _date_ticks(fig, [_as_date(p) for p in df["period"]], grain)
+        date_ticks(fig, [_as_date(p) for p in df["period"]], grain)
     return _layout(fig, title, 400, legend=True)
 
 

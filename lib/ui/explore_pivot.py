@@ -5,13 +5,14 @@ from datetime import date
 import streamlit as st
 
 from lib import i18n
-from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, period_starts, pivot
+from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, drill_params, period_starts, pivot
 from lib.analytics.filters import GRAINS, AnalyticsFilters
 from lib.errors import VoidDeskError
 from lib.queries import catalog
+from lib.ui.analytics_drill import SEARCH_PAGE, picked_data
 from lib.ui.charts import png_config
 from lib.ui.context import lang, show_error, tr
-from lib.ui.explore_view import Table, complete, figure, long_table, wide
+from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
 from lib.ui.table_export import table_downloads
 
 NO_GRAIN = "none"
@@ -41,11 +42,25 @@ def pivot_panel(db, user) -> None:
     if frame.attrs.get("capped"):
         st.warning(tr("explore.capped", n=i18n.fmt_int(ROW_CAP)), icon=":material/content_cut:")
     full = complete(frame, dims, measure, period_starts(f, grain)) if grain and not frame.attrs["capped"] else frame
-    st.plotly_chart(figure(full, dims, measure, grain, lang()), width="stretch", key="explore_chart",
-                    config=png_config("explore"))
-    _show(wide(full, dims, measure, grain, lang()), "explore-pivot", "explore_wide")
+    event = st.plotly_chart(figure(full, dims, measure, grain, lang()), width="stretch", key="explore_chart",
+                            config=png_config("explore"), on_select="rerun", selection_mode=("points",))
+    clicked = picked_data(event)
+    if clicked:
+        _drill(f, measure, grain, cells(full, dims, grain)[int(clicked[0])])
+    st.caption(tr("explore.drill_hint"))
+    _show(wide(full, dims, measure, grain, lang()), "explore-pivot", "explore_wide", (f, measure, grain))
     with st.expander(tr("explore.long_form", n=i18n.fmt_int(len(frame)))):
-        _show(long_table(frame, dims, measure, grain, lang()), "explore-rows", "explore_long")
+        _show(long_table(frame, dims, measure, grain, lang()), "explore-rows", "explore_long", (f, measure, grain))
+
+
+def _drill(f: AnalyticsFilters, measure: str, grain: str | None, cell: dict) -> None:
+    """Open Search on the orders behind a clicked mark or cell (or say why Search cannot list them)."""
+    try:
+        params = drill_params(f, measure, grain, cell)
+    except VoidDeskError as exc:
+        show_error(exc)
+        return
+    st.switch_page(SEARCH_PAGE, query_params=params)
 
 
 def _start_defaults() -> None:
@@ -127,9 +142,15 @@ def _filter_rows(db, measure: str) -> AnalyticsFilters:
     return AnalyticsFilters(date_from=date_from, date_to=date_to, basis=basis or "event", **chosen)
 
 
-def _show(table: Table, name: str, key: str) -> None:
+def _show(table: Table, name: str, key: str, pivot_of: tuple) -> None:
+    """The table; a click on a cell opens Search on the orders behind it (pivot_of: filters, measure, grain)."""
     config = {c: st.column_config.NumberColumn(c, format="percent") for c in table.percent}
     config |= {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.money}
-    st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key)
+    event = st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key,
+                         on_select="rerun", selection_mode="single-cell")
+    chosen = event.selection.cells if event and event.selection else []
+    if chosen and table.row_cells:
+        row, column = chosen[0]
+        _drill(*pivot_of, table.cell(int(row), column))
     st.caption(tr("explore.row_count", n=i18n.fmt_int(len(table.frame))))
     table_downloads(table.frame, name, key)

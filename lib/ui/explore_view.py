@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from lib import i18n
 from lib.analytics.explore import MONEY, RATES, columns_of
 from lib.charts import PALETTE
-from lib.ui.charts import reason_colours
+from lib.ui.charts import date_ticks, reason_colours
 
 MAX_ACROSS = 60      # more columns than this and the table stays in long form
 MAX_SERIES = 12      # lines or bar colours drawn; the largest by their count or base
@@ -24,6 +24,13 @@ class Table:
     frame: pd.DataFrame
     percent: list[str] = field(default_factory=list)   # columns holding a rate (0–1)
     money: list[str] = field(default_factory=list)
+    # What a click on a cell narrows Search by (lib.analytics.explore.drill_params): its row's dimensions, plus
+    # what its column stands for (a period or a second-dimension value); other columns add nothing.
+    row_cells: list[dict] = field(default_factory=list)
+    column_cells: dict[str, dict] = field(default_factory=dict)
+
+    def cell(self, row: int, column: str) -> dict:
+        return {**self.row_cells[row], **self.column_cells.get(column, {})}
 
 
 def measure_name(name: str, lang: str) -> str:
@@ -35,8 +42,11 @@ def dim_name(name: str, lang: str) -> str:
 
 
 def named(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    """`<dim>_label` made unique per code: two customers or products with the same name get their code added."""
+    """`<dim>_label` made unique per code: two customers or products with the same name get their code added
+    (the name itself stays in `customer_name`: Search looks customers up by name)."""
     frame = frame.copy()
+    if "customer" in dims and "customer_name" not in frame:
+        frame["customer_name"] = frame["customer_label"]
     for d in dims:
         labels = frame[f"{d}_label"].astype(str)
         shared = frame.groupby(labels)[d].transform("nunique") > 1
@@ -62,6 +72,17 @@ def complete(frame: pd.DataFrame, dims: list[str], measure: str, periods: list) 
     return out
 
 
+def cells(frame: pd.DataFrame, dims: list[str], grain: str | None) -> list[dict]:
+    """Per row of a pivot frame: each dimension's code (a customer's name) and the period, for drill_params."""
+    frame = named(frame, dims)
+    columns = {d: "customer_name" if d == "customer" else d for d in dims} | ({"period": "period"} if grain else {})
+    return [{d: _plain(row[c]) for d, c in columns.items()} for row in frame.to_dict("records")]
+
+
+def _plain(value):
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
 def across_of(dims: list[str], grain: str | None) -> str | None:
     """What runs across the wide table: the period when there is one and a dimension, else a second dimension."""
     if grain and dims:
@@ -78,6 +99,8 @@ def wide(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, 
     headers = {_col(d): dim_name(d, lang) for d in down}
     if across is None or frame[_col(across)].nunique() > MAX_ACROSS:
         return long_table(frame, dims, measure, grain, lang)
+    row_cells = cells(frame, dims, grain)
+    by_label = {d: dict(zip(frame[_col(d)], (c[d] for c in row_cells))) for d in dims}   # shown label -> code
     shown = [measure] + ([RATES[measure][1]] if measure in RATES else [])
     table = frame.pivot(index=down_cols, columns=_col(across), values=shown)
     order = _across_order(frame, across, measure)
@@ -92,6 +115,10 @@ def wide(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, 
             out.money.append(head)
     result = pd.DataFrame({head: table[(name, value)] for name, value, head in columns}, index=table.index)
     out.frame = result.reset_index().rename(columns=headers)
+    out.row_cells = [{d: by_label[d][key] for d, key in zip(down, keys)}
+                     for keys in result.index.to_frame(index=False).itertuples(index=False)]
+    out.column_cells = {head: {across: value if across == "period" else by_label[across][value]}
+                        for _, value, head in columns}
     return out
 
 
@@ -101,7 +128,8 @@ def long_table(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | 
     headers |= {c: measure_name(c, lang) for c in columns_of(measure)}
     return Table(frame[cols].rename(columns=headers),
                  percent=[measure_name(measure, lang)] if measure in RATES else [],
-                 money=[measure_name(measure, lang)] if measure in MONEY else [])
+                 money=[measure_name(measure, lang)] if measure in MONEY else [],
+                 row_cells=cells(frame, dims, grain))
 
 
 def _col(dim: str) -> str:
@@ -122,6 +150,8 @@ def _across_order(frame: pd.DataFrame, across: str, measure: str) -> list:
 def figure(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, lang: str) -> go.Figure:
     """Lines over time when there is a grain, bars otherwise; the top MAX_SERIES series by count or base."""
     data = named(frame, dims)
+    # A clicked mark's customdata: its row of `frame` (see cells), as text (Plotly sends numbers packed).
+    data["row"] = [str(i) for i in range(len(data))]
     for d in dims:        # Plotly renders some HTML in labels: names from the data are shown as text
         data[_col(d)] = data[_col(d)].map(lambda s: escape(str(s), quote=False))
     weight = RATES[measure][1] if measure in RATES else measure
@@ -134,16 +164,19 @@ def figure(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None
         if series_dims == ["reason"]:    # a reason has the same colour here as on the dashboards
             by_code = reason_colours(data["reason"])
             colours = {label: by_code[code] for code, label in zip(data["reason"], data[series])}
-    labels = {measure: measure_name(measure, lang), "period": dim_name("period", lang), "series": ""}
+    labels = {measure: measure_name(measure, lang), "period": dim_name("period", lang),
+              "series": i18n.join_words([dim_name(d, lang) for d in series_dims], lang)}
     labels |= {_col(d): dim_name(d, lang) for d in dims}
     if grain:
         fig = px.line(data.sort_values("period"), x="period", y=measure, color=series, markers=True,
-                      color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels)
+                      color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels, custom_data=["row"])
     else:
         x = _col(dims[0]) if dims else None
         data = data.sort_values(weight, ascending=False)
         fig = px.bar(data, x=x, y=measure, color=series, barmode="group" if measure in RATES else "stack",
-                     color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels)
+                     color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels, custom_data=["row"])
+    if grain:
+        date_ticks(fig, [p.date() for p in pd.to_datetime(data["period"])], grain)
     if measure in RATES:
         fig.update_yaxes(tickformat=".1%")
     by = i18n.join_words([dim_name(d, lang) for d in dims + (["period"] if grain else [])], lang)

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib.domain import ORDER_STATUSES, PAYMENT_STATUSES
+from lib.domain import ORDER_SOURCES, ORDER_STATUSES, PAYMENT_STATUSES
 from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.queries.export import export_csv, export_excel
@@ -26,7 +26,7 @@ def sort_label(option: str) -> str:
 # so a link means the same in both languages).
 WIDGET_KEYS = {name: f"f_{name}" for name in (
     "number", "customer", "product", "statuses", "date_from", "date_to", "payment", "category", "rep",
-    "assignee", "warehouse", "min_total", "max_total", "void_reason", "voided_from", "voided_to",
+    "assignee", "warehouse", "source", "min_total", "max_total", "void_reason", "voided_from", "voided_to",
     "return_reason", "returned_from", "returned_to")}
 
 
@@ -130,9 +130,12 @@ def _history_widgets(db) -> None:
                            format_func=lambda c, kind=kind: reasons.get((kind, c), c))
         row[1].date_input(tr(f"filter.{low}"), key=k[low], **_blank(k[low]))
         row[2].date_input(tr(f"filter.{high}"), key=k[high], **_blank(k[high]))
+        if kind == "void":
+            _pick(row[3], "filter.source", ORDER_SOURCES, key=k["source"], format_func=lambda s: label("order_source", s))
 
 
-_LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "void_reason", "return_reason")
+_LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason",
+                "return_reason")
 _TEXT_FIELDS = ("number", "customer", "product")
 
 

@@ -206,7 +206,7 @@ def test_the_period_follows_the_user_to_the_other_dashboard_but_the_reasons_do_n
     (date(2026, 2, 1), "month", date(2026, 2, 28)), (date(2025, 12, 1), "month", date(2025, 12, 31)),
 ])
 def test_a_clicked_period_ends_where_its_bar_ends(start, grain, end):
-    from lib.ui.charts import period_end
+    from lib.analytics.filters import period_end
 
     assert period_end(start, grain) == end
 

@@ -3,6 +3,7 @@ counting rules, both date bases, splits by line, filters, labels, the row cap, a
 from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from lib import i18n
@@ -237,3 +238,55 @@ def test_quiet_periods_are_filled_with_zero_for_the_chart_and_table(db, world):
     assert len(full) == 12 and full["voids"].sum() == 2 and full["voids"].dtype == "int64"
     assert explore.period_starts(replace(NOV, date_from=date(2026, 1, 31), date_to=date(2026, 3, 1)), "month") == [
         date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+
+
+DRILLS = [(["reason"], "voids", None, NOV), (["reason"], "voids", "week", NOV),
+          (["warehouse", "category"], "voids", None, NOV), (["sku"], "returns", "month", NOV),
+          (["customer", "status"], "orders", None, NOV), (["payment_status", "source"], "orders", "week", NOV),
+          (["category"], "void_rate", None, NOV), (["warehouse"], "return_rate", "week", NOV),
+          (["rep"], "voids", None, replace(NOV, basis="order")), (["reason", "warehouse"], "returns", None, NOV)]
+
+
+@pytest.mark.parametrize("dims, measure, grain, f", DRILLS)
+def test_every_cell_opens_as_many_orders_in_search_as_it_counts(db, world, dims, measure, grain, f):
+    from lib.queries.search import search_orders
+    from lib.queries.search_filters import SearchFilters
+    from lib.ui.explore_view import cells, long_table
+
+    frame = run(db, world, dims, measure, grain, f=f)
+    count = explore.RATES.get(measure, (measure,))[0]
+    opened = 0
+    for cell, expected in zip(cells(frame, dims, grain), frame[count]):
+        if any(v is None for v in cell.values()):
+            with pytest.raises(InvalidInput):
+                explore.drill_params(f, measure, grain, cell)
+            continue
+        params = explore.drill_params(f, measure, grain, cell)
+        found = search_orders(db, world["analyst"], SearchFilters.from_params(params)).total
+        assert found == expected, (cell, params)
+        opened += 1
+    assert opened > 0
+    assert long_table(frame, dims, measure, grain, "en").row_cells == cells(frame, dims, grain)
+
+
+def test_a_wide_table_cell_stands_for_its_row_and_its_column(db, world):
+    from lib.ui.explore_view import wide
+
+    f = replace(NOV, date_from=date(2026, 10, 1))
+    shown = wide(run(db, world, ["warehouse"], "void_rate", "month", f=f), ["warehouse"], "void_rate", "month", "en")
+    gz = list(shown.frame["Warehouse"]).index("Guangzhou")
+    assert shown.cell(gz, "2026-10-01 · Orders") == {"warehouse": "GZ", "period": pd.Timestamp("2026-10-01")}
+    assert shown.cell(gz, "Warehouse") == {"warehouse": "GZ"}      # the row's label: the whole period
+    params = explore.drill_params(f, "void_rate", "month", shown.cell(gz, "2026-11-01"))
+    assert params == {"voided_from": "2026-11-01", "voided_to": "2026-11-30", "warehouse": ["GZ"]}
+    by_reason = wide(run(db, world, ["warehouse", "reason"], "voids"), ["warehouse", "reason"], "voids", None, "zh")
+    column = next(c for c in by_reason.frame.columns if c in by_reason.column_cells)
+    assert set(by_reason.cell(0, column)) == {"warehouse", "reason"}
+
+
+def test_a_missing_value_or_unknown_dimension_cannot_be_drilled(db, world):
+    with pytest.raises(InvalidInput) as refused:
+        explore.drill_params(NOV, "voids", None, {"rep": None})
+    assert "Sales rep" in refused.value.message("en") and "销售" in refused.value.message("zh")
+    orders = explore.drill_params(NOV, "orders", "day", {"period": pd.Timestamp("2026-11-03"), "source": "app"})
+    assert orders == {"from": "2026-11-03", "to": "2026-11-03", "source": ["app"]}

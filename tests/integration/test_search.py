@@ -57,6 +57,16 @@ def test_customer_name_contains_in_any_case(world):
     assert numbers(world, customer="retail") == ["SO-20240201-00001", "SO-20240105-00002", "SO-2024011"]
 
 
+def test_source_tells_imported_orders_from_those_entered_in_the_app(world):
+    every = numbers(world)
+    with world.db.transaction() as cur:
+        cur.execute("UPDATE orders SET source = 'import' WHERE order_no = 'SO-2024011'")
+    assert numbers(world, source=["import"]) == ["SO-2024011"]
+    assert numbers(world, source=["app"]) == [n for n in every if n != "SO-2024011"]
+    assert numbers(world, source=["app", "import"]) == every
+    assert SearchFilters.from_params({"source": "IMPORT"}).to_params() == {"source": ["import"]}
+
+
 def test_date_range_includes_both_ends(world):
     assert numbers(world, date_from=date(2024, 1, 5), date_to=date(2024, 1, 10)) == [
         "SO-20240110-00001", "SO-20240105-00002", "SO-20240105-00001"]
@@ -200,6 +210,7 @@ def test_repeated_params_are_read_with_get_all_like_st_query_params():
     ({"from": "2024-02-01", "to": "2024-01-01"}, "search.bad_date_range"),
     ({"status": "lost"}, "search.unknown_status"),
     ({"payment": ["paid", "free"]}, "search.unknown_payment"),
+    ({"source": "fax"}, "search.unknown_source"),
     ({"min_total": "abc"}, "search.bad_amount"),
     ({"max_total": "NaN"}, "search.bad_amount"),
     ({"max_total": "1e30"}, "search.bad_amount"),

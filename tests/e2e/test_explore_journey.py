@@ -1,0 +1,78 @@
+"""Explore in the browser: a click on a point of the pivot's chart, or on a cell of its table, opens Search on the
+orders behind it, with as many matching orders as the pivot counted."""
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.conftest import login, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+# (Plotly sends numbers packed; _fullData holds them unpacked.)
+# The highest point of the chart's lines: its page position (from the chart's own axes), value and series name.
+HIGHEST = """gd => {
+  let best = null;
+  gd._fullData.forEach((trace, i) => Array.from(trace.y).forEach((y, j) => {
+    if (best === null || y > best.y) best = {trace: i, point: j, y: y, name: trace.name, x: trace.x[j]};
+  }));
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+  best.px = r.left + xa._offset + xa.l2p(xa.d2l(best.x));
+  best.py = r.top + ya._offset + ya.l2p(ya.d2l(best.y));
+  return best;
+}"""
+# Per line: its name and the sum of its points.
+TOTALS = "gd => Object.fromEntries(gd._fullData.map(t => [t.name, Array.from(t.y).reduce((a, b) => a + b, 0)]))"
+
+
+def open_explore(page, server):
+    login(page, server, "analyst")
+    page.goto(f"{server}/explore")
+    wait_idle(page)
+    plot = page.locator(".st-key-explore_chart .js-plotly-plot")
+    plot.wait_for()
+    return plot
+
+
+def matching_orders(page) -> int:
+    page.wait_for_url("**/search?**")
+    wait_idle(page)
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="Matching orders")
+    return int(metric.locator("[data-testid=stMetricValue]").inner_text().replace(",", ""))
+
+
+def params(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):
+    plot = open_explore(page, server)
+    assert params(page)["measure"] == ["voids"] and params(page)["grain"] == ["week"]
+    best = plot.evaluate(HIGHEST)
+    assert best["y"] > 0
+    page.mouse.move(best["px"], best["py"])
+    page.wait_for_timeout(200)    # let Plotly register the hover it clicks on
+    page.mouse.click(best["px"], best["py"])
+
+    assert matching_orders(page) == best["y"]
+    found = params(page)
+    monday = date.fromisoformat(str(best["x"])[:10])
+    assert monday.weekday() == 0 and len(found["void_reason"]) == 1
+    period_start = date.today() - timedelta(days=89)
+    assert found["voided_from"] == [max(monday, period_start).isoformat()]
+    assert found["voided_to"] == [min(monday + timedelta(days=6), date.today()).isoformat()]
+
+
+def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(server, page):
+    plot = open_explore(page, server)
+    totals = plot.evaluate(TOTALS)
+    grid = page.locator(".st-key-explore_wide [data-testid=stDataFrame]")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)   # the first row's first cell (below a 35 px header)
+
+    count = matching_orders(page)
+    assert count == totals[min(totals)] > 0               # rows are sorted by their label, as the lines are named
+    found = params(page)
+    assert found["voided_from"] == [(date.today() - timedelta(days=89)).isoformat()]
+    assert found["voided_to"] == [date.today().isoformat()] and len(found["void_reason"]) == 1
