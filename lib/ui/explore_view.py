@@ -103,6 +103,7 @@ def wide(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, 
     by_label = {d: dict(zip(frame[_col(d)], (c[d] for c in row_cells))) for d in dims}   # shown label -> code
     shown = [measure] + ([RATES[measure][1]] if measure in RATES else [])
     table = frame.pivot(index=down_cols, columns=_col(across), values=shown)
+    table = table.loc[_down_order(frame, down_cols, measure)]
     order = _across_order(frame, across, measure)
     columns, out = [], Table(pd.DataFrame())
     for value in order:
@@ -138,6 +139,14 @@ def _col(dim: str) -> str:
 
 def _heading(value) -> str:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)
+
+
+def _down_order(frame: pd.DataFrame, down_cols: list[str], measure: str) -> list:
+    """Rows with the biggest count (or base, for a rate) first; equal ones by their label."""
+    weight = RATES[measure][1] if measure in RATES else measure
+    totals = frame.groupby(down_cols)[weight].sum().reset_index()
+    ordered = totals.sort_values([weight] + down_cols, ascending=[False] + [True] * len(down_cols), kind="stable")
+    return list(ordered.set_index(down_cols).index)
 
 
 def _across_order(frame: pd.DataFrame, across: str, measure: str) -> list:
