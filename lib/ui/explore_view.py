@@ -17,6 +17,9 @@ from lib.ui.charts import date_ticks, reason_colours
 MAX_ACROSS = 60      # more columns than this and the table stays in long form
 MAX_SERIES = 12      # lines or bar colours drawn; the largest by their count or base
 MAX_CELLS = 20_000   # complete() leaves bigger grids sparse
+# One colour per drawn series: the app's palette, then as many more distinct ones as MAX_SERIES needs.
+SERIES_COLOURS = list(PALETTE) + [c for c in px.colors.qualitative.Dark2 if c not in PALETTE]
+SERIES_COLOURS = SERIES_COLOURS[:max(MAX_SERIES, len(PALETTE))]
 
 
 @dataclass
@@ -178,12 +181,14 @@ def figure(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None
     labels |= {_col(d): dim_name(d, lang) for d in dims}
     if grain:
         fig = px.line(data.sort_values("period"), x="period", y=measure, color=series, markers=True,
-                      color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels, custom_data=["row"])
+                      color_discrete_sequence=SERIES_COLOURS, color_discrete_map=colours, labels=labels,
+                      custom_data=["row"])
     else:
         x = _col(dims[0]) if dims else None
         data = data.sort_values(weight, ascending=False)
         fig = px.bar(data, x=x, y=measure, color=series, barmode="group" if measure in RATES else "stack",
-                     color_discrete_sequence=PALETTE, color_discrete_map=colours, labels=labels, custom_data=["row"])
+                     color_discrete_sequence=SERIES_COLOURS, color_discrete_map=colours, labels=labels,
+                     custom_data=["row"])
     if grain:
         date_ticks(fig, [p.date() for p in pd.to_datetime(data["period"])], grain)
     if measure in RATES:

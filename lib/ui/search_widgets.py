@@ -131,7 +131,8 @@ def _history_widgets(db) -> None:
         row[1].date_input(tr(f"filter.{low}"), key=k[low], **_blank(k[low]))
         row[2].date_input(tr(f"filter.{high}"), key=k[high], **_blank(k[high]))
         if kind == "void":
-            _pick(row[3], "filter.source", ORDER_SOURCES, key=k["source"], format_func=lambda s: label("order_source", s))
+            _pick(row[3], "filter.source", ORDER_SOURCES, key=k["source"],
+                  format_func=lambda s: label("order_source", s))
 
 
 _LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason",

@@ -290,3 +290,9 @@ def test_a_missing_value_or_unknown_dimension_cannot_be_drilled(db, world):
     assert "Sales rep" in refused.value.message("en") and "销售" in refused.value.message("zh")
     orders = explore.drill_params(NOV, "orders", "day", {"period": pd.Timestamp("2026-11-03"), "source": "app"})
     assert orders == {"from": "2026-11-03", "to": "2026-11-03", "source": ["app"]}
+
+
+def test_every_drawn_series_gets_its_own_colour():
+    from lib.ui.explore_view import MAX_SERIES, SERIES_COLOURS
+
+    assert len(set(SERIES_COLOURS)) == len(SERIES_COLOURS) >= MAX_SERIES
