@@ -97,7 +97,7 @@ def pivot(db: Database, user: User, dims: list[str], measure: str, grain: str | 
     return frame
 
 
-# dimension -> the Search filter it narrows (None: Search cannot narrow by it; see drill_params)
+# dimension -> the Search filter (AnalyticsFilters.search_params narrowing) that lists its orders
 _SEARCH_NARROW = {"reason": "reason", "category": "category", "sku": "sku", "warehouse": "warehouse", "rep": "rep",
                   "customer": "customer", "status": "status", "payment_status": "payment", "source": "source"}
 
