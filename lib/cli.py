@@ -113,8 +113,10 @@ def cmd_search(args) -> int:
     filters = SearchFilters.from_params({
         "number": args.number, "customer": args.customer, "status": args.status, "payment": args.payment,
         "from": args.date_from, "to": args.date_to, "product": args.sku, "category": args.category,
-        "rep": args.rep, "assignee": args.assignee, "warehouse": args.warehouse,
-        "min_total": args.min_total, "max_total": args.max_total})
+        "rep": args.rep, "assignee": args.assignee, "warehouse": args.warehouse, "source": args.source,
+        "min_total": args.min_total, "max_total": args.max_total, "void_reason": args.void_reason,
+        "voided_from": args.voided_from, "voided_to": args.voided_to, "return_reason": args.return_reason,
+        "returned_from": args.returned_from, "returned_to": args.returned_to})
     result = search_orders(db, user, filters, sort=args.sort, limit=args.limit, offset=args.offset)
     rows = result.rows.astype(object).where(result.rows.notna(), None).to_dict("records")
     keys = ("order_no", "status", "payment_status", "customer", "total", "created_at", "rep", "assignee",
@@ -254,8 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rep", metavar="NAME", action="append", help="sales rep username (repeatable)")
     p.add_argument("--assignee", metavar="NAME", action="append", help="assignee username (repeatable)")
     p.add_argument("--warehouse", metavar="W", action="append", help="warehouse code (repeatable)")
+    p.add_argument("--source", metavar="S", action="append", help="app, import or demo (repeatable)")
     p.add_argument("--min-total", metavar="X")
     p.add_argument("--max-total", metavar="X")
+    p.add_argument("--void-reason", metavar="CODE", action="append",
+                   help="has a void in effect with this reason (repeatable)")
+    p.add_argument("--voided-from", metavar="DATE", help="has a void in effect applied on or after")
+    p.add_argument("--voided-to", metavar="DATE", help="has a void in effect applied on or before")
+    p.add_argument("--return-reason", metavar="CODE", action="append",
+                   help="has a return note with this reason (repeatable)")
+    p.add_argument("--returned-from", metavar="DATE", help="has a return note created on or after")
+    p.add_argument("--returned-to", metavar="DATE", help="has a return note created on or before")
     p.add_argument("--sort", metavar="FIELD[:desc]", default="created_at:desc",
                    help="order_no, created_at, total, customer, status, payment_status, rep or warehouse")
     p.add_argument("--limit", metavar="N", default="50")

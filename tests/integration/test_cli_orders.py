@@ -56,6 +56,35 @@ def test_search_flags_filter_sort_and_page(db_file):
     assert [o["order_no"] for o in json.loads(run.stdout)["orders"]] == ["SO-20240110-00001"]
 
 
+@pytest.fixture
+def history_file(shop):
+    """The fixture orders, one of them voided with a void record, another imported."""
+    ids = add_orders(shop)
+    with shop.db.transaction() as cur:
+        cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
+                    " requested_at, applied_at) VALUES (?, 'SO-20240110-00012', 'applied', 'fraud_risk', 'x', 'x',"
+                    " '2024-01-12 09:00', '2024-01-12 09:00')", [ids["SO-20240110-00012"]])
+        cur.execute("UPDATE orders SET source = 'import' WHERE order_no = 'SO-20240105-00002'")
+    shop.db.close()
+    return shop.db.path
+
+
+def test_search_flags_for_source_and_void_history(history_file):
+    def found(*args):
+        run = cli(history_file, "search", "--user", "ops", "--json", *args)
+        return [o["order_no"] for o in json.loads(run.stdout)["orders"]]
+
+    assert found("--source", "import") == ["SO-20240105-00002"]
+    assert len(found("--source", "app", "--source", "import")) == len(NUMBERS)
+    assert found("--void-reason", "fraud_risk") == ["SO-20240110-00012"]
+    assert found("--voided-from", "2024-01-12", "--voided-to", "2024-01-12") == ["SO-20240110-00012"]
+    assert found("--voided-from", "2024-01-13") == [] and found("--return-reason", "damaged") == []
+    for bad in (["--source", "fax"], ["--voided-from", "someday"], ["--returned-from", "2024-02-01",
+                                                                     "--returned-to", "2024-01-01"]):
+        run = cli(history_file, "search", "--user", "ops", *bad)
+        assert run.returncode == 1 and run.stderr.startswith("error: "), bad
+
+
 def test_search_as_a_sales_rep_lists_only_their_orders_as_a_table(db_file):
     run = cli(db_file, "search", "--user", "sales")
     assert run.returncode == 0, run.stderr
