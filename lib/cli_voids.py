@@ -16,12 +16,14 @@ def add_commands(sub, common, acting) -> None:
     p.add_argument("--note", metavar="TEXT")
     p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     p.set_defaults(func=cmd_void)
-    p = sub.add_parser("approve", parents=[common, acting], help="approve a pending void request")
-    p.add_argument("order_no", metavar="ORDER_NO")
+    p = sub.add_parser("approve", parents=[common, acting],
+                       help="approve the pending void request of one order, or of several in one go")
+    p.add_argument("order_no", nargs="+", metavar="ORDER_NO")
     p.add_argument("--note", metavar="TEXT", help="decision note (optional)")
     p.set_defaults(func=cmd_approve)
-    p = sub.add_parser("reject", parents=[common, acting], help="reject a pending void request")
-    p.add_argument("order_no", metavar="ORDER_NO")
+    p = sub.add_parser("reject", parents=[common, acting],
+                       help="reject the pending void request of one order, or of several in one go")
+    p.add_argument("order_no", nargs="+", metavar="ORDER_NO")
     p.add_argument("--note", metavar="TEXT", help="why (required)")
     p.set_defaults(func=cmd_reject)
     p = sub.add_parser("restore", parents=[common, acting], help="undo a void within the restore window")
@@ -94,21 +96,44 @@ def _summary(rows: list[dict]) -> str:
 
 
 def cmd_approve(args) -> int:
-    from lib.services import voids
-
-    db, user = _session(args)
-    result = voids.approve(db, user, args.order_no, args.note)
-    _emit(args, {k: result[k] for k in ("order_no", "decision", *VOID_KEYS[1:])}, result["message"])
-    return 0
+    return _decide(args, "approve")
 
 
 def cmd_reject(args) -> int:
+    return _decide(args, "reject")
+
+
+DECIDED = {"voided": "approved, voided", "rejected": "rejected", "refused": "refused"}
+
+
+def _decide(args, decision: str) -> int:
+    """One order: its decision or a one-line refusal. Several: one transaction, a line per order, and exit 1
+    when any was refused (the others are decided)."""
+    from lib.cli import say_error
     from lib.services import voids
 
     db, user = _session(args)
-    result = voids.reject(db, user, args.order_no, args.note)
-    _emit(args, {k: result[k] for k in ("order_no", "decision", "outcome", "message")}, result["message"])
+    if len(args.order_no) == 1:
+        decide = voids.approve if decision == "approve" else voids.reject
+        result = decide(db, user, args.order_no[0], args.note)
+        _emit(args, _decision_row(result), result["message"])
+        return 0
+    rows = voids.decide_many(db, user, args.order_no, decision, args.note)["results"]
+    counts = {k: sum(r["outcome"] == k for r in rows) for k in DECIDED}
+    _emit(args, [_decision_row(r) for r in rows],
+          "\n".join([f"{r['order_no']:<20}{DECIDED[r['outcome']]:<22}{r['message']}" for r in rows]
+                    + [", ".join(f"{n} {DECIDED[k]}" for k, n in counts.items() if n)]))
+    refused = [r for r in rows if r["outcome"] == "refused"]
+    if refused:
+        say_error(f"{len(refused)} of {len(rows)} refused; {refused[0]['message']}")
+        return 1
     return 0
+
+
+def _decision_row(result: dict) -> dict:
+    keys = ("order_no", "decision", *VOID_KEYS[1:]) if result["outcome"] == "voided" else (
+        "order_no", "decision", "outcome", "message")
+    return {k: result.get(k) for k in keys}
 
 
 def cmd_restore(args) -> int:

@@ -7,9 +7,10 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.queries.voids import approvals_queue, preview_void
 from lib.services import voids
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
+from lib.ui.approvals_many import decide_many
 from lib.ui.void_ui import impact
 
 db = database()
@@ -19,6 +20,11 @@ st.title(tr("approvals.title"))
 flash = st.session_state.pop("approvals_flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
+left_open = st.session_state.pop("approvals_left_open", None)
+if left_open:
+    st.warning("\n".join([tr("approvals.many_left_open", n=len(left_open))] + [f"- {md_escape(m)}" for m in left_open]),
+               icon=":material/pending_actions:")
+if flash or left_open:
     # The decided request has left the queue and the rows below it moved up: start with nothing selected
     # rather than showing (and letting a second click decide) whichever request took its row.
     st.session_state["queue"] = {"selection": {"rows": [], "columns": [], "cells": []}}
@@ -34,7 +40,7 @@ shown["note"] = shown["note"].fillna("")
 if "approval_reason" in shown:
     shown["approval_reason"] = shown["approval_reason"].map(lambda r: tr(f"approval_reason.{r}") if r else "")
 event = st.dataframe(
-    shown, hide_index=True, width="stretch", key="queue", on_select="rerun", selection_mode="single-row",
+    shown, hide_index=True, width="stretch", key="queue", on_select="rerun", selection_mode="multi-row",
     column_config={"order_no": tr("col.order_no"), "customer": tr("col.customer"),
                    "total": st.column_config.NumberColumn(tr("col.total"), format="%.2f"),
                    "reason_label": tr("col.reason"), "note": tr("approvals.note"),
@@ -46,6 +52,9 @@ event = st.dataframe(
 rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if not rows:
     st.caption(tr("approvals.pick"))
+    st.stop()
+if len(rows) > 1:
+    decide_many(db, user, queue.iloc[rows])
     st.stop()
 
 order_no = queue.iloc[rows[0]]["order_no"]

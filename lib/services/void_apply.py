@@ -18,7 +18,7 @@ from lib.i18n import fmt_money
 from lib.services.audit import AUDIT_COLUMNS, to_json
 from lib.services.idempotency import run_once
 from lib.services.notify import active_users, notify_many
-from lib.services.void_rules import Reason, describe, owed
+from lib.services.void_rules import Reason, as_refusal, describe, owed
 
 ZERO = Decimal("0.00")
 
@@ -283,6 +283,12 @@ def _result(p: Plan, void_ids: dict, released: dict, refunds: dict) -> dict:
     params = {"order_no": o["order_no"], "units": sum(r["qty"] for r in gone), "refund": fmt_money(amount)}
     return outcome(o["order_no"], "voided", "voids.result.voided", params, refund=amount, released=gone,
                    void_id=void_ids[o["id"]])
+
+
+def refused_result(order_no: str, exc) -> dict:
+    """The per-order result of an order a batch left alone, with the reason."""
+    key, params = as_refusal(exc)
+    return outcome(order_no, "refused", key, params)
 
 
 def outcome(order_no: str, what: str, key: str, params: dict, *, refund=ZERO, released=None,

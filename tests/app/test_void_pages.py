@@ -93,6 +93,50 @@ def test_lead_rejects_a_request_only_with_a_note(app, demo_db_path):
     b.assert_consistent(demo_db_path)
 
 
+def _select_rows(app, order_nos: list[str]):
+    table = next(df.value for df in app.dataframe if "order_no" in df.value.columns)
+    rows = [list(table["order_no"]).index(n) for n in order_nos]
+    app.session_state["queue"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return app.run()
+
+
+def test_lead_approves_several_requests_at_once_and_sees_what_stayed_open(app, demo_db_path):
+    theirs = [_requested(demo_db_path), _requested(demo_db_path)]
+    mine = _requested(demo_db_path, by="lead", big=True)
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/approvals.py")
+    _select_rows(app, theirs + [mine])
+    assert "Deciding 3 void requests together" in [h.value for h in app.subheader]
+    app.button(key="queue_approve_many").click().run()
+    assert not app.exception
+    assert "2 approved and voided, 0 rejected." in b.messages(app.success)
+    [left_open] = b.messages(app.warning)
+    left_open = left_open.replace("\\", "")    # Markdown escapes, as the browser shows it
+    assert left_open.startswith("1 left open:") and mine in left_open and "yourself" in left_open
+    assert [b.order_status(demo_db_path, n) for n in theirs + [mine]] == ["voided", "voided", "pending"]
+    assert not any(h.value.startswith("Deciding") for h in app.subheader)   # nothing selected afterwards
+    b.assert_consistent(demo_db_path)
+
+
+def test_rejecting_several_needs_a_note_in_chinese_too(app, demo_db_path):
+    numbers = [_requested(demo_db_path), _requested(demo_db_path)]
+    b.sign_in(app, "lead")
+    app.session_state["lang"] = "zh"
+    b.open_page(app, "pages/approvals.py")
+    _select_rows(app, numbers)
+    assert "批量审批 2 个作废申请" in [h.value for h in app.subheader]
+    app.button(key="queue_reject_many").click().run()
+    assert not app.exception and b.messages(app.error)
+    assert [b.order_status(demo_db_path, n) for n in numbers] == ["pending", "pending"]
+    app.text_input(key="approval_note_many").input("重复申请").run()
+    app.button(key="queue_reject_many").click().run()
+    assert "已批准并作废 0 个，驳回 2 个。" in b.messages(app.success)
+    with b.handle(demo_db_path).read() as cur:
+        statuses = cur.execute("SELECT status FROM voids WHERE list_contains(?, order_no)", [numbers]).fetchall()
+    assert statuses == [("rejected",), ("rejected",)]
+    b.assert_consistent(demo_db_path)
+
+
 def test_requester_cannot_decide_their_own_request_but_another_lead_can(app, demo_db_path):
     order_no = _requested(demo_db_path, by="lead", big=True)   # above the threshold: even a lead asks
     b.sign_in(app, "lead")

@@ -149,8 +149,12 @@ PROBES: dict[str, tuple[Probe, ...]] = {
               order_for, refused_as="void.create"),
     ),
     "void.approve": (
-        Probe("lib.services.voids.approve", lambda s, u, n: voids.approve(s.db, u, n), requested_void),
-        Probe("lib.services.voids.reject", lambda s, u, n: voids.reject(s.db, u, n, "not now"), requested_void),
+        Probe("lib.services.void_decide.approve", lambda s, u, n: voids.approve(s.db, u, n), requested_void),
+        Probe("lib.services.void_decide.reject", lambda s, u, n: voids.reject(s.db, u, n, "not now"), requested_void),
+        Probe("lib.services.void_decide.decide_many",
+              lambda s, u, n: voids.decide_many(s.db, u, [n], "approve"), requested_void),
+        Probe("lib.services.void_decide.decide_many",
+              lambda s, u, n: voids.decide_many(s.db, u, [n], "reject", "not now"), requested_void),
         Probe("lib.queries.voids.approvals_queue", lambda s, u, _: approvals_queue(s.db, u, "en")),
     ),
     "void.restore": (

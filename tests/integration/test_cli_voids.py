@@ -111,3 +111,30 @@ def test_sales_request_then_reject(desk):
     assert json.loads(run.stdout) == {"order_no": n["own"], "decision": "rejected", "outcome": "rejected",
                                       "message": message}
     assert _status(path, n["own"]) == "pending"
+
+
+def test_approving_several_requests_decides_the_decidable_and_names_the_rest(desk):
+    path, n = desk
+    for number, user in ((n["own"], "sales"), (n["big"], "ops")):
+        assert json.loads(cli(path, "void", number, "--reason", "order_error", "--user", user,
+                              "--json").stdout)[0]["outcome"] == "pending_approval"
+    run = cli(path, "approve", n["own"], n["big"], n["pending"], "--user", "ops_lead", "--json")
+    assert run.returncode == 1 and run.stderr.startswith("error: 1 of 3 refused; ")
+    rows = json.loads(run.stdout)
+    assert [(r["order_no"], r["outcome"]) for r in rows] == [(n["own"], "voided"), (n["big"], "voided"),
+                                                            (n["pending"], "refused")]
+    assert list(rows[0]) == ["order_no", "decision", *VOID_KEYS[1:]] and rows[0]["decision"] == "approved"
+    assert [_status(path, x) for x in (n["own"], n["big"], n["pending"])] == ["voided", "voided", "pending"]
+    assert cli(path, "check").returncode == 0
+
+
+def test_rejecting_several_requests_as_text(desk):
+    path, n = desk
+    cli(path, "void", n["own"], "--reason", "order_error", "--user", "sales")
+    cli(path, "void", n["big"], "--reason", "order_error", "--user", "ops")
+    run = cli(path, "reject", n["own"], n["big"], "--user", "ops_lead")
+    assert run.returncode == 1 and "note" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    run = cli(path, "reject", n["own"], n["big"], "--note", "duplicates", "--user", "ops_lead")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "2 rejected"
+    assert [_status(path, x) for x in (n["own"], n["big"])] == ["pending", "pending"]
