@@ -111,6 +111,34 @@ class VoidModel(World):
             self.audit["void.reject"] += 1
         return apply
 
+    def decide_many(self, actor, order_nos, decision, note):
+        """Each request decided as approve / reject would, the undecidable ones reported as refused."""
+        if self.role(actor) not in MAY["void.approve"]:
+            return PermissionDenied
+        if decision == "reject" and not (note or "").strip():
+            return InvalidInput
+        numbers = list(dict.fromkeys(order_nos))
+        planned = {n for n in numbers if not isinstance(self._decidable(actor, n), type)
+                   and (decision == "reject" or self.orders[n].status in OPEN)}
+
+        def apply(result, db):
+            by_no = {r["order_no"]: r for r in result["results"]}
+            assert list(by_no) == numbers, (list(by_no), numbers)
+            for n in numbers:
+                o, outcome = self.orders.get(n), by_no[n]["outcome"]
+                if n not in planned:
+                    assert outcome == "refused", by_no[n]
+                elif decision == "approve":
+                    assert outcome == "voided", by_no[n]
+                    o.version += 1
+                    self.audit["void.approve"] += 1
+                    self._apply_void(db, o, o.request)
+                else:
+                    assert outcome == "rejected", by_no[n]
+                    o.request.status, o.version = "rejected", o.version + 1
+                    self.audit["void.reject"] += 1
+        return apply
+
     def restore(self, actor, order_no, note):
         if self.role(actor) not in MAY["void.restore"]:
             return PermissionDenied

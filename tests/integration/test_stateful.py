@@ -191,6 +191,16 @@ class Work(BackOffice, RuleBasedStateMachine):
                     lambda: voids.approve(self.db, self.users[actor], order_no, submission_key=key), key)
 
     @rule(data=st.data())
+    def decide_many(self, data):
+        actor = self.actor(data, "ops_lead", "admin")
+        numbers = [self.requested(data) for _ in range(data.draw(st.integers(1, 4), label="how many"))]
+        decision = data.draw(st.sampled_from(["approve", "approve", "reject"]), label="decision")
+        note, key = self.note(data), self.key(data)
+        self.do("decide_many", self.model.decide_many(actor, numbers, decision, note),
+                lambda: voids.decide_many(self.db, self.users[actor], numbers, decision, note, submission_key=key),
+                key)
+
+    @rule(data=st.data())
     def restore(self, data):
         actor, order_no = self.actor(data, "ops_lead", "admin"), self.order(data, "voided")
         note, key = self.note(data), self.key(data)
