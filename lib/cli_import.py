@@ -18,13 +18,27 @@ HELP = """kinds:
 
 Columns are matched by header (English or common Chinese names such as 订单编号, 客户名称, 下单时间, 订单状态,
 商品编码, 数量, 单价, 仓库) unless --mapping gives the JSON the import page saves. CSV may be UTF-8 (with or
-without BOM) or GBK/GB18030, separated by commas, semicolons, tabs or |."""
+without BOM) or GBK/GB18030, separated by commas, semicolons, tabs or |.
+
+dates:
+  Year first as always: 2026-03-05 14:30, 2026/3/5, 2026年3月5日, 20260305, Excel dates and serial numbers.
+  Year last: 05/03/2026, 5.3.2026, 03-05-2026 14:30, 3/5/2026 2:30 PM. Whether 05/03 is the 5th of March or
+  the 3rd of May is --date-order (else the mapping's "date_order", else auto): auto reads the values - a date
+  such as 31/01/2026 makes the file day first, 01/31/2026 month first; a file with both is refused, naming one
+  of each; when no date tells, the rows that could be either are rejected until you choose.
+  With an offset or Z: 2026-03-05T14:30:00+08:00, 2026-03-05 14:30:00+0800, 2026-03-05T06:30:00Z are stored
+  in this machine's local time (as every time VoidDesk records); dates without an offset are kept as written.
+
+Excel:
+  The first sheet holding a table is read (an empty cover sheet is passed over), unless --sheet names one, by
+  name or number from 1 (or the mapping's "sheet"). An unknown sheet is refused, naming the sheets there are."""
 
 
 def add_command(sub, common, acting) -> None:
     """Register `import` on the CLI's sub-parsers."""
     import argparse
 
+    from lib.imports.dates import ORDERS
     from lib.imports.fields import KINDS
     from lib.imports.sniff import ENCODINGS
 
@@ -35,6 +49,10 @@ def add_command(sub, common, acting) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--mapping", metavar="FILE", help="column and value mapping saved by the import page (JSON)")
     p.add_argument("--encoding", metavar="E", default="auto", help=f"CSV text encoding: {', '.join(ENCODINGS)}")
+    p.add_argument("--sheet", metavar="NAME|NUMBER", help="Excel: the sheet to read, by name or number from 1"
+                                                           " (default: the first holding a table)")
+    p.add_argument("--date-order", metavar="ORDER", help=f"how to read 05/03/2026: {' | '.join(ORDERS)}"
+                                                          " (default: the mapping's, else auto)")
     p.add_argument("--report", metavar="PATH",
                    help="where to write rejected rows (default: FILE.rejects.csv beside the file)")
     p.add_argument("--dry-run", action="store_true", help="check every row and report; load nothing")
@@ -44,20 +62,19 @@ def add_command(sub, common, acting) -> None:
 def cmd_import(args) -> int:
     from lib.cli import acting_user, emit, open_db, say_error
     from lib.domain import require
-    from lib.imports import check_import, propose, read_path, run_import
-    from lib.imports.mapping import from_json, with_proposals
+    from lib.imports import check_import, run_import
+    from lib.imports.dates import check_order
 
     db = open_db(args)
     user = acting_user(db, args.user)
     require(user, "import.run")   # before reading a file this user may not import anyway
+    order = check_order(args.date_order) if args.date_order is not None else None
+    saved = _saved_mapping(args)
     try:
-        source = read_path(args.file, args.encoding)
+        source = _read(args, saved)
     except OSError:   # a name too long for the file system, a file or folder we may not read
         raise InvalidInput("import.no_such_file", path=args.file[:200]) from None
-    if args.mapping:
-        mapping = with_proposals(from_json(_read_mapping(args.mapping), args.kind), source)
-    else:
-        mapping = propose(args.kind, source)
+    mapping = _mapping(args, saved, source, order)
     progress = None if args.json else _progress
     work = check_import if args.dry_run else run_import
     result = work(db, user, source, mapping, lang="en", progress=progress)
@@ -69,6 +86,38 @@ def cmd_import(args) -> int:
         say_error(f"{result.rejected} of {result.rows} rows rejected; nothing loaded; see {report}")
         return 1
     return 0
+
+
+def _saved_mapping(args):
+    """The --mapping file's mapping (refused when it is not one for this kind), or None."""
+    from lib.imports.mapping import from_json
+
+    return from_json(_read_mapping(args.mapping), args.kind) if args.mapping else None
+
+
+def _read(args, saved):
+    """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets)."""
+    from lib.imports import read_path
+
+    if args.sheet is not None or not (saved and saved.sheet):
+        return read_path(args.file, args.encoding, args.sheet)
+    try:
+        return read_path(args.file, args.encoding, saved.sheet)
+    except InvalidInput as exc:
+        if exc.key != "import.sheet_not_excel":
+            raise
+        return read_path(args.file, args.encoding)
+
+
+def _mapping(args, saved, source, order: str | None):
+    """The saved mapping (values it does not mention proposed), else one proposed from the file; --date-order wins."""
+    from lib.imports import propose
+    from lib.imports.mapping import with_proposals
+
+    mapping = with_proposals(saved, source) if saved else propose(args.kind, source)
+    mapping.date_order = order or mapping.date_order
+    mapping.sheet = source.sheet
+    return mapping
 
 
 def _read_mapping(path: str) -> str:

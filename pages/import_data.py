@@ -16,7 +16,7 @@ show_loaded()
 upload = upload_step()
 if upload is None:
     st.stop()
-mapping = mapping_step(upload)
+mapping = mapping_step(db, upload)
 if mapping is None:
     st.stop()
 preview_step(db, user, upload, mapping)

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from lib import i18n
 from lib.errors import InvalidInput
+from lib.imports.dates import check_order
 from lib.imports.fields import FIELDS, KINDS, VALUE_FIELDS, fields, norm
 from lib.imports.readers import Source
 
@@ -19,6 +20,8 @@ class Mapping:
     kind: str
     columns: dict[str, str] = dc_field(default_factory=dict)            # field -> source header
     values: dict[str, dict[str, str]] = dc_field(default_factory=dict)  # field -> {source value: code}
+    date_order: str = "auto"       # how to read 05/03/2026: auto | day_first | month_first (lib.imports.dates)
+    sheet: str | None = None       # the Excel sheet the columns are on
 
     def column_index(self, source: Source, name: str) -> int | None:
         header = self.columns.get(name)
@@ -28,8 +31,12 @@ class Mapping:
         return {name for name, header in self.columns.items() if header}
 
     def to_json(self) -> str:
-        return json.dumps({"kind": self.kind, "columns": self.columns, "values": self.values}, ensure_ascii=False,
-                          indent=2)
+        data = {"kind": self.kind, "columns": self.columns, "values": self.values}
+        if any(f.type == "datetime" for f in fields(self.kind)):
+            data["date_order"] = self.date_order
+        if self.sheet:
+            data["sheet"] = self.sheet
+        return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def check_kind(kind: str) -> str:
@@ -101,7 +108,7 @@ def with_proposals(mapping: Mapping, source: Source) -> Mapping:
         if name in mapping.mapped():
             proposed = propose_values(name, distinct_values(source, mapping, name))
             values[name] = {**proposed, **mapping.values.get(name, {})}
-    return Mapping(mapping.kind, dict(mapping.columns), values)
+    return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet)
 
 
 def from_json(text: str, kind: str) -> Mapping:
@@ -124,7 +131,10 @@ def from_json(text: str, kind: str) -> Mapping:
         raise InvalidInput("import.bad_mapping_file")
     cleaned = {name: {str(k): str(v) for k, v in values.get(name, {}).items() if v}
                for name in VALUE_FIELDS if name in values}
-    return Mapping(kind, columns, cleaned)
+    sheet = data.get("sheet")
+    if sheet is not None and not isinstance(sheet, (str, int)):
+        raise InvalidInput("import.bad_mapping_file")
+    return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None)
 
 
 def check(mapping: Mapping, source: Source, lang: str = "en") -> None:

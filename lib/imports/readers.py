@@ -2,7 +2,6 @@
 `_row`, the row number a person finds in the source (the header is row 1)."""
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lib.errors import InvalidInput
-from lib.imports import sniff
+from lib.imports import excel, sniff
 
 _NESTED = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map, pa.types.is_union)
 
@@ -25,29 +24,34 @@ class Source:
     table: pa.Table              # c0 … cN-1 (strings, or Parquet's own types) and _row
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None                 # Excel: the sheet read
+    sheets: tuple[excel.Sheet, ...] = ()     # Excel: every sheet of the workbook
 
     @property
     def rows(self) -> int:
         return self.table.num_rows
 
 
-def read_path(path, encoding: str = "auto") -> Source:
+def read_path(path, encoding: str = "auto", sheet: str | int | None = None) -> Source:
     """Read a file from disk (the command line); its size is checked before it is read."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("import.no_such_file", path=str(path))
     sniff.encoding_choice(encoding)
     sniff.check_size(path.stat().st_size)
-    return read_bytes(path.name, path.read_bytes(), encoding)
+    return read_bytes(path.name, path.read_bytes(), encoding, sheet)
 
 
-def read_bytes(name: str, data: bytes, encoding: str = "auto") -> Source:
-    """Read an uploaded or loaded file; refuses files too big, too wide, empty or not really CSV/Excel/Parquet."""
+def read_bytes(name: str, data: bytes, encoding: str = "auto", sheet: str | int | None = None) -> Source:
+    """Read an uploaded or loaded file; refuses files too big, too wide, empty or not really CSV/Excel/Parquet.
+    `sheet` (a name, or a number from 1) picks an Excel workbook's sheet; other files have none."""
     encoding = sniff.encoding_choice(encoding)
     sniff.check_size(len(data))
     fmt = sniff.file_format(name, data)
+    if sheet is not None and fmt != "excel":
+        raise InvalidInput("import.sheet_not_excel", name=name[:200])
     if fmt == "excel":
-        source = _read_excel(name, data)
+        source = _read_excel(name, data, sheet)
     elif fmt == "parquet":
         source = _read_parquet(name, data)
     else:
@@ -120,52 +124,9 @@ def _read_parquet(name: str, data: bytes) -> Source:
     return Source(name, "parquet", unique_headers(table.column_names), _with_rows(table.columns, 1))
 
 
-def _read_excel(name: str, data: bytes) -> Source:
-    """The first worksheet; formulas read as the values Excel stored (data_only), fully empty rows skipped."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:   # openpyxl raises many kinds (zip, XML, key errors) for files that are not workbooks
-        raise InvalidInput("import.bad_excel", detail=str(exc).splitlines()[0][:200] if str(exc) else "") from None
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        titles = list(next(rows, ()))
-        while titles and titles[-1] in (None, ""):
-            titles.pop()
-        sniff.check_columns(len(titles))
-        columns, numbers = _excel_columns(rows, len(titles))
-    finally:
-        book.close()
-    arrays = [pa.array(c, pa.string()) for c in columns]
-    return Source(name, "excel", unique_headers(titles), _with_rows(arrays, 2, np.asarray(numbers, np.int64)))
-
-
-def _excel_columns(rows, width: int) -> tuple[list[list[str]], list[int]]:
-    columns: list[list[str]] = [[] for _ in range(width)]
-    numbers = []
-    for number, row in enumerate(rows, start=2):
-        cells = [_cell_text(v) for v in row[:width]]
-        if not any(cells):
-            continue
-        cells += [""] * (width - len(cells))
-        for column, cell in zip(columns, cells):
-            column.append(cell)
-        numbers.append(number)
-    return columns, numbers
-
-
-def _cell_text(value) -> str:
-    """A cell as text the staging SQL parses like CSV text: whole floats without '.0', dates in ISO form."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds" if not value.microsecond else "microseconds")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
+def _read_excel(name: str, data: bytes, sheet: str | int | None) -> Source:
+    """One worksheet: the chosen one, else the first holding a table (lib.imports.excel)."""
+    read = excel.read_sheet(data, sheet)
+    arrays = [pa.array(c, pa.string()) for c in read.columns]
+    return Source(name, "excel", unique_headers(read.titles), _with_rows(arrays, 2, np.asarray(read.numbers, np.int64)),
+                  sheet=read.sheet, sheets=read.sheets)

@@ -99,9 +99,9 @@ def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
 def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0) -> ImportResult:
     kind = KINDS[ctx.kind]
     say(0.05 * fraction, "import.progress.read")
-    create_stage(cur, source, ctx.mapping)
+    order = create_stage(cur, source, ctx.mapping)
     say(0.3 * fraction, "import.progress.types")
-    check_types(cur, ctx.mapping, ctx.now)
+    check_types(cur, ctx.mapping, ctx.now, order)
     kind.resolve(cur, ctx)
     cur.execute("DROP TABLE IF EXISTS imp_stage")   # imp_rows holds all of it now: memory for loading
     say(0.6 * fraction, "import.progress.checks")

@@ -4,6 +4,7 @@ for, written to the rejects table (imp_rejects). Set-based SQL in DuckDB: nothin
 Column names in the SQL are fixed field names and c0…cN positions, never source text."""
 import pyarrow as pa
 
+from lib.imports import dates
 from lib.imports.fields import Field, fields
 from lib.imports.mapping import Mapping
 from lib.imports.readers import Source
@@ -11,15 +12,6 @@ from lib.imports.readers import Source
 MAX_TEXT = 200
 MAX_QTY = 1_000_000
 MAX_MONEY = 100_000_000
-EARLIEST = "1990-01-01"
-# Date and time forms accepted (DuckDB's strptime reads 3 as well as 03): 2026-03-05 14:30, 2026/3/5,
-# 2026年3月5日, 20260305, ISO with a T; plain numbers are Excel serial dates.
-DATE_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
-                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-                "%Y.%m.%d %H:%M:%S", "%Y.%m.%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日",
-                "%Y%m%d"]
-_SERIAL = ("CASE WHEN TRY_CAST({0} AS DOUBLE) BETWEEN 1 AND 2958465 THEN TIMESTAMP '1899-12-30'"
-           " + to_microseconds(CAST(round(TRY_CAST({0} AS DOUBLE) * 86400) AS BIGINT) * 1000000) END")
 
 REJECTS_DDL = ("CREATE OR REPLACE TEMP TABLE imp_rejects (_row BIGINT, field VARCHAR, reason VARCHAR, value VARCHAR,"
                " info VARCHAR, extra VARCHAR)")
@@ -31,7 +23,7 @@ def _raw(index: int | None) -> str:
     return f"nullif(trim(CAST(s.c{index} AS VARCHAR)), '')"
 
 
-def _parsed(f: Field, raw: str) -> str:
+def _parsed(f: Field, raw: str, order: str) -> str:
     """The typed value; the plain reading first, the costlier one only where it fails (COALESCE is lazy)."""
     if f.type == "code":
         return f"upper({raw})"
@@ -41,16 +33,52 @@ def _parsed(f: Field, raw: str) -> str:
         cleaned = f"replace(replace(replace(replace({raw}, ',', ''), '¥', ''), '￥', ''), '$', '')"
         return f"coalesce(TRY_CAST({raw} AS DECIMAL(18,4)), TRY_CAST({cleaned} AS DECIMAL(18,4)))"
     if f.type == "datetime":
-        formats = "[" + ", ".join(f"'{fmt}'" for fmt in DATE_FORMATS) + "]"
-        return f"coalesce(try_strptime({raw}, {formats}), {_SERIAL.format(raw)})"
+        return dates.plain_sql(raw, order)
     if f.type in ("status", "payment"):
         return f"v_{f.name}.code"
     return raw
 
 
-def create_stage(cur, source: Source, mapping: Mapping) -> None:
-    """imp_stage: _row, then per field `<name>_raw` (the trimmed text, NULL when empty) and `<name>` (typed)."""
+def create_stage(cur, source: Source, mapping: Mapping) -> str | None:
+    """imp_stage: _row, then per field `<name>_raw` (the trimmed text, NULL when empty) and `<name>` (typed).
+    Returns the order year-last dates were read in (None when no date column is mapped)."""
     cur.register("imp_src", source.table)
+    _register_values(cur, mapping)
+    order = None
+    if any(f.type == "datetime" for f in fields(mapping.kind) if f.name in mapping.mapped()):
+        order = dates.resolve_order(cur, source, mapping)
+    parts, joins, moments = ["s._row"], [], []
+    for f in fields(mapping.kind):
+        index = mapping.column_index(source, f.name)
+        raw = _raw(index)
+        parts.append(f"{raw} AS {f.name}_raw")
+        parts.append(f"{_parsed(f, raw, order or 'undecided')} AS {f.name}")
+        if f.type == "datetime" and dates.may_have_offsets(source, index):
+            moments.append(f.name)
+        if f.type in ("status", "payment"):
+            joins.append(f"LEFT JOIN imp_values v_{f.name} ON v_{f.name}.field = '{f.name}'"
+                         f" AND v_{f.name}.word = lower({raw})")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE imp_stage AS SELECT {', '.join(parts)} FROM imp_src s {' '.join(joins)}")
+    for name in moments:
+        _read_offsets(cur, name)
+    cur.unregister("imp_src")
+    cur.unregister("imp_value_list")
+    cur.execute(REJECTS_DDL)
+    return order
+
+
+def _read_offsets(cur, name: str) -> None:
+    """Dates left unread that carry an offset or Z: read as UTC moments, stored as local time. Only those rows are
+    looked at, so a file without them costs a scan for NULLs."""
+    cur.execute(f"""UPDATE imp_stage SET {name} = m.local_time
+        FROM (SELECT _row, {dates.local_sql('utc')} AS local_time
+              FROM (SELECT _row, {dates.offset_sql(f'{name}_raw')} AS utc FROM imp_stage
+                    WHERE {name} IS NULL AND {name}_raw IS NOT NULL) WHERE utc IS NOT NULL) m
+        WHERE imp_stage._row = m._row""")
+
+
+def _register_values(cur, mapping: Mapping) -> None:
+    """imp_values: (field, lower-case source word, code) for the status and payment values the mapping names."""
     words = [(name, word.strip().lower(), code) for name, chosen in mapping.values.items()
              for word, code in chosen.items()]
     cur.register("imp_value_list", pa.table({"field": [w[0] for w in words], "word": [w[1] for w in words],
@@ -58,18 +86,6 @@ def create_stage(cur, source: Source, mapping: Mapping) -> None:
                                             schema=pa.schema([("field", pa.string()), ("word", pa.string()),
                                                               ("code", pa.string())])))
     cur.execute("CREATE OR REPLACE TEMP TABLE imp_values AS SELECT DISTINCT ON (field, word) * FROM imp_value_list")
-    parts, joins = ["s._row"], []
-    for f in fields(mapping.kind):
-        raw = _raw(mapping.column_index(source, f.name))
-        parts.append(f"{raw} AS {f.name}_raw")
-        parts.append(f"{_parsed(f, raw)} AS {f.name}")
-        if f.type in ("status", "payment"):
-            joins.append(f"LEFT JOIN imp_values v_{f.name} ON v_{f.name}.field = '{f.name}'"
-                         f" AND v_{f.name}.word = lower({raw})")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE imp_stage AS SELECT {', '.join(parts)} FROM imp_src s {' '.join(joins)}")
-    cur.unregister("imp_src")
-    cur.unregister("imp_value_list")
-    cur.execute(REJECTS_DDL)
 
 
 def reject(cur, field: str, reason: str, where: str, *, value: str | None = None, info: str = "NULL",
@@ -80,22 +96,22 @@ def reject(cur, field: str, reason: str, where: str, *, value: str | None = None
                 f" CAST({info} AS VARCHAR), CAST({extra} AS VARCHAR) FROM {table} WHERE {where}", params or [])
 
 
-def check_types(cur, mapping: Mapping, latest) -> None:
+def check_types(cur, mapping: Mapping, latest, order: str | None = None) -> None:
     """The checks each field's type asks for (present when required, readable, within range): at most one
-    problem per field and row. `latest` is the latest date and time accepted."""
+    problem per field and row. `latest` is the latest date and time accepted; `order` the one dates were read in."""
     mapped = mapping.mapped()
     for f in fields(mapping.kind):
         if f.name not in mapped:
             continue
         steps = [(f"{f.name}_raw IS NULL", "'import.reject.missing'" if f.required else "NULL")]
-        steps += [(where, f"'{reason}'") for reason, where in _type_checks(f)]
+        steps += [(where, f"'{reason}'") for reason, where in _type_checks(f, order or 'undecided')]
         case = " ".join(f"WHEN {where} THEN {reason}" for where, reason in steps)
         cur.execute(f"""INSERT INTO imp_rejects SELECT _row, '{f.name}', reason, {f.name}_raw, NULL, NULL
             FROM (SELECT _row, {f.name}_raw, CASE {case} END AS reason FROM imp_stage) WHERE reason IS NOT NULL""",
                     [latest] if f.type == "datetime" else [])
 
 
-def _type_checks(f: Field) -> list[tuple[str, str]]:
+def _type_checks(f: Field, order: str) -> list[tuple[str, str]]:
     n = f.name
     if f.type in ("text", "code"):
         return [("import.reject.too_long", f"length({n}_raw) > {MAX_TEXT}")]
@@ -108,8 +124,8 @@ def _type_checks(f: Field) -> list[tuple[str, str]]:
         return [("import.reject.bad_money", f"{n} IS NULL"), ("import.reject.negative", f"{n} < 0"),
                 ("import.reject.too_large", f"{n} > {MAX_MONEY}")]
     if f.type == "datetime":
-        return [("import.reject.bad_date", f"{n} IS NULL"),
-                ("import.reject.date_out_of_range", f"{n} < TIMESTAMP '{EARLIEST}' OR {n} > ?::TIMESTAMP")]
+        return [dates.rejection_sql(n, order), ("import.reject.bad_date", f"{n} IS NULL"),
+                ("import.reject.date_out_of_range", f"{n} < TIMESTAMP '{dates.EARLIEST}' OR {n} > ?::TIMESTAMP")]
     if f.type in ("status", "payment"):
         return [("import.reject.unmapped_value", f"{n} IS NULL")]
     return []

@@ -1,5 +1,6 @@
 """Import wizard, step 2: which column feeds which field, which source value means which status (proposed from
-the headers and values, or from a saved mapping), and the mapping as a JSON file for the command line."""
+the headers and values, or from a saved mapping), how to read dates like 05/03/2026, and the mapping as a JSON file
+for the command line."""
 import hashlib
 
 import streamlit as st
@@ -7,6 +8,7 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import Mapping, propose
+from lib.imports.dates import ORDERS, Detection, date_columns, detect_date_order, refuse_mixed
 from lib.imports.fields import VALUE_FIELDS, fields
 from lib.imports.mapping import check, distinct_values, with_proposals
 from lib.ui.context import label, lang, md_escape, show_error, tr
@@ -15,24 +17,60 @@ from lib.ui.import_upload import Upload
 COLUMNS_PER_ROW = 3
 
 
-def mapping_step(upload: Upload) -> Mapping | None:
+def mapping_step(db, upload: Upload) -> Mapping | None:
     """The mapping the user settled on, or None (with the reason shown) while it is incomplete."""
     saved = upload.saved_mapping
     proposed = with_proposals(saved, upload.source) if saved else propose(upload.kind, upload.source)
     st.subheader(tr("import.step_mapping"))
     st.caption(tr("import.mapping_hint"))
-    mapping = Mapping(upload.kind, _columns(upload, proposed))
+    mapping = Mapping(upload.kind, _columns(upload, proposed), sheet=upload.source.sheet)
     mapping.values = {name: _values(upload, mapping, proposed, name) for name in VALUE_FIELDS
                       if name in mapping.mapped()}
+    found = _detected(db, upload, mapping)
+    mapping.date_order = _date_order(upload, proposed.date_order, found) if found else proposed.date_order
     st.download_button(tr("import.download_mapping"), mapping.to_json().encode("utf-8"),
                        file_name=f"voiddesk-{upload.kind}-mapping.json", mime="application/json",
                        icon=":material/download:", key=f"import_mapping_json_{upload.token}", on_click="ignore")
     try:
         check(mapping, upload.source, lang())
+        if mapping.date_order == "auto" and found:
+            refuse_mixed(found)
     except VoidDeskError as exc:
         show_error(exc)
         return None
     return mapping
+
+
+def _detected(db, upload: Upload, mapping: Mapping) -> Detection | None:
+    """What the mapped date columns' values say about day/month order (kept while they stay the same); None when no
+    date column holding text is mapped."""
+    columns = tuple(date_columns(upload.source, mapping))
+    if not columns:
+        return None
+    key = (upload.token, columns)
+    kept = st.session_state.get("import_dates")
+    if not kept or kept["key"] != key:
+        kept = {"key": key, "found": detect_date_order(db, upload.source, mapping)}
+        st.session_state["import_dates"] = kept
+    return kept["found"]
+
+
+def _date_order(upload: Upload, proposed: str, found: Detection) -> str:
+    """The date-order choice, each option naming the example that shows it, if the file has one."""
+    named = {order: tr(f"import.date_order.{order}") for order in ORDERS}
+    examples = {"day_first": found.day, "month_first": found.month}
+    for order, example in examples.items():
+        if example:
+            named[order] = tr("import.date_order.detected", order=tr(f"import.date_order.name.{order}"),
+                              example=example[0])
+    if found.order in examples:
+        named["auto"] = tr("import.date_order.auto_found", order=named[found.order])
+    chosen = st.selectbox(tr("import.date_order"), ORDERS, index=ORDERS.index(proposed), format_func=named.get,
+                          key=f"import_date_order_{upload.token}", help=tr("import.date_order_help"))
+    if chosen == "auto" and found.order is None and found.ambiguous:
+        st.warning(tr("import.date_order.ambiguous", example=found.ambiguous[0], row=found.ambiguous[1]),
+                   icon=":material/event:")
+    return chosen
 
 
 def _columns(upload: Upload, proposed: Mapping) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Import wizard, step 1: what to import, the file, its encoding, and optionally a saved mapping."""
+"""Import wizard, step 1: what to import, the file, its encoding (CSV) or sheet (Excel), and optionally a saved
+mapping."""
 import hashlib
 from dataclasses import dataclass
 
@@ -7,7 +8,8 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import KINDS, Mapping, Source, from_json, read_bytes
-from lib.imports.sniff import ENCODINGS, max_bytes
+from lib.imports.excel import list_sheets
+from lib.imports.sniff import ENCODINGS, file_format, max_bytes
 from lib.ui.context import lang, show_error, tr
 
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "parquet", "pq"]
@@ -36,22 +38,49 @@ def upload_step() -> Upload | None:
     if upload is None:
         st.session_state.pop("import_source", None)
         return None
-    source = _read(upload, encoding)
+    mapping = _saved_mapping(saved, kind)
+    sheet = _sheet_choice(upload, mapping.sheet if mapping else None)
+    source = _read(upload, encoding, sheet)
     if source is None:
         return None
-    mapping = _saved_mapping(saved, kind)
     st.caption(_describe(source))
-    token = hashlib.sha1(f"{upload.file_id}|{encoding}|{kind}|{saved.file_id if saved else ''}".encode()).hexdigest()
-    return Upload(kind, source, token[:10], mapping)
+    token = hashlib.sha1(f"{upload.file_id}|{encoding}|{sheet}|{kind}|{saved.file_id if saved else ''}".encode())
+    return Upload(kind, source, token.hexdigest()[:10], mapping)
 
 
-def _read(upload, encoding: str) -> Source | None:
-    key = (upload.file_id, upload.name, encoding)
+def _sheet_choice(upload, saved: str | None) -> str | None:
+    """An Excel workbook's sheet: a choice when it has several (first the saved mapping's sheet, else the first
+    holding a table); else None."""
+    try:
+        if file_format(upload.name, upload.getvalue()[:64 * 1024]) != "excel":
+            return None
+    except VoidDeskError:
+        return None   # reading the file says why
+    kept = st.session_state.get("import_sheets")
+    if not kept or kept["key"] != upload.file_id:
+        try:
+            kept = {"key": upload.file_id, "listing": list_sheets(upload.getvalue())}
+        except VoidDeskError:
+            return None
+        st.session_state["import_sheets"] = kept
+    sheets, default = kept["listing"]
+    if len(sheets) < 2:
+        return None
+    names = [s.name for s in sheets]
+    default = saved if saved in names else default
+    shown = {s.name: s.name if s.rows is None else
+             tr("import.sheet_rows", name=s.name, rows=i18n.fmt_int(s.rows, lang())) for s in sheets}
+    return st.selectbox(tr("import.sheet"), names, index=names.index(default), format_func=shown.get,
+                        key=f"import_sheet_{upload.file_id}")
+
+
+def _read(upload, encoding: str, sheet: str | None) -> Source | None:
+    key = (upload.file_id, upload.name, encoding, sheet)
     kept = st.session_state.get("import_source")
     if kept and kept["key"] == key:
         return kept["source"]
     try:
-        source = read_bytes(upload.name, upload.getvalue(), encoding)
+        source = read_bytes(upload.name, upload.getvalue(), encoding, sheet)
     except VoidDeskError as exc:
         show_error(exc)
         return None
@@ -75,4 +104,4 @@ def _describe(source: Source) -> str:
         delimiter = tr("import.delimiter_tab") if source.delimiter == "\t" else source.delimiter
         return tr("import.read_csv", name=source.name, rows=rows, columns=columns,
                   encoding=source.encoding.upper(), delimiter=delimiter)
-    return tr(f"import.read_{source.format}", name=source.name, rows=rows, columns=columns)
+    return tr(f"import.read_{source.format}", name=source.name, rows=rows, columns=columns, sheet=source.sheet)

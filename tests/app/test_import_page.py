@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 from lib.db import Database, apply_migrations
 from tests.app.builders import assert_consistent, open_page, rows, sign_in
 from tests.app.conftest import APP
+from tests.integration.import_samples import workbook
 
 HEADERS = "订单编号,客户编码,下单时间,订单状态,仓库,商品编码,数量,单价"
 
@@ -98,6 +99,71 @@ def test_a_missing_required_column_is_named(at, import_db):
 def test_a_web_page_saved_as_csv_is_refused(at):
     start(at, b"<!DOCTYPE html><html><body><table></table></body></html>", "export.csv")
     assert at.error[0].value.startswith("The file is a web page (HTML)")
+
+
+def selectbox(at, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def test_a_workbook_opens_on_its_first_table_and_another_sheet_can_be_chosen(at, import_db):
+    s = stocked(import_db)
+    orders = [HEADERS.split(","), ["APPXL-1", s["customer"], "2026-03-05 09:30", "待处理", s["warehouse"], s["skus"][0], 2, None],
+              ["APPXL-2", s["customer"], "2026-03-06 10:00", "已完成", s["warehouse"], s["skus"][1], 1, 88]]
+    data = workbook({"封面": [], "订单": orders, "备注": [["说明", "作者"], ["ERP 导出", "张三"]]})
+    start(at, data, "导出.xlsx")
+    sheet = selectbox(at, "Sheet")
+    assert (sheet.value, sheet.options) == ("订单", ["封面 (0 rows)", "订单 (2 rows)", "备注 (1 rows)"])
+    assert any("sheet 订单" in c.value for c in at.caption)
+    at.button(key="import_check_button").click().run()
+    assert [s.value for s in at.success] == ["All 2 rows passed the check."]
+    sheet = selectbox(at, "Sheet")
+    sheet.set_value("备注").run()
+    assert not at.exception, at.exception
+    assert any("导出.xlsx: 1 rows, 2 columns; Excel workbook, sheet 备注" in c.value for c in at.caption)
+    assert at.error[0].value.startswith("Choose a column for")
+    selectbox(at, "Sheet").set_value("订单").run()
+    at.button(key="import_check_button").click().run()
+    at.button(key="import_load_button").click().run()
+    assert at.success[0].value == "Loaded 2 rows from 导出.xlsx."
+    assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPXL-%'")[0]["n"] == 2
+
+
+def dated_orders(path, prefix: str, dates: list[str]) -> bytes:
+    s = stocked(path)
+    lines = [f"{prefix}-{i},{s['customer']},{d},已完成,{s['warehouse']},{s['skus'][0]},1," for i, d in enumerate(dates)]
+    return "\n".join([HEADERS] + lines).encode("utf-8")
+
+
+def test_the_date_order_names_what_the_file_shows_and_dates_are_read_so(at, import_db):
+    start(at, dated_orders(import_db, "APPDF", ["05/03/2026 9:30", "25/03/2026"]))
+    order = selectbox(at, "Date order (for dates like 05/03/2026)")
+    assert order.value == "auto"
+    assert order.options == ["Automatic: Day first (detected: 25/03/2026)", "Day first (detected: 25/03/2026)",
+                             "Month first (month/day/year)"]
+    at.button(key="import_check_button").click().run()
+    assert [str(t) for t in at.dataframe[0].value["created_at"]] == ["2026-03-05 09:30:00", "2026-03-25 00:00:00"]
+
+
+def test_a_file_with_both_date_orders_is_refused_until_one_is_chosen(at, import_db):
+    start(at, dated_orders(import_db, "APPMIX", ["25/03/2026", "03/26/2026"]))
+    assert at.error[0].value.startswith("The dates mix day first (25/03/2026, row 2) and month first (03/26/2026, row 3)")
+    assert not [b for b in at.button if b.key == "import_check_button"]
+    selectbox(at, "Date order (for dates like 05/03/2026)").set_value("day_first").run()
+    assert not at.error
+    at.button(key="import_check_button").click().run()
+    assert [tuple(r) for r in at.dataframe[1].value.itertuples(index=False)] == [
+        (3, "Order date", "03/26/2026", "03/26/2026 is not a date read day first (day/month/year), the date order chosen")]
+
+
+def test_dates_that_cannot_tell_their_order_are_flagged_and_read_once_chosen(at, import_db):
+    start(at, dated_orders(import_db, "APPAMB", ["05/03/2026", "04/03/2026"]))
+    assert [w.value for w in at.warning] == [
+        "No date in the file shows whether the day or the month comes first (e.g. 05/03/2026, row 2): choose the"
+        " date order, or those rows are rejected."]
+    selectbox(at, "Date order (for dates like 05/03/2026)").set_value("month_first").run()
+    assert not at.warning
+    at.button(key="import_check_button").click().run()
+    assert [str(t) for t in at.dataframe[0].value["created_at"]] == ["2026-05-03 00:00:00", "2026-04-03 00:00:00"]
 
 
 def test_only_leads_and_admins_see_the_import_page():

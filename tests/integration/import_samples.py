@@ -88,3 +88,23 @@ def parquet(rows=ORDERS) -> bytes:
 def orders_csv(lines: list[str], headers=EN_HEADERS) -> bytes:
     """A small UTF-8 CSV from literal lines (each 'a,b,c'), under the given headers."""
     return ("\n".join([",".join(headers)] + lines) + "\n").encode("utf-8")
+
+
+def dated_csv(render, rows=ORDERS) -> bytes:
+    """The sample orders as UTF-8 CSV (English headers and statuses) with each date written by `render(datetime)`."""
+    return csv_text(rows, EN_HEADERS, lambda r: (r[0], r[1], render(r[2]), r[3], r[5], r[7], r[8],
+                                                 "" if r[9] is None else f"{r[9]:.2f}")).encode("utf-8")
+
+
+def workbook(sheets: dict[str, list[list]]) -> bytes:
+    """An Excel workbook with the given sheets (name -> rows, the first row the header; [] for an empty sheet)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+    book.close()
+    return out.getvalue()
