@@ -99,3 +99,35 @@ def test_bad_input_is_refused_and_changes_nothing(shop, decision, note, key):
     with pytest.raises(PermissionDenied):
         voids.decide_many(shop.db, shop.users["ops"], numbers, "approve")
     assert voids_of(shop.db, numbers[0])[0]["status"] == "pending_approval"
+
+
+def test_two_leads_deciding_overlapping_requests_at_once_decide_each_exactly_once(shop):
+    import threading
+
+    numbers = requested(shop, 6, paid=True)
+    results, barrier = {}, threading.Barrier(2)
+
+    def decide(who, chosen, decision, note=None):
+        barrier.wait()
+        results[who] = voids.decide_many(shop.db, shop.users[who], chosen, decision, note)
+
+    threads = [threading.Thread(target=decide, args=("ops_lead", numbers[:4], "approve")),
+               threading.Thread(target=decide, args=("admin", numbers[2:], "reject", "duplicate"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    decided = {}
+    for who in ("ops_lead", "admin"):
+        for r in results[who]["results"]:
+            if r["outcome"] != "refused":
+                assert r["order_no"] not in decided, r
+                decided[r["order_no"]] = r["outcome"]
+            else:
+                assert r["message_key"] == "voids.no_pending_request", r
+    assert sorted(decided) == sorted(numbers)
+    for number in numbers:
+        [void] = voids_of(shop.db, number)
+        assert void["status"] == ("applied" if decided[number] == "voided" else "rejected")
+        assert len(refunds_of(shop.db, number)) == (1 if decided[number] == "voided" else 0)
+    assert run_checks(shop.db)["ok"]
