@@ -25,7 +25,7 @@ def demo_orders(demo_db) -> dict:
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
         pick = lambda sql: con.execute(sql).fetchall()[0][0]  # noqa: E731
-        return {
+        picks = {
             "processing": pick("SELECT order_no FROM orders o WHERE status = 'processing' AND NOT EXISTS"
                                " (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
                                " ORDER BY id DESC LIMIT 1"),
@@ -50,6 +50,16 @@ def demo_orders(demo_db) -> dict:
                            " AND (SELECT count(*) FROM orders p WHERE left(p.order_no, 12) = left(o.order_no, 12)) >= 3"
                            " ORDER BY id DESC LIMIT 1"),
         }
+        # A sales rep with two open orders of their own, none of the orders above, and no request yet: they ask,
+        # a lead decides both.
+        picks["requests"] = con.execute(
+            "SELECT u.username, list(o.order_no ORDER BY o.id)[1:2] FROM orders o JOIN users u ON u.id = o.rep_id"
+            " WHERE u.role = 'sales' AND u.active AND o.status IN ('pending', 'processing') AND o.total < 10000"
+            " AND NOT list_contains(?, o.order_no)"
+            " AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
+            " GROUP BY u.username HAVING count(*) >= 2 ORDER BY u.username DESC LIMIT 1", [list(picks.values())]
+        ).fetchall()[0]
+        return picks
     finally:
         con.close()
 
