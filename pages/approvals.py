@@ -34,6 +34,15 @@ if queue.empty:
     st.info(tr("approvals.empty"), icon=":material/task_alt:")
     st.stop()
 
+# A selection is a list of row positions. When the queue changed since it was shown (another lead decided a
+# request, a new one came in), those positions point at other requests: start again with nothing selected.
+listed = tuple(queue["order_no"])
+if st.session_state.get("queue_listed") not in (None, listed):
+    if (st.session_state.get("queue") or {}).get("selection", {}).get("rows"):
+        st.info(tr("approvals.queue_changed"), icon=":material/sync:")
+    st.session_state["queue"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+st.session_state["queue_listed"] = listed
+
 st.caption(tr("approvals.count", n=i18n.fmt_int(len(queue), lang())))
 shown = queue.copy()
 shown["note"] = shown["note"].fillna("")

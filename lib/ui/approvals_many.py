@@ -9,7 +9,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.services import voids
 from lib.services.void_rules import describe
-from lib.ui.context import lang, show_error, tr
+from lib.ui.context import lang, md_escape, show_error, tr
 
 
 def decide_many(db, user, chosen: pd.DataFrame) -> None:
@@ -20,6 +20,7 @@ def decide_many(db, user, chosen: pd.DataFrame) -> None:
     left, right = st.columns(2)
     left.metric(tr("approvals.selected_total"), i18n.fmt_money(chosen["total"].sum(), lang()))
     right.metric(tr("approvals.selected_orders"), i18n.fmt_int(len(numbers), lang()))
+    st.markdown(tr("approvals.selected_list", orders=md_escape(", ".join(numbers))))
     st.caption(tr("approvals.many_hint"))
     # One submission key per selection: a double click decides once; another selection is another decision.
     selection = hashlib.sha256("\n".join(sorted(numbers)).encode()).hexdigest()[:16]

@@ -118,6 +118,24 @@ def test_lead_approves_several_requests_at_once_and_sees_what_stayed_open(app, d
     b.assert_consistent(demo_db_path)
 
 
+def test_when_the_queue_changes_under_a_selection_nothing_is_decided_and_it_is_chosen_again(app, demo_db_path):
+    first, b_no, c_no, d_no = (_requested(demo_db_path) for _ in range(4))
+    b.sign_in(app, "lead")
+    b.open_page(app, "pages/approvals.py")
+    _select_rows(app, [b_no, c_no])
+    assert "Deciding 2 void requests together" in [h.value for h in app.subheader]
+    voids.reject(b.handle(demo_db_path), b.user(demo_db_path, "admin"), first, "duplicate")   # another lead, meanwhile
+    app.button(key="queue_approve_many").click().run()
+    assert not app.exception
+    assert any("The queue changed while you were choosing" in m for m in b.messages(app.info))
+    assert not any(h.value.startswith("Deciding") for h in app.subheader)
+    assert [b.order_status(demo_db_path, n) for n in (b_no, c_no, d_no)] == ["pending"] * 3
+    with b.handle(demo_db_path).read() as cur:
+        waiting = cur.execute("SELECT count(*) FROM voids WHERE status = 'pending_approval'"
+                              " AND list_contains(?, order_no)", [[b_no, c_no, d_no]]).fetchall()[0][0]
+    assert waiting == 3
+
+
 def test_rejecting_several_needs_a_note_in_chinese_too(app, demo_db_path):
     numbers = [_requested(demo_db_path), _requested(demo_db_path)]
     b.sign_in(app, "lead")
