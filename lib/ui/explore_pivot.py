@@ -1,5 +1,6 @@
 """The Explore page's pivot builder: choose a measure, up to two dimensions and a time grain, narrow the
 period and codes, see the wide table and its chart, download both forms."""
+import hashlib
 from datetime import date
 
 import streamlit as st
@@ -42,15 +43,19 @@ def pivot_panel(db, user) -> None:
     if frame.attrs.get("capped"):
         st.warning(tr("explore.capped", n=i18n.fmt_int(ROW_CAP)), icon=":material/content_cut:")
     full = complete(frame, dims, measure, period_starts(f, grain)) if grain and not frame.attrs["capped"] else frame
-    event = st.plotly_chart(figure(full, dims, measure, grain, lang()), width="stretch", key="explore_chart",
-                            config=png_config("explore"), on_select="rerun", selection_mode=("points",))
-    clicked = picked_data(event)
-    if clicked:
-        _drill(f, measure, grain, cells(full, dims, grain)[int(clicked[0])])
+    # Clicks are kept per widget key as positions: a key per pivot, so a click never lands on another pivot's cell.
+    pivot_key = hashlib.sha256(repr((measure, dims, grain, f.to_params(), lang())).encode()).hexdigest()[:12]
+    event = st.plotly_chart(figure(full, dims, measure, grain, lang()), width="stretch",
+                            key=f"explore_chart_{pivot_key}", config=png_config("explore"), on_select="rerun",
+                            selection_mode=("points",))
+    clicked, marks = picked_data(event), cells(full, dims, grain)
+    if clicked and int(clicked[0]) < len(marks):
+        _drill(f, measure, grain, marks[int(clicked[0])])
     st.caption(tr("explore.drill_hint"))
-    _show(wide(full, dims, measure, grain, lang()), "explore-pivot", "explore_wide", (f, measure, grain))
+    pivot_of = (f, measure, grain)
+    _show(wide(full, dims, measure, grain, lang()), "explore-pivot", f"explore_wide_{pivot_key}", pivot_of)
     with st.expander(tr("explore.long_form", n=i18n.fmt_int(len(frame)))):
-        _show(long_table(frame, dims, measure, grain, lang()), "explore-rows", "explore_long", (f, measure, grain))
+        _show(long_table(frame, dims, measure, grain, lang()), "explore-rows", f"explore_long_{pivot_key}", pivot_of)
 
 
 def _drill(f: AnalyticsFilters, measure: str, grain: str | None, cell: dict) -> None:
@@ -149,8 +154,8 @@ def _show(table: Table, name: str, key: str, pivot_of: tuple) -> None:
     event = st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key,
                          on_select="rerun", selection_mode="single-cell")
     chosen = event.selection.cells if event and event.selection else []
-    if chosen and table.row_cells:
-        row, column = chosen[0]
-        _drill(*pivot_of, table.cell(int(row), column))
+    cell = table.cell(int(chosen[0][0]), chosen[0][1]) if chosen else None
+    if cell is not None:
+        _drill(*pivot_of, cell)
     st.caption(tr("explore.row_count", n=i18n.fmt_int(len(table.frame))))
     table_downloads(table.frame, name, key)

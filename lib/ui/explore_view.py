@@ -32,7 +32,10 @@ class Table:
     row_cells: list[dict] = field(default_factory=list)
     column_cells: dict[str, dict] = field(default_factory=dict)
 
-    def cell(self, row: int, column: str) -> dict:
+    def cell(self, row: int, column: str) -> dict | None:
+        """What the cell at (row, column) stands for; None when there is no such row (or nothing to drill)."""
+        if not 0 <= row < len(self.row_cells):
+            return None
         return {**self.row_cells[row], **self.column_cells.get(column, {})}
 
 

@@ -1,5 +1,6 @@
 """The Explore page through AppTest: a pivot built from the widgets against an independent SQL count, who may
 open the page and the console, the console refusing a write, and both languages."""
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib.db import open_database
 from lib.services import auth
 from lib.ui.nav import visible_pages
+from tests.app import builders as b
 from tests.app.builders import table_with
 from tests.app.conftest import APP
 
@@ -147,3 +149,22 @@ def test_a_pivot_lives_in_the_url_and_a_shared_link_opens_it(app, demo_db_path):
     assert shared.selectbox(key="ex_measure").value == "returns"
     assert shared.multiselect(key="ex_dims").value == ["category"]
     assert shared.selectbox(key="ex_grain").value == "month"
+
+
+def test_a_cell_that_cannot_be_opened_says_why_and_a_new_pivot_starts_with_nothing_clicked(app, demo_db_path):
+    number = b.order(demo_db_path)
+    with b.handle(demo_db_path).transaction() as cur:
+        cur.execute("UPDATE orders SET rep_id = NULL WHERE order_no = ?", [number])   # e.g. imported without one
+    open_as(app, demo_db_path, "analyst")
+    app.selectbox(key="ex_measure").set_value("orders")
+    app.multiselect(key="ex_dims").set_value(["rep"])
+    app.selectbox(key="ex_grain").set_value("none").run()
+    table = table_with(app, "Sales rep")
+    row = list(table["Sales rep"]).index("(none)")
+    [key] = [k for k in app.session_state.keys() if re.fullmatch(r"explore_wide_[0-9a-f]{12}", str(k))]
+    app.session_state[key] = {"selection": {"rows": [], "columns": [], "cells": [[row, "Orders"]]}}
+    app.run()
+    assert any("Search cannot list orders without a value for" in e for e in b.messages(app.error))
+    app.multiselect(key="ex_dims").set_value(["warehouse"]).run()
+    assert not app.exception and not b.messages(app.error)
+    assert table_with(app, "Warehouse") is not None

@@ -29,7 +29,7 @@ def open_explore(page, server):
     login(page, server, "analyst")
     page.goto(f"{server}/explore")
     wait_idle(page)
-    plot = page.locator(".st-key-explore_chart .js-plotly-plot")
+    plot = page.locator("[class*=st-key-explore_chart_] .js-plotly-plot")
     plot.wait_for()
     return plot
 
@@ -66,7 +66,7 @@ def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):
 def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(server, page):
     plot = open_explore(page, server)
     totals = plot.evaluate(TOTALS)
-    grid = page.locator(".st-key-explore_wide [data-testid=stDataFrame]")
+    grid = page.locator("[class*=st-key-explore_wide_] [data-testid=stDataFrame]")
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)   # the first row's first cell (below a 35 px header)
