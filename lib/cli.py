@@ -116,7 +116,8 @@ def cmd_search(args) -> int:
         "rep": args.rep, "assignee": args.assignee, "warehouse": args.warehouse, "source": args.source,
         "min_total": args.min_total, "max_total": args.max_total, "void_reason": args.void_reason,
         "voided_from": args.voided_from, "voided_to": args.voided_to, "return_reason": args.return_reason,
-        "returned_from": args.returned_from, "returned_to": args.returned_to})
+        "returned_from": args.returned_from, "returned_to": args.returned_to,
+        "returned_product": args.returned_sku, "returned_category": args.returned_category})
     result = search_orders(db, user, filters, sort=args.sort, limit=args.limit, offset=args.offset)
     rows = result.rows.astype(object).where(result.rows.notna(), None).to_dict("records")
     keys = ("order_no", "status", "payment_status", "customer", "total", "created_at", "rep", "assignee",
@@ -246,12 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common, acting], help="find orders (SPEC §3)")
     p.add_argument("--number", metavar="PREFIX", help="order number, exact or prefix")
-    p.add_argument("--customer", metavar="TEXT", help="customer name contains (any case)")
+    p.add_argument("--customer", metavar="TEXT", help="customer name contains, or customer code (any case)")
     p.add_argument("--status", metavar="S", action="append", help="order status (repeatable)")
     p.add_argument("--payment", metavar="P", action="append", help="payment state (repeatable)")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="created on or after (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="created on or before (YYYY-MM-DD)")
-    p.add_argument("--sku", metavar="SKU", help="SKU exact or prefix, or product name contains")
+    p.add_argument("--sku", metavar="SKU", help="an exact SKU, else SKU prefix or product name contains")
     p.add_argument("--category", metavar="C", action="append", help="product category (repeatable)")
     p.add_argument("--rep", metavar="NAME", action="append", help="sales rep username (repeatable)")
     p.add_argument("--assignee", metavar="NAME", action="append", help="assignee username (repeatable)")
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="has a return note with this reason (repeatable)")
     p.add_argument("--returned-from", metavar="DATE", help="has a return note created on or after")
     p.add_argument("--returned-to", metavar="DATE", help="has a return note created on or before")
+    p.add_argument("--returned-sku", metavar="SKU", help="has a return note with a line of this SKU")
+    p.add_argument("--returned-category", metavar="C", action="append",
+                   help="has a return note with a line in this category (repeatable)")
     p.add_argument("--sort", metavar="FIELD[:desc]", default="created_at:desc",
                    help="order_no, created_at, total, customer, status, payment_status, rep or warehouse")
     p.add_argument("--limit", metavar="N", default="50")

@@ -104,8 +104,8 @@ _SEARCH_NARROW = {"reason": "reason", "category": "category", "sku": "sku", "war
 
 
 def drill_params(f: AnalyticsFilters, measure: str, grain: str | None, cell: dict) -> dict:
-    """Search URL params listing the orders behind one pivot cell: `cell` maps dimensions to codes (a customer
-    to its name, as Search looks customers up by name) and "period" to the first day of its period; dimensions
+    """Search URL params listing the orders behind one pivot cell: `cell` maps dimensions to codes and "period"
+    to the first day of its period (returns split by SKU or category: what was returned); dimensions
     left out of `cell` are not narrowed. A rate opens the orders it counts (the voided or returned ones).
     InvalidInput when a dimension has no value (an order without a rep): Search cannot ask for that."""
     narrow = {}

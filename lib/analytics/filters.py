@@ -120,7 +120,7 @@ class AnalyticsFilters:
     def search_params(self, kind: str = "void", **narrow) -> dict[str, str | list[str]]:
         """URL params of the Search page listing the orders behind a number (a bar, a cell, a KPI).
 
-        `narrow` may set category, sku, rep (username), customer (name), warehouse, status, payment, source,
+        `narrow` may set category, sku, rep (username), customer (code), warehouse, status, payment, source,
         reason (a code, or an "as recorded" key: Search takes its code), and period_start / period_end (a clicked
         bar's period, clipped to the filter period). Kind "order" lists the orders created in the period.
         """
@@ -143,13 +143,19 @@ class AnalyticsFilters:
         reason = narrow.get("reason")
         if kind != "order":
             _put_list(params, f"{kind}_reason", reason_code_of(str(reason)) if reason else None, self.reasons)
-        _put_list(params, "category", narrow.get("category"), self.categories)
+        # The category filter asks for orders with a line in one of the categories (as the dashboards count); a
+        # clicked return category or SKU is what the note returned.
+        if kind == "return" and narrow.get("category"):
+            params["returned_category"] = [str(narrow["category"])]
+            _put_list(params, "category", None, self.categories)
+        else:
+            _put_list(params, "category", narrow.get("category"), self.categories)
         _put_list(params, "warehouse", narrow.get("warehouse"), self.warehouses)
         _put_list(params, "rep", narrow.get("rep"), self.reps)
         for name in ("status", "payment", "source"):
             _put_list(params, name, narrow.get(name), ())
         if narrow.get("sku"):
-            params["product"] = str(narrow["sku"])
+            params["returned_product" if kind == "return" else "product"] = str(narrow["sku"])
         if narrow.get("customer"):
             params["customer"] = str(narrow["customer"])
         return params

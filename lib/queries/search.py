@@ -78,8 +78,13 @@ def line_filters(cur, f: SearchFilters) -> list[tuple[str, list]]:
     Categories are read from orders.category_mask instead (order_where) whenever they all have a bit."""
     sets = []
     if f.product:
-        sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?)) OR contains(lower(name), lower(?))"
-                     " UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
+        # An exact SKU means that product only (PHN-1 is not PHN-10), as an exact order number means that order.
+        exact = scalar(cur, "SELECT sku FROM products WHERE upper(sku) = upper(?) LIMIT 1", [f.product])
+        if exact is not None:
+            sets.append(("SELECT ?::VARCHAR", [exact]))
+        else:
+            sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?))"
+                         " OR contains(lower(name), lower(?)) UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
     if f.category and mask_of(cur, f.category) is None:
         sql, params = _in("category", f.category)
         sets.append((f"SELECT sku FROM products WHERE {sql}", params))
@@ -103,8 +108,8 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     if f.number:
         conds.append(_number_condition(cur, f.number))
     if f.customer:
-        conds.append(("o.customer_id IN (SELECT id FROM customers WHERE contains(lower(name), lower(?)))",
-                      [f.customer]))
+        conds.append(("o.customer_id IN (SELECT id FROM customers WHERE contains(lower(name), lower(?))"
+                      " OR lower(code) = lower(?))", [f.customer, f.customer]))
     if f.date_from:
         conds.append(("o.created_at >= ?", [datetime.combine(f.date_from, time.min)]))
     if f.date_to:
@@ -128,8 +133,18 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
         conds.append(_history_condition("SELECT order_id FROM voids WHERE status = 'applied'", "applied_at",
                                          f.void_reason, f.voided_from, f.voided_to))
     if f.return_history:
-        conds.append(_history_condition("SELECT order_id FROM return_notes WHERE TRUE", "created_at",
-                                        f.return_reason, f.returned_from, f.returned_to))
+        base, params = "SELECT order_id FROM return_notes WHERE TRUE", []
+        if f.returned_product or f.returned_category:   # the note returned goods of this product / category
+            lines, params = "SELECT rl.return_id FROM return_lines rl JOIN products p ON p.sku = rl.sku WHERE TRUE", []
+            if f.returned_product:
+                lines += " AND upper(rl.sku) = upper(?)"
+                params.append(f.returned_product)
+            if f.returned_category:
+                sql, more = _in("p.category", f.returned_category)
+                lines, params = f"{lines} AND {sql}", params + more
+            base += f" AND id IN ({lines})"
+        sql, more = _history_condition(base, "created_at", f.return_reason, f.returned_from, f.returned_to)
+        conds.append((sql, params + more))
     if not conds:
         return "TRUE", []
     return " AND ".join(sql for sql, _ in conds), [p for _, params in conds for p in params]

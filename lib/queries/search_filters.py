@@ -26,9 +26,11 @@ PARAM_NAMES = {
     "source": "source", "min_total": "min_total", "max_total": "max_total",
     "void_reason": "void_reason", "voided_from": "voided_from", "voided_to": "voided_to",
     "return_reason": "return_reason", "returned_from": "returned_from", "returned_to": "returned_to",
+    "returned_product": "returned_product", "returned_category": "returned_category",
 }
-_TEXT = ("number", "customer", "product")
-_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason", "return_reason")
+_TEXT = ("number", "customer", "product", "returned_product")
+_LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason", "return_reason",
+          "returned_category")
 _DATES = ("date_from", "date_to", "voided_from", "voided_to", "returned_from", "returned_to")
 # (from, to) pairs that must not be reversed
 _RANGES = (("date_from", "date_to"), ("voided_from", "voided_to"), ("returned_from", "returned_to"))
@@ -37,12 +39,12 @@ _RANGES = (("date_from", "date_to"), ("voided_from", "voided_to"), ("returned_fr
 @dataclass
 class SearchFilters:
     number: str = ""                 # exact order number, else prefix
-    customer: str = ""               # customer name contains, case-insensitive
+    customer: str = ""               # customer name contains, or the customer's code; any case
     date_from: date | None = None    # created on or after
     date_to: date | None = None      # created on or before (inclusive)
     statuses: list[str] = field(default_factory=list)
     payment: list[str] = field(default_factory=list)
-    product: str = ""                # SKU exact or prefix, or product name contains
+    product: str = ""                # an exact SKU, else SKU prefix or product name contains
     category: list[str] = field(default_factory=list)
     rep: list[str] = field(default_factory=list)        # usernames
     assignee: list[str] = field(default_factory=list)   # usernames
@@ -58,6 +60,8 @@ class SearchFilters:
     return_reason: list[str] = field(default_factory=list)
     returned_from: date | None = None
     returned_to: date | None = None
+    returned_product: str = ""       # a return note with a line of this SKU (exact, any case)
+    returned_category: list[str] = field(default_factory=list)   # … with a line in one of these categories
 
     @property
     def void_history(self) -> bool:
@@ -65,7 +69,8 @@ class SearchFilters:
 
     @property
     def return_history(self) -> bool:
-        return bool(self.return_reason or self.returned_from or self.returned_to)
+        return bool(self.return_reason or self.returned_from or self.returned_to or self.returned_product
+                    or self.returned_category)
 
     def to_params(self) -> dict[str, str | list[str]]:
         """Non-empty filters as URL query parameters (lists stay lists)."""

@@ -75,10 +75,9 @@ def _rate_tab(df: pd.DataFrame, f: AnalyticsFilters, kind: str, dim: str, base: 
     title = tr(f"dash.rate_by_{kind}", dim=tr(f"dash.dim.{dim}"))
     if df.empty:
         return empty_chart(title)
-    labels = dict(zip(df["key"], df["label"]))
     fig = charts.rate_bars(df, base, count, lang(), title=title, show_key=dim == "sku")
     show_chart(fig, f"{kind}_rate_{dim}", table=_table(df), name=f"{kind}_rate_by_{dim}",
-               drill=lambda d: f.search_params(kind, **{dim: labels.get(d[0]) if dim == "customer" else d[0]}))
+               drill=lambda d: f.search_params(kind, **{dim: d[0]}))   # keys are codes, as Search takes them
 
 
 def heatmap(df: pd.DataFrame, f: AnalyticsFilters) -> None:

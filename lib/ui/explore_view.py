@@ -48,11 +48,8 @@ def dim_name(name: str, lang: str) -> str:
 
 
 def named(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    """`<dim>_label` made unique per code: two customers or products with the same name get their code added
-    (the name itself stays in `customer_name`: Search looks customers up by name)."""
+    """`<dim>_label` made unique per code: two customers or products with the same name get their code added."""
     frame = frame.copy()
-    if "customer" in dims and "customer_name" not in frame:
-        frame["customer_name"] = frame["customer_label"]
     for d in dims:
         labels = frame[f"{d}_label"].astype(str)
         shared = frame.groupby(labels)[d].transform("nunique") > 1
@@ -79,9 +76,8 @@ def complete(frame: pd.DataFrame, dims: list[str], measure: str, periods: list) 
 
 
 def cells(frame: pd.DataFrame, dims: list[str], grain: str | None) -> list[dict]:
-    """Per row of a pivot frame: each dimension's code (a customer's name) and the period, for drill_params."""
-    frame = named(frame, dims)
-    columns = {d: "customer_name" if d == "customer" else d for d in dims} | ({"period": "period"} if grain else {})
+    """Per row of a pivot frame: each dimension's code and the period, for drill_params."""
+    columns = {d: d for d in dims} | ({"period": "period"} if grain else {})
     return [{d: _plain(row[c]) for d, c in columns.items()} for row in frame.to_dict("records")]
 
 

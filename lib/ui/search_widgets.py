@@ -27,7 +27,7 @@ def sort_label(option: str) -> str:
 WIDGET_KEYS = {name: f"f_{name}" for name in (
     "number", "customer", "product", "statuses", "date_from", "date_to", "payment", "category", "rep",
     "assignee", "warehouse", "source", "min_total", "max_total", "void_reason", "voided_from", "voided_to",
-    "return_reason", "returned_from", "returned_to")}
+    "return_reason", "returned_from", "returned_to", "returned_product", "returned_category")}
 
 
 def seed_from_url() -> None:
@@ -118,7 +118,8 @@ def filter_widgets(db, user) -> dict:
 
 
 def _history_widgets(db) -> None:
-    """Void and return history filters (where the analytics drill-down lands): reason and date range."""
+    """Void and return history filters (where the analytics drill-down lands): reason and date range, what was
+    returned; and the order's source."""
     reasons = catalog.reason_labels(db, lang())
     k = WIDGET_KEYS
     for kind, field, low, high in (("void", "void_reason", "voided_from", "voided_to"),
@@ -133,11 +134,15 @@ def _history_widgets(db) -> None:
         if kind == "void":
             _pick(row[3], "filter.source", ORDER_SOURCES, key=k["source"],
                   format_func=lambda s: label("order_source", s))
+    row = st.columns(4)
+    row[0].text_input(tr("filter.returned_product"), key=k["returned_product"], placeholder="SKU")
+    cats = catalog.categories(db, lang())
+    _pick(row[1], "filter.returned_category", list(cats), key=k["returned_category"], format_func=cats.get)
 
 
 _LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason",
-                "return_reason")
-_TEXT_FIELDS = ("number", "customer", "product")
+                "return_reason", "returned_category")
+_TEXT_FIELDS = ("number", "customer", "product", "returned_product")
 
 
 def result_frame(rows: pd.DataFrame) -> pd.DataFrame:

@@ -84,3 +84,30 @@ def test_export_and_sales_scope_apply_the_same_history_filters(world):
     assert {world.nos[0], world.nos[1]} - own, "the fixture must hold another rep's voided order"
     mine = found(world, user="sales", void_reason=["out_of_stock", "customer_cancelled"])
     assert mine == {world.nos[0], world.nos[1]} & own
+
+
+def test_returned_product_and_category_look_at_what_the_note_returned(world):
+    nos = world.nos   # nos[4] returned a TOY-1 line; nos[0] returned nothing listed
+    with world.db.transaction() as cur:
+        cur.execute("INSERT INTO return_lines (return_id, order_line_id, sku, qty, unit_price)"
+                    " SELECT id, 0, 'TOY-1', 1, 99.50 FROM return_notes WHERE order_no = ?", [nos[4]])
+    assert found(world, returned_product="toy-1") == {nos[4]}
+    assert found(world, returned_category=["toys"]) == {nos[4]}
+    assert found(world, returned_category=["phones"]) == set()
+    assert found(world, returned_product="TOY-1", return_reason=["wrong_item"]) == set()
+    params = SearchFilters(returned_product="TOY-1", returned_category=["toys"]).to_params()
+    assert params == {"returned_product": "TOY-1", "returned_category": ["toys"]}
+
+
+def test_a_customer_code_or_an_exact_sku_finds_only_that_one(world):
+    from tests.integration.orders_fixture import add_customer, insert_order
+
+    add_customer(world.db, "CUS-9", "Acme Trading 艾克美")        # the same name as CUS-1
+    insert_order(world.db, "SO-20240301-00001", customer="CUS-9")
+    assert found(world, customer="cus-9") == {"SO-20240301-00001"}
+    assert "SO-20240301-00001" in found(world, customer="Acme Trading")
+    with world.db.transaction() as cur:
+        cur.execute("INSERT INTO products VALUES ('PHN-10', 'Phone Ten', 'phones', 10.00, TRUE)")
+    insert_order(world.db, "SO-20240301-00002", lines=(("PHN-10", 1, "10.00"),))
+    assert "SO-20240301-00002" not in found(world, product="PHN-1")       # exact: PHN-1 is not PHN-10
+    assert "SO-20240301-00002" in found(world, product="PHN")             # a prefix still finds both

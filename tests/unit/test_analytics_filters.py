@@ -112,6 +112,8 @@ def test_search_accepts_every_drill_down(kind, basis):
     search = SearchFilters.from_params(f.search_params(kind, period_start="2024-03-04", period_end="2024-03-10"))
     assert search.void_history if kind == "void" else search.return_history
     assert search.category == ["phones"] and search.rep == ["sales"]
+    returned = f.search_params("return", category="toys", sku="TOY-1")
+    assert (returned["returned_category"], returned["returned_product"]) == (["toys"], "TOY-1")   # what was returned
 
 
 def test_an_as_recorded_reason_key_drills_down_by_its_code():
