@@ -7,6 +7,7 @@ DEFAULT_DB = ROOT / "data" / "voiddesk.duckdb"
 LANGUAGES = ("en", "zh")
 DEFAULT_SESSION_HOURS = 12.0
 MAX_SESSION_HOURS = 24 * 366
+SESSION_COOKIE = "voiddesk_session"   # the browser cookie that keeps a sign-in across page loads
 
 
 def db_path(explicit: str | None = None) -> str:

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 
 from lib.bench import cache_dir, seeded_base
+from lib.config import SESSION_COOKIE
 from lib.devserver import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
-from lib.ui.session import COOKIE
 
 PASSWORD = "demo1234"
 VOIDERS = ("lead", "ops", "ops2")                  # demo accounts that void without approval below the threshold
@@ -120,7 +120,7 @@ class Session:
     async def _cookie(self, page) -> str:
         """Whether the browser holds the sign-in cookie (tells a lost cookie from one the server refused)."""
         try:
-            return "yes" if any(c["name"] == COOKIE for c in await page.context.cookies()) else "no"
+            return "yes" if any(c["name"] == SESSION_COOKIE for c in await page.context.cookies()) else "no"
         except Exception as exc:
             return f"unreadable ({type(exc).__name__})"
 

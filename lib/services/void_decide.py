@@ -3,7 +3,7 @@
 Someone other than the requester decides, against the order as it is at that moment. Deciding many is one
 transaction: every request is checked first, the ones that cannot be decided are reported (not yours to decide,
 already decided, order no longer voidable), the rest are approved with the set-based writes a batch void uses,
-or rejected.
+or rejected. An error while writing (e.g. stock that would go negative) applies none of them.
 """
 from datetime import datetime
 

@@ -5,7 +5,7 @@ import logging
 import streamlit as st
 
 from lib import i18n
-from lib.config import session_hours
+from lib.config import SESSION_COOKIE, session_hours
 from lib.db import Database
 from lib.domain import User
 from lib.errors import VoidDeskError
@@ -13,7 +13,7 @@ from lib.services import auth
 from lib.services.settings import is_demo
 from lib.ui.context import database, lang, tr
 
-COOKIE = "voiddesk_session"
+COOKIE = SESSION_COOKIE
 log = logging.getLogger("voiddesk.session")
 
 

@@ -102,6 +102,8 @@ def test_bad_input_is_refused_and_changes_nothing(shop, decision, note, key):
 
 
 def test_two_leads_deciding_overlapping_requests_at_once_decide_each_exactly_once(shop):
+    """Real threads, as two Streamlit sessions; this process's write lock lets one decide first, and the other
+    finds those requests decided when it reads them in its own transaction."""
     import threading
 
     numbers = requested(shop, 6, paid=True)
