@@ -117,7 +117,12 @@ def drill_params(f: AnalyticsFilters, measure: str, grain: str | None, cell: dic
             raise InvalidInput("explore.drill_no_value", dimension=f"explore.dim.{dim}")
         else:
             narrow[_SEARCH_NARROW[dim]] = str(value)
-    return f.cleaned().search_params(_fact_of(measure), **narrow)
+    params = f.cleaned().search_params(_fact_of(measure), **narrow)
+    if _fact_of(measure) == "return" and "category" not in cell and "category" in params:
+        # Explore counts the returns of goods in the filter's categories (their returned lines), not every return
+        # from an order that has such a line: Search is asked the same.
+        params["returned_category"] = params.pop("category")
+    return params
 
 
 def columns_of(measure: str) -> list[str]:

@@ -320,9 +320,11 @@ def test_counts_by_category_from_the_order_masks_equal_those_from_the_lines(demo
     pd.testing.assert_frame_equal(by_mask, by_lines, check_dtype=False)
 
 
-@pytest.mark.parametrize("dims, measure", [(["sku"], "returns"), (["category"], "returns"), (["customer"], "voids"),
-                                           (["sku"], "voids"), (["customer"], "orders"), (["category"], "void_rate")])
-def test_on_seeded_data_every_cell_opens_as_many_orders_as_it_counts(demo, dims, measure):
+@pytest.mark.parametrize("dims, measure, categories", [
+    (["sku"], "returns", ()), (["category"], "returns", ()), (["customer"], "voids", ()), (["sku"], "voids", ()),
+    (["customer"], "orders", ()), (["category"], "void_rate", ()), (["warehouse"], "returns", ("phones", "toys")),
+    (["reason"], "voids", ("phones",)), (["category"], "returns", ("phones", "toys"))])
+def test_on_seeded_data_every_cell_opens_as_many_orders_as_it_counts(demo, dims, measure, categories):
     """Returns split by what was returned, customers by code (two may share a name), SKUs exactly (PHN-1 is not
     PHN-10): each cell's Search lists its orders and no others."""
     from lib.queries.search import search_orders
@@ -330,7 +332,7 @@ def test_on_seeded_data_every_cell_opens_as_many_orders_as_it_counts(demo, dims,
     from lib.ui.explore_view import cells
 
     db, analyst = demo
-    f = AnalyticsFilters(date.today() - timedelta(days=729), date.today())
+    f = AnalyticsFilters(date.today() - timedelta(days=729), date.today(), categories=categories)
     frame = pivot(db, analyst, dims, measure, None, f)
     count = explore.RATES.get(measure, (measure,))[0]
     checked = 0
@@ -340,4 +342,4 @@ def test_on_seeded_data_every_cell_opens_as_many_orders_as_it_counts(demo, dims,
         search = SearchFilters.from_params(explore.drill_params(f, measure, None, cell))
         assert search_orders(db, analyst, search).total == expected, cell
         checked += 1
-    assert checked >= 5
+    assert checked >= 2
