@@ -7,12 +7,12 @@ or rejected. An error while writing (e.g. stock that would go negative) applies 
 """
 from datetime import datetime
 
-from lib.db import rows_as_dicts
+from lib.db import insert_rows, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, RuleViolation, VoidDeskError
-from lib.services import audit
+from lib.services.audit import AUDIT_COLUMNS, to_json
 from lib.services.notify import active_users, notify_many
-from lib.services.orders import bump, load_for_update
+from lib.services.orders import load_for_update
 from lib.services.void_apply import Plan, once, outcome, refused_result, write
 from lib.services.void_rules import (Reason, clean_note, clean_numbers, load_orders, not_found, pending_requests,
                                      state_refusal, visible)
@@ -47,8 +47,8 @@ def reject(db, user: User, order_no: str, note: str, *, submission_key: str | No
     decision_note = clean_note(note, required_key="voids.reject_note_required")
 
     def work(cur):
-        order, request = _decidable(cur, user, order_no, "reject")
-        return _reject(cur, user, order, request, decision_note, datetime.now())
+        return _reject(cur, user, [_decidable(cur, user, order_no, "reject")], decision_note,
+                       "orders.changed_meanwhile")[0]
 
     return once(db, submission_key, "void.reject", user, work)
 
@@ -81,8 +81,7 @@ def decide_many(db, user: User, order_nos: list[str], decision: str, note: str |
         if decision == "approve":
             done = _approve(cur, user, ready, decision_note, "voids.batch_changed")
         else:
-            now = datetime.now()
-            done = [_reject(cur, user, order, request, decision_note, now) for order, request in ready]
+            done = _reject(cur, user, ready, decision_note, "voids.batch_changed")
         results.update({r["order_no"]: r for r in done})
         ordered = [results[n] for n in numbers]
         return {"results": ordered, **{name: sum(r["outcome"] == kind for r in ordered)
@@ -127,19 +126,28 @@ def _approve(cur, user: User, ready: list[tuple[dict, dict]], note: str | None, 
             for result in write(cur, user, plans, now=datetime.now(), changed_key=changed_key)]
 
 
-def _reject(cur, user: User, order: dict, request: dict, note: str, now: datetime) -> dict:
-    order_no = order["order_no"]
-    if not cur.execute("UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?"
-                       " WHERE id = ? AND status = 'pending_approval' RETURNING id",
-                       [user.id, now, note, request["id"]]).fetchall():
-        raise ConcurrentChange("orders.changed_meanwhile", order_no=order_no)
-    bump(cur, order, "status = ?", [order["status"]])   # the order's state moved on: stale screens notice
-    audit.record(cur, user, "void.reject", "void", request["id"], order_no=order_no, note=note,
-                 before={"status": "pending_approval"},
-                 after={"status": "rejected", "reason": request["reason_code"]}, at=now)
-    notify_many(cur, active_users(cur), [(u, "void.rejected", {"order_no": order_no,
-                                                               "reason": request["reason_code"]}, order)
-                                         for u in (request["requested_by"], order["rep_id"])],
-                exclude=user.id, now=now)
-    return {**outcome(order_no, "rejected", "voids.result.rejected", {"order_no": order_no},
-                      void_id=request["id"]), "decision": "rejected"}
+def _reject(cur, user: User, ready: list[tuple[dict, dict]], note: str, changed_key: str) -> list[dict]:
+    """Reject the requests: one statement per table whatever their number; the orders move on (version) only."""
+    if not ready:
+        return []
+    now = datetime.now()
+    ids = [request["id"] for _, request in ready]
+    rejected = cur.execute("UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?"
+                           " WHERE list_contains(?, id) AND status = 'pending_approval'",
+                           [user.id, now, note, ids]).fetchall()[0][0]
+    # In place and counted, as every order write (lib.services.orders.bump): stale screens notice the new version.
+    bumped = cur.execute("UPDATE orders SET version = orders.version + 1, updated_at = ?"
+                         " FROM (SELECT unnest(?) AS id, unnest(?) AS version) AS x"
+                         " WHERE orders.id = x.id AND orders.version = x.version",
+                         [now, [o["id"] for o, _ in ready], [o["version"] for o, _ in ready]]).fetchall()[0][0]
+    if rejected != len(ready) or bumped != len(ready):
+        raise ConcurrentChange(changed_key, order_no=ready[0][0]["order_no"])
+    insert_rows(cur, "audit_log", AUDIT_COLUMNS,
+                [(now, user.id, user.username, "void.reject", "void", str(r["id"]), o["order_no"],
+                  to_json({"status": "pending_approval"}), to_json({"status": "rejected", "reason": r["reason_code"]}),
+                  note) for o, r in ready])
+    told = [(u, "void.rejected", {"order_no": o["order_no"], "reason": r["reason_code"]}, o)
+            for o, r in ready for u in (r["requested_by"], o["rep_id"])]
+    notify_many(cur, active_users(cur), told, exclude=user.id, now=now)
+    return [{**outcome(o["order_no"], "rejected", "voids.result.rejected", {"order_no": o["order_no"]},
+                       void_id=r["id"]), "decision": "rejected"} for o, r in ready]

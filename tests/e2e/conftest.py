@@ -2,6 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -111,3 +112,33 @@ def login(pg, url: str, username: str, password: str = "demo1234") -> None:
     # The language is remembered per user; start every test in English whatever an earlier test chose.
     pg.locator("[data-testid=stSidebar]").get_by_role("radio", name="English").first.click()
     wait_idle(pg)
+
+
+def matching_orders(page) -> int:
+    """The Search page's count of matching orders, once a drill-down has landed there."""
+    page.wait_for_url("**/search?**")
+    wait_idle(page)
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="Matching orders")
+    return int(metric.locator("[data-testid=stMetricValue]").inner_text().replace(",", ""))
+
+
+def params(page) -> dict[str, list[str]]:
+    """The page URL's query parameters."""
+    return parse_qs(urlparse(page.url).query)
+
+
+def void_in_dialog(page, button: str, reason: str, confirm: str, look=None) -> None:
+    """On an open order page: the void dialog's button, a reason, Review and continue, then the confirmation;
+    look(dialog), when given, checks the dialog as it opens."""
+    page.get_by_role("button", name=button).click()
+    wait_idle(page)
+    dialog = page.get_by_role("dialog")
+    if look is not None:
+        look(dialog)
+    dialog.locator("[data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=reason).click()
+    wait_idle(page)
+    dialog.get_by_role("button", name="Review and continue").click()
+    wait_idle(page)
+    dialog.get_by_role("button", name=confirm).click()
+    wait_idle(page)

@@ -2,7 +2,7 @@
 on the Approvals page and approves them together; both orders end voided."""
 import pytest
 
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import login, void_in_dialog, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -10,16 +10,7 @@ pytestmark = pytest.mark.e2e
 def request_void(page, server, order_no: str) -> None:
     page.goto(f"{server}/order?no={order_no}")
     wait_idle(page)
-    page.get_by_role("button", name="Request void").click()
-    wait_idle(page)
-    dialog = page.get_by_role("dialog")
-    dialog.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="Customer cancelled").click()
-    wait_idle(page)
-    dialog.get_by_role("button", name="Review and continue").click()
-    wait_idle(page)
-    dialog.get_by_role("button", name="Yes, send the void request").click()
-    wait_idle(page)
+    void_in_dialog(page, "Request void", "Customer cancelled", "Yes, send the void request")
     page.get_by_text(f"Void request for {order_no} sent for approval.").wait_for()
 
 

@@ -1,11 +1,10 @@
 """The void dashboard in the browser: an analyst changes the period and the grain, clicks a bar or a heat-map cell,
 and lands on Search with the matching filters in the URL and as many orders as the bar or cell said."""
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import login, matching_orders, params, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -40,17 +39,6 @@ def click_centre(page, box) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(200)   # let Plotly register the hover it clicks on
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-
-
-def matching_orders(page) -> int:
-    page.wait_for_url("**/search?**")
-    wait_idle(page)
-    metric = page.locator("[data-testid=stMetric]").filter(has_text="Matching orders")
-    return int(metric.locator("[data-testid=stMetricValue]").inner_text().replace(",", ""))
-
-
-def params(page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.url).query)
 
 
 def test_a_trend_bar_opens_its_orders_in_search(server, page):

@@ -1,11 +1,10 @@
 """Explore in the browser: a click on a point of the pivot's chart, or on a cell of its table, opens Search on the
 orders behind it, with as many matching orders as the pivot counted."""
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import login, matching_orders, params, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -32,17 +31,6 @@ def open_explore(page, server):
     plot = page.locator("[class*=st-key-explore_chart_] .js-plotly-plot")
     plot.wait_for()
     return plot
-
-
-def matching_orders(page) -> int:
-    page.wait_for_url("**/search?**")
-    wait_idle(page)
-    metric = page.locator("[data-testid=stMetric]").filter(has_text="Matching orders")
-    return int(metric.locator("[data-testid=stMetricValue]").inner_text().replace(",", ""))
-
-
-def params(page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.url).query)
 
 
 def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):

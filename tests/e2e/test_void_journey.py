@@ -1,7 +1,7 @@
 """Voiding in the browser: impact preview, second confirmation, the order shows voided; shipped points to returns."""
 import pytest
 
-from tests.e2e.conftest import wait_idle, login
+from tests.e2e.conftest import login, void_in_dialog, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -11,18 +11,12 @@ def test_void_with_preview_and_confirmation_then_restore(server, page, demo_orde
     login(page, server, "lead")
     page.goto(f"{server}/order?no={order_no}")
     wait_idle(page)
-    page.get_by_role("button", name="Void order").click()
-    wait_idle(page)
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_text("Reserved stock that will be released").wait_for()
-    dialog.get_by_text("Who will be told").wait_for()
-    dialog.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="Customer cancelled").click()
-    wait_idle(page)
-    dialog.get_by_role("button", name="Review and continue").click()
-    wait_idle(page)
-    dialog.get_by_role("button", name="Yes, void the order").click()
-    wait_idle(page)
+
+    def impact_preview(dialog):
+        dialog.get_by_text("Reserved stock that will be released").wait_for()
+        dialog.get_by_text("Who will be told").wait_for()
+
+    void_in_dialog(page, "Void order", "Customer cancelled", "Yes, void the order", look=impact_preview)
     page.get_by_text(f"Order {order_no} voided").wait_for()
     page.get_by_text("Voided", exact=True).first.wait_for()  # the status badge
     page.get_by_text("Order voided: Customer cancelled").first.wait_for()  # on the timeline
