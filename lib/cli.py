@@ -60,6 +60,15 @@ def acting_user(db: Database, username: str | None, required: bool = True):
     return user_from_row(rows[0])
 
 
+def _day_arg(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a calendar day written YYYY-MM-DD") from None
+
+
 # --- commands -------------------------------------------------------------------------------
 
 def cmd_init_db(args) -> int:
@@ -79,7 +88,7 @@ def cmd_seed(args) -> int:
     started = time.perf_counter()
     progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
     try:
-        counts = seed(db, orders=args.orders, seed=args.seed, progress=progress)
+        counts = seed(db, orders=args.orders, seed=args.seed, today=args.today, progress=progress)
     except NotEmpty:
         if not args.if_empty:
             raise
@@ -235,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed", parents=[common], help="fill an empty database with demo data")
     p.add_argument("--orders", type=int, default=200_000, help="number of orders (default 200000)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--today", type=_day_arg, default=None, metavar="YYYY-MM-DD",
+                   help="the day the demo treats as today: every event lies before it"
+                        " (default: today, or $VOIDDESK_TODAY)")
     p.add_argument("--if-empty", action="store_true",
                    help="do nothing (and succeed) when the database already holds data")
     p.set_defaults(func=cmd_seed)

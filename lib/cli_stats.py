@@ -9,6 +9,7 @@ extra keys label_en, label_zh give the name as recorded.
 """
 from datetime import date
 
+from lib import clock
 from lib.analytics import returns, voids
 from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters, reason_code_of
 from lib.errors import InvalidInput
@@ -57,7 +58,7 @@ def filters_from_args(args, today: date | None = None) -> AnalyticsFilters:
     params = {"from": args.date_from or "", "to": args.date_to or "", "basis": args.basis, "labels": args.labels,
               "reason": args.reason or [], "category": args.category or [], "warehouse": args.warehouse or [],
               "rep": args.rep or []}
-    return AnalyticsFilters.from_params(params, today or date.today())
+    return AnalyticsFilters.from_params(params, today or clock.today())
 
 
 def stats_rows(db, user, f: AnalyticsFilters, kind: str, by: str, grain: str, limit: int = 15) -> list[dict]:

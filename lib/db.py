@@ -4,12 +4,12 @@ import re
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
+from lib import clock
 from lib.errors import ConcurrentChange
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -241,7 +241,7 @@ def apply_migrations(db: Database) -> int:
         with db.transaction() as cur:
             cur.execute(path.read_text(encoding="utf-8"))
             cur.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, datetime.now()]
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, clock.now()]
             )
         applied = True
     if applied and db.path != ":memory:":

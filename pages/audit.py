@@ -1,9 +1,9 @@
 """The audit log (SPEC §7): every state change, searchable by actor, action, entity and period; CSV export."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
-from lib import i18n
+from lib import clock, i18n
 from lib.errors import VoidDeskError
 from lib.queries.audit import export_audit_csv, search_audit
 from lib.ui.context import database, lang, show_error, tr
@@ -20,7 +20,7 @@ row = st.columns(4)
 actor = row[0].text_input(tr("audit.actor"), key="audit_actor", placeholder="lead")
 action = row[1].text_input(tr("audit.action"), key="audit_action", placeholder="void.apply")
 entity = row[2].text_input(tr("audit.entity"), key="audit_entity", placeholder="order")
-period = row[3].date_input(tr("audit.period"), value=(date.today() - timedelta(days=30), date.today()),
+period = row[3].date_input(tr("audit.period"), value=(clock.today() - timedelta(days=30), clock.today()),
                            key="audit_period")
 date_from, date_to = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
 filters = dict(actor=actor.strip() or None, action=action.strip() or None, entity_type=entity.strip() or None,

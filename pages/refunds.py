@@ -1,11 +1,11 @@
 """Refund queue for finance: refunds owed from voids and returns, mark paid out, totals per day (SPEC §7)."""
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import plotly.express as px
 import streamlit as st
 
-from lib import i18n
+from lib import clock, i18n
 from lib.domain import can
 from lib.errors import VoidDeskError
 from lib.queries.refunds import refund_queue, refund_totals_per_day
@@ -73,8 +73,8 @@ if rows and status == "pending":
                     show_error(exc)
 
 st.subheader(tr("refunds.per_day"))
-since = date.today() - timedelta(days=30)
-totals = refund_totals_per_day(db, user, since, date.today())
+since = clock.today() - timedelta(days=30)
+totals = refund_totals_per_day(db, user, since, clock.today())
 if not totals.empty:
     long = totals.melt(id_vars="day", value_vars=["pending_amount", "paid_amount"], var_name="kind",
                        value_name="amount")

@@ -1,5 +1,14 @@
-"""Shared fixtures: every test gets its own real DuckDB file under tmp_path."""
+"""Shared fixtures: every test gets its own real DuckDB file under tmp_path.
+
+The suite never reads the calendar: it runs as if today were FIXED_TODAY (or the day `--today` names), through
+lib.clock's VOIDDESK_TODAY, which the seed, the services, the pages, the CLI and the browser tests' servers share.
+"""
+import os
+from datetime import date
+
 import pytest
+
+from lib import clock
 
 from lib.db import Database, apply_migrations
 from lib.services.auth import hash_password
@@ -30,8 +39,27 @@ def add_user(db: Database, username: str, role: str, active: bool = True):
     return user_from_row(row)
 
 
+# A fixed day for every run, so a test cannot pass on one day and fail on the next (issue #13).
+FIXED_TODAY = "2026-11-29"
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run the larger (slow) variants")
+    parser.addoption("--today", default=FIXED_TODAY, metavar="YYYY-MM-DD",
+                     help=f"run the suite as if it were this day (default {FIXED_TODAY})")
+
+
+def pytest_configure(config):
+    day = config.getoption("--today")
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise pytest.UsageError(f"--today {day!r} is not a calendar day written YYYY-MM-DD") from None
+    os.environ[clock.ENV] = day   # inherited by the CLI subprocesses and the browser tests' servers
+
+
+def pytest_report_header(config):
+    return f"as if today were {config.getoption('--today')} (--today)"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,10 +4,10 @@ check_import() only reports (the wizard's preview); run_import() checks again in
 what is loaded is exactly what was checked against the database as it is at that moment."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import pandas as pd
 
+from lib import clock
 from lib.db import Database
 from lib.domain import User, require
 from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report
@@ -93,7 +93,7 @@ def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
     require(actor, "import.run")
     mappings.check_kind(mapping.kind)
     mappings.check(mapping, source, lang)
-    return Context(mapping, actor, datetime.now().replace(microsecond=0), source.name)
+    return Context(mapping, actor, clock.now().replace(microsecond=0), source.name)
 
 
 def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0) -> ImportResult:

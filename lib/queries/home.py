@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from lib import clock
 from lib.db import Database, scalar
 from lib.domain import User
 from lib.services.settings import read_rules
@@ -22,7 +23,7 @@ def week_start(day: date) -> datetime:
 
 def home_figures(db: Database, user: User, now: datetime | None = None) -> dict:
     """Open orders, voids this week vs the same days last week, pending approvals, unread notifications."""
-    now = now or datetime.now()
+    now = now or clock.now()
     this_week = week_start(now.date())
     last_week = this_week - timedelta(days=7)
     scope, params = _scope(user)
@@ -59,7 +60,7 @@ def home_figures(db: Database, user: User, now: datetime | None = None) -> dict:
 def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
                            now: datetime | None = None) -> pd.DataFrame:
     """Voids in effect per week and reason (label and code) for the last `weeks` weeks (aggregated in SQL)."""
-    now = now or datetime.now()
+    now = now or clock.now()
     since = week_start(now.date()) - timedelta(weeks=weeks - 1)
     scope, params = _scope(user)
     label = "r.label_zh" if lang == "zh" else "r.label_en"

@@ -1,6 +1,7 @@
 """The reason catalogue, read side (SPEC §9): every reason of one kind with how often it was used lately."""
 from datetime import datetime, timedelta
 
+from lib import clock
 from lib.db import Database, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -28,7 +29,7 @@ def reason_catalogue(db: Database, user: User, kind: str, *, days: int = USAGE_D
     note_required, active, sort_order, uses (records that used it in the last `days` days)."""
     require(user, "reasons.edit")
     table, moment, counted = _USES[check_kind(kind)]
-    since = (now or datetime.now()) - timedelta(days=days)
+    since = (now or clock.now()) - timedelta(days=days)
     with db.read() as cur:
         return rows_as_dicts(cur, f"""
             WITH used AS (SELECT reason_code AS code, count(*) AS uses FROM {table}

@@ -1,8 +1,9 @@
 """The refund queue for finance and its totals per day (SPEC §7)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 
+from lib import clock
 from lib.db import Database
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -56,7 +57,7 @@ def refund_totals_per_day(db: Database, user: User, date_from=None, date_to=None
     """One row per day (every day of the range, default the last 30): refunds created that day (`count`,
     `created_amount`), of those still `pending_amount`, and paid out that day (`paid_count`, `paid_amount`)."""
     require(user, "refund.view")
-    start, end = day_bounds(date_from or date.today() - timedelta(days=29), date_to or date.today())
+    start, end = day_bounds(date_from or clock.today() - timedelta(days=29), date_to or clock.today())
     if end <= start or (end - start).days > MAX_DAYS:
         raise InvalidInput("search.bad_date_range", date_from=start.date().isoformat(),
                            date_to=(end - timedelta(days=1)).date().isoformat())

@@ -3,7 +3,7 @@
 Everything is filtered, counted and sorted inside DuckDB; only the page itself becomes a DataFrame.
 """
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pandas as pd
 

@@ -1,9 +1,10 @@
 """Void read side (SPEC §4): reasons, the impact preview of one or many orders, the approvals queue."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
 
+from lib import clock
 from lib.db import Database, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -160,7 +161,7 @@ def _recipients(user, order: dict, request, appr, refund, people: list[dict]) ->
 
 def _customer_history(cur, user: User, order: dict, lang: str) -> dict:
     """The same customer's applied voids and orders of the last 90 days (a sales rep: their own orders)."""
-    since = datetime.now() - timedelta(days=HISTORY_DAYS)
+    since = clock.now() - timedelta(days=HISTORY_DAYS)
     own = user.id if user.is_sales else None
     label = "v.reason_label_zh" if lang == "zh" else "v.reason_label_en"
     voids = rows_as_dicts(cur, f"SELECT o.order_no, v.applied_at AS voided_at, {label} AS reason_label, o.total"
@@ -178,7 +179,7 @@ def _customer_counts(cur, user: User, customer_ids: list[int]) -> dict[int, tupl
     """customer id -> (applied voids, orders created) in the last 90 days."""
     if not customer_ids:
         return {}
-    since = datetime.now() - timedelta(days=HISTORY_DAYS)
+    since = clock.now() - timedelta(days=HISTORY_DAYS)
     own = user.id if user.is_sales else None
     voids = dict(cur.execute("SELECT o.customer_id, count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
                              " WHERE v.status = 'applied' AND v.applied_at >= ? AND list_contains(?, o.customer_id)"
@@ -202,7 +203,7 @@ def approvals_queue(db: Database, user: User, lang: str) -> pd.DataFrame:
             LEFT JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = v.requested_by
             WHERE v.status = 'pending_approval'
             ORDER BY v.requested_at, v.id LIMIT ?""", [MAX_BATCH]).df()
-    now = datetime.now()
+    now = clock.now()
     df["age"] = [age_text(now - at, lang) for at in df["requested_at"]]
     return df[QUEUE_COLUMNS]
 

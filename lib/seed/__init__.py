@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from lib import clock
 from lib.db import Database, scalar
 from lib.errors import InvalidInput, NotEmpty
 from lib.seed.data import DEMO_PASSWORD, HORIZON_DAYS, USERS
@@ -37,7 +38,7 @@ def seed(db: Database, orders: int = 200_000, seed: int = 42, today: date | None
     if not isinstance(orders, int) or orders < 0:
         raise InvalidInput("seed.bad_orders")
     say = progress or (lambda _msg: None)
-    today = today or date.today()
+    today = today or clock.today()
     today = today.date() if isinstance(today, datetime) else today
     with db.transaction() as cur:
         _refuse_non_empty(cur)

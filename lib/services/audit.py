@@ -3,6 +3,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from lib import clock
 from lib.domain import User
 
 
@@ -32,6 +33,6 @@ def record(cur, actor: User | None, action: str, entity_type: str, entity_id, *,
     cur.execute(
         "INSERT INTO audit_log (created_at, actor_id, actor_name, action, entity_type, entity_id, order_no,"
         " before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [at or datetime.now(), actor.id if actor else None, actor.username if actor else "system",
+        [at or clock.now(), actor.id if actor else None, actor.username if actor else "system",
          action, entity_type, str(entity_id), order_no, to_json(before), to_json(after), note],
     )

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from lib import clock
 from lib.config import session_hours
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User
@@ -58,7 +59,7 @@ def lockout_seconds(failures: list[datetime], now: datetime) -> int:
 def login(db: Database, username: str, password: str) -> tuple[User, str]:
     """Check the password and open a session; return the user and the browser token."""
     username = (username or "").strip().lower()
-    now = datetime.now()
+    now = clock.now()
     with db.read() as cur:
         failures = [r[0] for r in cur.execute(
             "SELECT created_at FROM login_failures WHERE username = ? AND created_at > ?",
@@ -85,7 +86,7 @@ def _token_hash(token: str) -> str:
 
 def open_session(db: Database, user: User) -> str:
     token = secrets.token_urlsafe(32)
-    now = datetime.now()
+    now = clock.now()
     with db.transaction() as cur:
         cur.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
                     [_token_hash(token), user.id, now, now + timedelta(hours=session_hours())])
@@ -103,7 +104,7 @@ def resume(db: Database, token: str | None) -> User | None:
             f"SELECT {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} FROM sessions s"
             " JOIN users u ON u.id = s.user_id"
             " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.active",
-            [_token_hash(token), datetime.now()])
+            [_token_hash(token), clock.now()])
     return user_from_row(rows[0]) if rows else None
 
 
@@ -117,7 +118,7 @@ def logout(db: Database, token: str | None) -> None:
         if not rows:
             return
         cur.execute("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?",
-                    [datetime.now(), _token_hash(token)])
+                    [clock.now(), _token_hash(token)])
         user = user_from_row(rows[0])
         audit.record(cur, user, "auth.logout", "user", user.id)
 

@@ -1,6 +1,6 @@
 """Working on orders together (SPEC §2): assign / reassign, comments."""
-from datetime import datetime
 
+from lib import clock
 from lib.db import Database, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -23,7 +23,7 @@ def assign(db: Database, actor: User, order_no: str, assignee: str, *, note: str
             raise InvalidInput("users.not_found", username=assignee)
         if to_id == order["assignee_id"]:
             return {"order_no": order_no, "assignee": assignee}
-        now = datetime.now()
+        now = clock.now()
         bump(cur, order, "assignee_id = ?", [to_id])
         cur.execute("INSERT INTO assignments (order_id, from_user_id, to_user_id, by_user_id, created_at, note)"
                     " VALUES (?, ?, ?, ?, ?, ?)", [order["id"], order["assignee_id"], to_id, actor.id, now, note])
@@ -46,7 +46,7 @@ def add_comment(db: Database, actor: User, order_no: str, body: str) -> dict:
         order = load_for_update(cur, actor, order_no)
         refuse_if_archived(order)
         comment_id = scalar(cur, "INSERT INTO comments (order_id, author_id, created_at, body)"
-                                 " VALUES (?, ?, ?, ?) RETURNING id", [order["id"], actor.id, datetime.now(), body])
+                                 " VALUES (?, ?, ?, ?) RETURNING id", [order["id"], actor.id, clock.now(), body])
         audit.record(cur, actor, "order.comment", "comment", comment_id, order_no=order_no,
                      after={"body": body})
         notify(cur, [order["rep_id"], order["assignee_id"]], "order.commented",

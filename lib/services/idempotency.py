@@ -1,9 +1,9 @@
 """Double-submit protection: a form's one-time key maps to the result of the first submission."""
 import json
-from datetime import datetime
 
 import duckdb
 
+from lib import clock
 from lib.db import Database
 from lib.domain import User
 from lib.errors import VoidDeskError
@@ -30,7 +30,7 @@ def run_once(db: Database, key: str | None, kind: str, actor: User | None, work)
             encoded = json.dumps(work(cur), default=str)
             if key:
                 cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
-                            [key, kind, actor.id if actor else None, datetime.now(), encoded])
+                            [key, kind, actor.id if actor else None, clock.now(), encoded])
         return json.loads(encoded)  # the same shape a repeated submission gets
     except (VoidDeskError, duckdb.ConstraintException):
         prior = _prior(db, key) if key else None

@@ -1,7 +1,7 @@
 """The notification inbox, write side: mark read. Reading one's own notifications is personal state, not
 an audited change of the business."""
-from datetime import datetime
 
+from lib import clock
 from lib.db import Database
 from lib.domain import User
 from lib.errors import ConcurrentChange
@@ -12,12 +12,12 @@ def mark_read(db: Database, user: User, notification_ids) -> int:
     ids = [int(i) for i in (notification_ids or [])]
     if not ids:
         return 0
-    return _mark(db, " AND list_contains(?, id)", [datetime.now(), user.id, ids])
+    return _mark(db, " AND list_contains(?, id)", [clock.now(), user.id, ids])
 
 
 def mark_all_read(db: Database, user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
-    return _mark(db, "", [datetime.now(), user.id])
+    return _mark(db, "", [clock.now(), user.id])
 
 
 def _mark(db: Database, extra: str, params: list) -> int:

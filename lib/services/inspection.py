@@ -7,6 +7,7 @@ or when finance pays the refund out; `close_return` does the same by hand and re
 """
 from datetime import datetime
 
+from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
@@ -58,7 +59,7 @@ def close_return(db: Database, user: User, return_no: str, *, submission_key: st
         _expect(note, "inspected")
         if _refund_pending(cur, note["id"]):
             raise RuleViolation("returns.refund_outstanding", return_no=note["return_no"])
-        _close(cur, user, note, datetime.now())
+        _close(cur, user, note, clock.now())
         return {"return_no": note["return_no"], "status": "closed"}
 
     return run_once(db, submission_key, "return.close", user, work)
@@ -69,7 +70,7 @@ def close_if_settled(cur, user: User | None, return_id: int) -> bool:
     rows = rows_as_dicts(cur, "SELECT * FROM return_notes WHERE id = ?", [return_id])
     if not rows or rows[0]["status"] != "inspected" or _refund_pending(cur, return_id):
         return False
-    _close(cur, user, rows[0], datetime.now())
+    _close(cur, user, rows[0], clock.now())
     return True
 
 
@@ -84,7 +85,7 @@ def load_note(cur, return_no: str) -> dict:
 
 def _receive(cur, user: User, note: dict) -> dict:
     _expect(note, "requested")
-    now = datetime.now()
+    now = clock.now()
     _advance(cur, note, "requested", "received", "received_by = ?, received_at = ?", [user.id, now])
     audit.record(cur, user, "return.receive", "return", note["id"], order_no=note["order_no"], at=now,
                  before={"status": "requested"}, after={"status": "received", "warehouse": note["warehouse"]})
@@ -103,7 +104,7 @@ def _inspect(cur, user: User, note: dict, wanted: dict[str, str]) -> dict:
     missing = sorted({ln["sku"] for ln in lines} - set(wanted))
     if missing:
         raise InvalidInput("returns.disposition_missing", sku=", ".join(missing))
-    now = datetime.now()
+    now = clock.now()
     _advance(cur, note, "received", "inspected", "inspected_by = ?, inspected_at = ?", [user.id, now])
     for ln in lines:
         cur.execute("UPDATE return_lines SET disposition = ? WHERE id = ?", [wanted[ln["sku"]], ln["id"]])

@@ -10,11 +10,12 @@ once beats never).
 import os
 import smtplib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 
 import duckdb
 
+from lib import clock
 from lib.db import Database, rows_as_dicts
 from lib.errors import ConcurrentChange
 from lib.services.notify import queue_mail
@@ -65,7 +66,7 @@ def send_pending(db: Database, smtp_config: dict | None, *, max_attempts: int = 
 
 
 def _candidates(db: Database, max_attempts: int, limit: int, lease_seconds: int) -> list[dict]:
-    stale = datetime.now() - timedelta(seconds=lease_seconds)
+    stale = clock.now() - timedelta(seconds=lease_seconds)
     with db.read() as cur:
         return rows_as_dicts(cur, "SELECT * FROM mail_outbox WHERE attempts < ? AND (status IN ('queued', 'failed')"
                                   " OR (status = 'sending' AND sent_at < ?)) ORDER BY id LIMIT ?",
@@ -96,7 +97,7 @@ def _claim(db: Database, row: dict) -> bool:
             return bool(cur.execute(
                 "UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, sent_at = ?"
                 " WHERE id = ? AND status = ? AND attempts = ? RETURNING id",
-                [datetime.now(), row["id"], row["status"], row["attempts"]]).fetchall())
+                [clock.now(), row["id"], row["status"], row["attempts"]]).fetchall())
     except (ConcurrentChange, duckdb.TransactionException):
         return False
 
@@ -107,7 +108,7 @@ def _finish(db: Database, row: dict, status: str, error: str | None) -> None:
     with db.transaction() as cur:
         if status == "sent":
             cur.execute("UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL"
-                        " WHERE id = ? AND attempts = ? AND status = 'sending'", [datetime.now(), *guard])
+                        " WHERE id = ? AND attempts = ? AND status = 'sending'", [clock.now(), *guard])
         else:
             cur.execute("UPDATE mail_outbox SET status = 'failed', sent_at = NULL, last_error = ?"
                         " WHERE id = ? AND attempts = ? AND status = 'sending'", [error, *guard])

@@ -3,6 +3,7 @@ those with an e-mail address is made from them afterwards (queue_mail), outside 
 import json
 from datetime import datetime
 
+from lib import clock
 from lib.db import insert_rows, memo
 from lib.i18n import t
 
@@ -15,7 +16,7 @@ def recipients_by_role(cur, roles: tuple[str, ...]) -> list[int]:
 def notify(cur, user_ids, kind: str, params: dict, *, order_no: str | None = None,
            return_no: str | None = None, exclude: int | None = None) -> int:
     """Create one notification per distinct recipient (the actor excluded) and queue its mail."""
-    now = datetime.now()
+    now = clock.now()
     targets = sorted({u for u in user_ids if u is not None and u != exclude})
     payload = json.dumps(params, ensure_ascii=False, default=str)
     for user_id in targets:
@@ -43,7 +44,7 @@ def queue_mail(db, limit: int = 5000) -> int:
         last = min(last, start + limit)
         if last <= start:
             return 0
-        now = datetime.now()
+        now = clock.now()
         mails = []
         for nid, email, lang, kind, params in cur.execute(_NEW_MAIL, [start, last]).fetchall():
             subject = t(f"notification.{kind}", lang, **json.loads(params))

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
@@ -117,7 +118,7 @@ def create_order(db: Database, actor: User, customer_code: str, warehouse: str, 
 
 
 def _insert_order(cur, actor, customer_id, warehouse, lines, rep_id, paid, note) -> dict:
-    now = datetime.now()
+    now = clock.now()
     total = sum((line["unit_price"] * line["qty"] for line in lines), Decimal("0"))
     order_no = next_number(cur, "SO", now)
     order_id = scalar(
@@ -161,7 +162,7 @@ def bump(cur, order: dict, sets: str, params: list) -> None:
     """
     changed = cur.execute(f"UPDATE orders SET {sets}, version = version + 1, updated_at = ?"
                           " WHERE id = ? AND version = ?",
-                          params + [datetime.now(), order["id"], order["version"]]).fetchall()[0][0]
+                          params + [clock.now(), order["id"], order["version"]]).fetchall()[0][0]
     if not changed:
         raise ConcurrentChange("orders.changed_meanwhile", order_no=order["order_no"])
 
@@ -184,7 +185,7 @@ def change_status(db: Database, actor: User, order_no: str, to_status: str, *, n
         if to_status == "shipped" and scalar(cur, "SELECT count(*) FROM voids WHERE order_id = ?"
                                                    " AND status = 'pending_approval'", [order["id"]]):
             raise RuleViolation("orders.void_pending", order_no=order_no)
-        now = datetime.now()
+        now = clock.now()
         sets, params = "status = ?", [to_status]
         if to_status == "shipped":
             _ship_lines(cur, actor, order, now)

@@ -1,7 +1,7 @@
 """Refunds (SPEC §7): finance marks a pending refund paid out; the order's payment state follows."""
-from datetime import datetime
 from decimal import Decimal
 
+from lib import clock
 from lib.db import Database, rows_as_dicts
 from lib.domain import User, payment_status_for, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
@@ -33,7 +33,7 @@ def mark_paid(db: Database, user: User, refund_id: int, payment_ref: str, *,
         if refund["status"] != "pending":
             raise RuleViolation(f"refunds.already_{refund['status']}", refund_id=refund["id"],
                                 order_no=refund["order_no"], payment_ref=refund["payment_ref"] or "–")
-        now = datetime.now()
+        now = clock.now()
         if not cur.execute("UPDATE refunds SET status = 'paid', paid_at = ?, paid_by = ?, payment_ref = ?"
                            " WHERE id = ? AND status = 'pending' RETURNING id",
                            [now, user.id, payment_ref, refund["id"]]).fetchall():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import RETURNABLE_STATUSES, User, refusal, require
 from lib.errors import ConcurrentChange, InvalidInput, RuleViolation, VoidDeskError
@@ -170,7 +171,7 @@ def _create_in(cur, user: User, order_no: str, wanted: list[tuple[str, int]] | N
     taken = _allocate(lines, wanted, order_no)
     value = sum((ln["unit_price"] * qty for ln, qty in taken), Decimal("0")).quantize(CENT)
     amount = _refund_amount(refund, value, refundable(cur, order), order)
-    now = datetime.now()
+    now = clock.now()
     return_no = next_number(cur, "RT", now)
     return_id = scalar(
         cur, "INSERT INTO return_notes (return_no, order_id, order_no, status, reason_code, reason_label_en,"

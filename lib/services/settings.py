@@ -1,9 +1,9 @@
 """Rules an ops lead can change (SPEC §9): approval threshold, restore window, low-stock level, sales void requests."""
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from lib import clock
 from lib.db import Database, memo
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -63,7 +63,7 @@ def update_rules(db: Database, actor: User, **changes) -> dict:
     with db.transaction() as cur:
         current = _load_rules(cur)
         changed = {k: (getattr(current, k), v) for k, v in wanted.items() if getattr(current, k) != v}
-        now = datetime.now()
+        now = clock.now()
         for key, (before, after) in changed.items():
             cur.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"

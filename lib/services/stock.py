@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from lib import clock
 from lib.domain import User
 from lib.errors import RuleViolation
 
@@ -50,7 +51,7 @@ def apply_movements(cur, movements: list[Movement], actor: User | None, *, ref_t
     Refuses (RuleViolation) any movement that would make on-hand, reserved, available or quarantine
     stock negative, so a balance never goes below zero whatever the caller computed.
     """
-    at = at or datetime.now()
+    at = at or clock.now()
     for m in movements:
         _ensure_balance_row(cur, m.warehouse, m.sku, at)
         changed = cur.execute(

@@ -1,6 +1,6 @@
 """Manual stock adjustment (SPEC §6): an ops lead corrects a balance, with a reason, through the ledger."""
-from datetime import datetime
 
+from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -38,7 +38,7 @@ def adjust_stock(db: Database, user: User, warehouse: str, sku: str, delta_on_ha
         if not scalar(cur, "SELECT count(*) FROM products WHERE sku = ?", [sku]):
             raise InvalidInput("orders.unknown_sku", sku=sku or "—")
         before = _balance(cur, warehouse, sku)
-        now = datetime.now()   # the ledger row and its audit entry share this moment (see `check`)
+        now = clock.now()   # the ledger row and its audit entry share this moment (see `check`)
         apply_movements(cur, [Movement(warehouse, sku, "adjust", d_on_hand=d_on, d_quarantine=d_q)], user,
                         ref_type="adjust", ref_id=None, note=reason, at=now)
         after = _balance(cur, warehouse, sku)

@@ -7,6 +7,7 @@ import re
 import secrets
 from datetime import datetime
 
+from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import ROLES, User, require
 from lib.errors import InvalidInput, NotFound, RuleViolation
@@ -149,7 +150,7 @@ def deactivate(db: Database, actor: User, username: str) -> dict:
         _refuse_self(actor, target, "users.cannot_deactivate_self")
         _refuse_last_admin(cur, target)
         cur.execute("UPDATE users SET active = FALSE WHERE id = ?", [target["id"]])
-        _end_sessions(cur, target["id"], datetime.now())
+        _end_sessions(cur, target["id"], clock.now())
         audit.record(cur, actor, "user.deactivate", "user", target["id"],
                      before={"active": True}, after={"active": False})
     return {**target, "active": False}
@@ -179,7 +180,7 @@ def reset_password(db: Database, actor: User, username: str) -> str:
         _refuse_self(actor, target, "users.reset_own_password")
         cur.execute("UPDATE users SET password_hash = ?, must_change_password = TRUE WHERE id = ?",
                     [password_hash, target["id"]])
-        _end_sessions(cur, target["id"], datetime.now())
+        _end_sessions(cur, target["id"], clock.now())
         audit.record(cur, actor, "user.reset_password", "user", target["id"],
                      before={"must_change_password": target["must_change_password"]},
                      after={"must_change_password": True})

@@ -5,8 +5,8 @@ transaction: every request is checked first, the ones that cannot be decided are
 already decided, order no longer voidable), the rest are approved with the set-based writes a batch void uses,
 or rejected. An error while writing (e.g. stock that would go negative) applies none of them.
 """
-from datetime import datetime
 
+from lib import clock
 from lib.db import insert_rows, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, RuleViolation, VoidDeskError
@@ -123,14 +123,14 @@ def _approve(cur, user: User, ready: list[tuple[dict, dict]], note: str | None, 
     plans = [Plan(order, Reason(r["reason_code"], r["reason_label_en"], r["reason_label_zh"], False), r["note"],
                   r["approval_reason"], r, note) for order, r in ready]
     return [{**result, "decision": "approved"}
-            for result in write(cur, user, plans, now=datetime.now(), changed_key=changed_key)]
+            for result in write(cur, user, plans, now=clock.now(), changed_key=changed_key)]
 
 
 def _reject(cur, user: User, ready: list[tuple[dict, dict]], note: str, changed_key: str) -> list[dict]:
     """Reject the requests: one statement per table whatever their number; the orders move on (version) only."""
     if not ready:
         return []
-    now = datetime.now()
+    now = clock.now()
     ids = [request["id"] for _, request in ready]
     rejected = cur.execute("UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?"
                            " WHERE list_contains(?, id) AND status = 'pending_approval'",

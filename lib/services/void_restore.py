@@ -1,6 +1,7 @@
 """Undoing a void (撤销作废, SPEC §4): the order goes back to its status before the void, within the window."""
 from datetime import datetime, timedelta
 
+from lib import clock
 from lib.db import Database, rows_as_dicts
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, RuleViolation
@@ -29,7 +30,7 @@ def restore(db: Database, user: User, order_no: str, note: str, *, submission_ke
         order = load_for_update(cur, user, order_no)
         refuse_if_archived(order)
         void = _restorable_void(cur, order)
-        now = datetime.now()
+        now = clock.now()
         _check_window(cur, order_no, void, now)
         refunds = _refunds_to_cancel(cur, order_no, void)
         reserved = _reserve_again(cur, user, order, void, now)

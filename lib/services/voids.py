@@ -6,8 +6,8 @@ verbs the pages and the CLI call.
 """
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 
+from lib import clock
 from lib.db import Database
 from lib.domain import User
 from lib.errors import ConcurrentChange
@@ -42,7 +42,7 @@ def void_order(db: Database, user: User, order_no: str, reason_code: str, note: 
         order = load_for_update(cur, user, order_no, expected_version)
         _raise(state_refusal(order, has_pending_request(cur, order["id"])))
         plan = Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
-        return write(cur, user, [plan], now=datetime.now(), changed_key="orders.changed_meanwhile")[0]
+        return write(cur, user, [plan], now=clock.now(), changed_key="orders.changed_meanwhile")[0]
 
     return once(db, submission_key, "void.order", user, work)
 
@@ -67,7 +67,7 @@ def void_batch(db: Database, user: User, order_nos: list[str], reason_code: str,
         cleaned = clean_void_note(note, reason)
         plans, results = _plan_batch(cur, user, numbers, reason, cleaned, rules, expected_versions or {})
         tell(0.05)
-        batch_id, now = uuid.uuid4().hex, datetime.now()
+        batch_id, now = uuid.uuid4().hex, clock.now()
         for start in range(0, len(plans), CHUNK):
             for result in write(cur, user, plans[start:start + CHUNK], now=now, changed_key="voids.batch_changed",
                                 batch_id=batch_id):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from lib import clock
 from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters
 from lib.analytics.voids import reason_labels
 from lib.errors import InvalidInput, VoidDeskError
@@ -25,7 +26,7 @@ _LAST = "af_last_params"      # the last filters shown, carried from one dashboa
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def filter_bar(db, kind: str) -> tuple[AnalyticsFilters, str]:

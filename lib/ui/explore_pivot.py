@@ -1,11 +1,10 @@
 """The Explore page's pivot builder: choose a measure, up to two dimensions and a time grain, narrow the
 period and codes, see the wide table and its chart, download both forms."""
 import hashlib
-from datetime import date
 
 import streamlit as st
 
-from lib import i18n
+from lib import clock, i18n
 from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, drill_params, period_starts, pivot
 from lib.analytics.filters import GRAINS, AnalyticsFilters
 from lib.errors import VoidDeskError
@@ -69,7 +68,7 @@ def _drill(f: AnalyticsFilters, measure: str, grain: str | None, cell: dict) -> 
 
 
 def _start_defaults() -> None:
-    today = date.today()
+    today = clock.today()
     period = AnalyticsFilters.default(today)
     for name, value in {**DEFAULTS, "date_from": period.date_from, "date_to": period.date_to}.items():
         st.session_state.setdefault(KEYS[name], value)
@@ -83,7 +82,7 @@ def _seed_from_url() -> None:
         return
     st.session_state["ex_url_written"] = current
     try:
-        f = AnalyticsFilters.from_params(st.query_params, date.today())
+        f = AnalyticsFilters.from_params(st.query_params, clock.today())
     except VoidDeskError as exc:
         show_error(exc)
         return

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import i18n
-from lib.domain import can, refusal
+from lib.domain import refusal
 from lib.queries import catalog
 from lib.ui import return_actions, void_actions
 from lib.services import collab, orders

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import clock
 from lib.db import Database, apply_migrations
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -17,7 +18,7 @@ def demo_db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("apptest") / "demo.duckdb"
     db = Database(str(path))
     apply_migrations(db)
-    seed(db, orders=1500, seed=7)
+    seed(db, orders=1500, seed=7, today=clock.today())
     db.close()
     return path
 

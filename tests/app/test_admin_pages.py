@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import clock
 from lib.db import Database, apply_migrations
 from lib.services import auth
 from tests.app import builders as b
@@ -22,7 +23,7 @@ def admin_db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("admin_pages") / "demo.duckdb"
     db = Database(str(path))
     apply_migrations(db)
-    seed(db, orders=300, seed=3)
+    seed(db, orders=300, seed=3, today=clock.today())
     db.close()
     return path
 

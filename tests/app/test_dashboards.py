@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import i18n
+from lib import clock, i18n
 from lib.db import open_database
 from lib.services import auth
 from lib.ui.nav import visible_pages
@@ -54,7 +54,7 @@ def bounds(start: date, end: date) -> list[datetime]:
 
 
 def default_period() -> list[datetime]:
-    return bounds(date.today() - timedelta(days=89), date.today())
+    return bounds(clock.today() - timedelta(days=89), clock.today())
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -109,7 +109,7 @@ def test_ops_cannot_open_the_dashboards(app, demo_db_path, page):
 
 
 def test_the_period_and_grain_come_from_the_url(app, demo_db_path):
-    start, end = date.today() - timedelta(days=200), date.today() - timedelta(days=30)
+    start, end = clock.today() - timedelta(days=200), clock.today() - timedelta(days=30)
     open_as(app, demo_db_path, "analyst", VOID, **{"from": start.isoformat(), "to": end.isoformat(),
                                                     "grain": "month", "basis": "order"})
     assert app.date_input(key="af_from").value == start
@@ -159,12 +159,12 @@ def test_a_bad_reason_names_value_in_the_url_is_explained(app, demo_db_path):
 
 def test_changing_the_period_in_the_widgets_updates_the_kpis_and_the_url(app, demo_db_path):
     open_as(app, demo_db_path, "analyst", VOID)
-    start = date.today() - timedelta(days=29)
+    start = clock.today() - timedelta(days=29)
     app.pills(key="af_quick").set_value(30).run()
     assert not app.exception
     assert app.date_input(key="af_from").value == start
     expected = scalar(demo_db_path, "SELECT count(*) FROM voids WHERE status = 'applied'"
-                                    " AND applied_at >= ? AND applied_at < ?", bounds(start, date.today()))
+                                    " AND applied_at >= ? AND applied_at < ?", bounds(start, clock.today()))
     assert as_int(metric(app, "dash.kpi.voids")) == expected
     assert app.query_params["from"] == start.isoformat()
 
@@ -179,7 +179,7 @@ def test_a_bad_url_value_is_explained_and_the_defaults_are_shown(app, demo_db_pa
     open_as(app, demo_db_path, "analyst", VOID, **params)
     message = " ".join(w.value for w in app.warning)
     assert words in message and i18n.t("dash.url_fallback") in message
-    assert app.date_input(key="af_from").value == date.today() - timedelta(days=89)
+    assert app.date_input(key="af_from").value == clock.today() - timedelta(days=89)
     assert app.metric and not app.error
 
 
@@ -190,7 +190,7 @@ def test_an_empty_period_shows_a_friendly_note(app, demo_db_path):
 
 
 def test_the_period_follows_the_user_to_the_other_dashboard_but_the_reasons_do_not(app, demo_db_path):
-    start = date.today() - timedelta(days=150)
+    start = clock.today() - timedelta(days=150)
     open_as(app, demo_db_path, "analyst", VOID, **{"from": start.isoformat()}, reason="out_of_stock")
     for name in list(app.query_params):
         del app.query_params[name]   # as the sidebar navigation does

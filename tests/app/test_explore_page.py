@@ -1,11 +1,12 @@
 """The Explore page through AppTest: a pivot built from the widgets against an independent SQL count, who may
 open the page and the console, the console refusing a write, and both languages."""
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib import clock
 from lib.db import open_database
 from lib.services import auth
 from lib.ui.nav import visible_pages
@@ -49,7 +50,7 @@ def test_an_analyst_builds_a_pivot_and_sees_its_rows(app, demo_db_path):
     assert not app.exception, app.exception
     table = table_with(app, "Warehouse")
     assert list(table.columns) == ["Warehouse", "Voids"]
-    start = datetime.combine(date.today() - timedelta(days=89), datetime.min.time())
+    start = datetime.combine(clock.today() - timedelta(days=89), datetime.min.time())
     expected = scalar(demo_db_path, "SELECT count(*) FROM voids WHERE status = 'applied' AND applied_at >= ?", [start])
     assert expected > 0 and table["Voids"].sum() == expected
     assert not app.error

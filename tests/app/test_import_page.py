@@ -3,6 +3,7 @@ preview, rejected rows with a report, load, and who may open it."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import clock
 from lib.db import Database, apply_migrations
 from tests.app.builders import assert_consistent, open_page, rows, sign_in
 from tests.app.conftest import APP
@@ -18,7 +19,7 @@ def import_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("import_page") / "demo.duckdb"
     db = Database(str(path))
     apply_migrations(db)
-    seed(db, orders=300, seed=11)
+    seed(db, orders=300, seed=11, today=clock.today())
     db.close()
     return path
 

@@ -5,12 +5,13 @@ logged-out token, an account that must change its password, and no demo password
 (Pages a role may see are rendered by test_pages.py.)"""
 import ast
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import clock
 from lib.cli import main as cli
 from lib.db import open_database, rows_as_dicts
 from lib.domain import PERMISSIONS, ROLES, User, can, refusal
@@ -117,7 +118,7 @@ def test_each_page_guards_itself_with_the_action_of_its_navigation_entry():
 def _expire(db, token: str) -> None:
     with db.transaction() as cur:
         cur.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",
-                    [datetime.now() - timedelta(seconds=1), hashlib.sha256(token.encode()).hexdigest()])
+                    [clock.now() - timedelta(seconds=1), hashlib.sha256(token.encode()).hexdigest()])
 
 
 def test_an_expired_session_returns_to_sign_in_and_says_why(app, demo_db_path):

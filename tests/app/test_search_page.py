@@ -1,9 +1,10 @@
 """The search page through AppTest: every filter of SPEC §3 against an independent SQL count, paging,
 sorting and a sales rep's own-orders scope (issue 3)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.db import open_database
 from lib.services import auth
 
@@ -111,7 +112,7 @@ def test_number_filter_takes_a_prefix(app, demo_db_path):
 
 
 def test_date_range_includes_both_end_days(app, demo_db_path):
-    start, end = date.today() - timedelta(days=120), date.today() - timedelta(days=60)
+    start, end = clock.today() - timedelta(days=120), clock.today() - timedelta(days=60)
     expected = count(demo_db_path, "CAST(o.created_at AS DATE) BETWEEN ? AND ?", [start, end])
     assert expected > 0
     open_as(app, demo_db_path, "lead")

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from lib import clock
 from lib.devserver import CHROMIUM, CHROMIUM_ARGS, ROOT, start_server, stop_server  # noqa: F401
 
 
@@ -13,7 +14,8 @@ from lib.devserver import CHROMIUM, CHROMIUM_ARGS, ROOT, start_server, stop_serv
 def demo_db(tmp_path_factory) -> Path:
     """A small seeded demo database shared by the browser tests of one run."""
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "3000", "--db", str(path)],
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "3000",
+                    "--today", clock.today().isoformat(), "--db", str(path)],
                    cwd=ROOT, check=True, capture_output=True)
     return path
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from lib import clock
 from tests.e2e.conftest import login, matching_orders, params, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +46,7 @@ def test_a_trend_bar_opens_its_orders_in_search(server, page):
     open_dashboard(page, server)
     page.get_by_role("radio", name="365 days").click()
     wait_idle(page)
-    start = date.today() - timedelta(days=364)
+    start = clock.today() - timedelta(days=364)
     assert params(page)["from"] == [start.isoformat()]
     page.get_by_role("radio", name="Month", exact=True).click()
     wait_idle(page)
@@ -63,7 +64,7 @@ def test_a_trend_bar_opens_its_orders_in_search(server, page):
     assert found["void_reason"] == [reason]
     assert found["voided_from"] == [max(date.fromisoformat(period), start).isoformat()]
     month_end = (date.fromisoformat(period) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    assert found["voided_to"] == [min(month_end, date.today()).isoformat()]
+    assert found["voided_to"] == [min(month_end, clock.today()).isoformat()]
 
 
 def test_a_heat_map_cell_opens_that_category_and_month(server, page):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from lib import clock
 from tests.e2e.conftest import login, matching_orders, params, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -46,9 +47,9 @@ def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):
     found = params(page)
     monday = date.fromisoformat(str(best["x"])[:10])
     assert monday.weekday() == 0 and len(found["void_reason"]) == 1
-    period_start = date.today() - timedelta(days=89)
+    period_start = clock.today() - timedelta(days=89)
     assert found["voided_from"] == [max(monday, period_start).isoformat()]
-    assert found["voided_to"] == [min(monday + timedelta(days=6), date.today()).isoformat()]
+    assert found["voided_to"] == [min(monday + timedelta(days=6), clock.today()).isoformat()]
 
 
 def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(server, page):
@@ -63,5 +64,5 @@ def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(ser
     biggest = max(sorted(totals), key=lambda name: totals[name])   # rows: biggest total first, ties by label
     assert count == totals[biggest] > 0
     found = params(page)
-    assert found["voided_from"] == [(date.today() - timedelta(days=89)).isoformat()]
-    assert found["voided_to"] == [date.today().isoformat()] and len(found["void_reason"]) == 1
+    assert found["voided_from"] == [(clock.today() - timedelta(days=89)).isoformat()]
+    assert found["voided_to"] == [clock.today().isoformat()] and len(found["void_reason"]) == 1

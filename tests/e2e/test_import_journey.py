@@ -7,6 +7,7 @@ import sys
 import duckdb
 import pytest
 
+from lib import clock
 from tests.e2e.conftest import ROOT, login, start_server, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +18,8 @@ HEADERS = "订单编号,客户名称,下单时间,订单状态,仓库,商品编�
 def import_server(tmp_path_factory):
     """A seeded database, a GBK export for it (orders of a real customer, SKUs in stock), and a server on it."""
     path = tmp_path_factory.mktemp("e2e_import") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "300", "--seed", "5", "--db", str(path)],
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "300", "--seed", "5",
+                    "--today", clock.today().isoformat(), "--db", str(path)],
                    cwd=ROOT, check=True, capture_output=True)
     con = duckdb.connect(str(path), read_only=True)
     try:

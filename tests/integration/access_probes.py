@@ -3,8 +3,8 @@ every action of lib.domain.PERMISSIONS. tests/integration/test_access_matrix.py 
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
+from lib import clock
 from lib.analytics import explore, spikes
 from lib.analytics import returns as return_stats
 from lib.analytics import voids as void_stats
@@ -53,7 +53,7 @@ def _shipped(shop, user):
 
 
 def _filters() -> AnalyticsFilters:
-    return AnalyticsFilters.from_params({}, date.today())
+    return AnalyticsFilters.from_params({}, clock.today())
 
 
 def _found(shop, user, order_no: str):

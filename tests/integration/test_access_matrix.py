@@ -5,11 +5,12 @@ exactly as it was. Sessions: their lifetime, expiry and logout."""
 import ast
 import hashlib
 import importlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from lib import clock
 from lib.config import session_hours
 from lib.domain import PERMISSIONS, ROLES
 from lib.errors import NotFound, PermissionDenied, VoidDeskError
@@ -162,7 +163,7 @@ def test_a_session_lasts_the_configured_hours_then_no_longer_resumes(shop, monke
     assert auth.resume(shop.db, token) == user
     with shop.db.transaction() as cur:   # two hours later
         cur.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",
-                    [datetime.now() - timedelta(seconds=1), _hash(token)])
+                    [clock.now() - timedelta(seconds=1), _hash(token)])
     assert auth.resume(shop.db, token) is None
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from lib import cli_stats
+from lib import cli_stats, clock
 from lib.analytics import cache, returns, spikes, voids
 from lib.analytics.filters import AnalyticsFilters, reason_code_of
 from lib.errors import InvalidInput
@@ -29,7 +29,7 @@ TOY = (("TOY-1", 1),)
 
 def around_today(**changes) -> AnalyticsFilters:
     """This week and tomorrow (the records are made now; a run just before midnight still finds them)."""
-    return AnalyticsFilters(date.today() - timedelta(days=7), date.today() + timedelta(days=1), **changes)
+    return AnalyticsFilters(clock.today() - timedelta(days=7), clock.today() + timedelta(days=1), **changes)
 
 
 def void_now(shop, reason: str, n: int) -> list[str]:
@@ -230,7 +230,7 @@ def test_a_real_spike_is_judged_by_code_and_named_as_recorded(steady_then_rename
 def test_labels_round_trip_through_the_url():
     f = around_today(labels="recorded")
     assert f.to_params()["labels"] == "recorded"
-    assert AnalyticsFilters.from_params(f.to_params(), date.today()) == f
+    assert AnalyticsFilters.from_params(f.to_params(), clock.today()) == f
     assert "labels" not in around_today().to_params()
 
 
@@ -240,6 +240,6 @@ def test_a_bad_labels_value_is_refused_with_a_clear_message(shop):
     assert info.value.key == "analytics.bad_labels"
     assert "historic" in info.value.message("zh") and "recorded" in info.value.message("en")
     with pytest.raises(InvalidInput):
-        AnalyticsFilters.from_params({"labels": "historic"}, date.today())
+        AnalyticsFilters.from_params({"labels": "historic"}, clock.today())
     assert around_today(labels=" Recorded ").cleaned().labels == "recorded"
-    assert AnalyticsFilters.from_params({"labels": ""}, date.today()).labels == "current"
+    assert AnalyticsFilters.from_params({"labels": ""}, clock.today()).labels == "current"

@@ -1,7 +1,8 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.errors import AuthFailed, InvalidInput, PermissionDenied, RuleViolation, TooManyAttempts
 from lib.services import auth, users
 from tests.conftest import TEST_PASSWORD, add_user
@@ -47,7 +48,7 @@ def test_expired_session_does_not_resume(db):
     user = add_user(db, "ops", "ops")
     token = auth.open_session(db, user)
     with db.transaction() as cur:
-        cur.execute("UPDATE sessions SET expires_at = ?", [datetime.now() - timedelta(seconds=1)])
+        cur.execute("UPDATE sessions SET expires_at = ?", [clock.now() - timedelta(seconds=1)])
     assert auth.resume(db, token) is None
 
 

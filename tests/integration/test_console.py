@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from lib import clock
 from lib.analytics import console
 from lib.analytics.console import run_readonly
 from lib.db import Database, apply_migrations, rows_as_dicts
@@ -19,7 +20,7 @@ def seeded(tmp_path_factory):
 
     db = Database(str(tmp_path_factory.mktemp("console") / "console.duckdb"))
     apply_migrations(db)
-    seed(db, orders=300, seed=3)
+    seed(db, orders=300, seed=3, today=clock.today())
     with db.transaction() as cur:     # a live session, so "sessions is hidden" is about real rows
         cur.execute("INSERT INTO sessions VALUES ('secret-token-hash', 1, now(), now() + INTERVAL 1 DAY, NULL)")
     yield db

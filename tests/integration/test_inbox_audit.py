@@ -1,8 +1,9 @@
 """The notification inbox (mark read), the audit log's search and export, and the audit invariant of `check`."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.errors import PermissionDenied
 from lib.queries.audit import export_audit_csv, search_audit
 from lib.queries.check import run_checks
@@ -58,8 +59,8 @@ def test_audit_search_filters_by_actor_action_entity_order_and_dates(shop, story
         ["order.status", "order.status", "refund.create"]
     assert search_audit(shop.db, lead, entity_type="comment")[0] == 1
     assert search_audit(shop.db, lead, order_no=order_no)[0] == 6
-    assert search_audit(shop.db, lead, date_from=date.today() + timedelta(days=1))[0] == 0
-    assert search_audit(shop.db, lead, date_from=date.today(), date_to=date.today().isoformat())[0] == 7
+    assert search_audit(shop.db, lead, date_from=clock.today() + timedelta(days=1))[0] == 0
+    assert search_audit(shop.db, lead, date_from=clock.today(), date_to=clock.today().isoformat())[0] == 7
     total, page = search_audit(shop.db, lead, limit=3, offset=5)
     assert total == 7 and len(page) == 2
     for role in ("ops", "finance", "analyst"):

@@ -2,10 +2,11 @@
 import socket
 import socketserver
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.services.mailer import config_from_env, send_pending
 from lib.services.notify import notify, queue_mail
 
@@ -176,8 +177,8 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_the_lease(shop, sink)
     _queue(shop, 2)
     with shop.db.transaction() as cur:   # as a sender that died mid-send would leave them
         cur.execute("UPDATE mail_outbox SET status = 'sending', attempts = 1, sent_at = ? WHERE id = 1",
-                    [datetime.now() - timedelta(hours=1)])
+                    [clock.now() - timedelta(hours=1)])
         cur.execute("UPDATE mail_outbox SET status = 'sending', attempts = 1, sent_at = ? WHERE id = 2",
-                    [datetime.now()])
+                    [clock.now()])
     assert send_pending(shop.db, sink.config, lease_seconds=300)["sent"] == 1
     assert [row[0] for row in _outbox(shop)] == ["sent", "sending"]

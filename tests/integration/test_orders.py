@@ -1,8 +1,8 @@
 import threading
-from datetime import datetime
 
 import pytest
 
+from lib import clock
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from lib.queries.check import run_checks
 from lib.services import collab, orders
@@ -22,7 +22,7 @@ def _status(db, order_no):
 
 def test_create_numbers_the_order_reserves_stock_and_audits(shop):
     result = _create(shop, rep="sales")
-    assert result["order_no"].startswith("SO-" + datetime.now().strftime("%Y%m%d") + "-")
+    assert result["order_no"].startswith("SO-" + clock.now().strftime("%Y%m%d") + "-")
     assert result["order_no"].endswith("-00001")
     assert result["total"] == "6296.50"
     assert balance(shop.db, "SH", "PHN-1") == (10, 2, 0)

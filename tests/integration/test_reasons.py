@@ -1,9 +1,10 @@
 """The reason catalogue (SPEC §9, issue #7 item 1) through lib.services.reasons, on a real DuckDB file."""
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from lib.queries import catalog
 from lib.queries.orders import get_order, timeline
@@ -265,7 +266,7 @@ def test_catalogue_counts_voids_in_effect_and_returns_of_the_last_90_days(shop):
     voids.void_order(shop.db, ops, old, "other", "long ago")
     voids.void_order(shop.db, shop.users["sales"], make_order(shop, by="sales"), "other", "waiting")  # a request
     with shop.db.transaction() as cur:
-        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [datetime.now() - timedelta(days=91), old])
+        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [clock.now() - timedelta(days=91), old])
     create_return(shop.db, ops, shipped_order(shop), {"TOY-1": 1}, "quality")
     uses = {r["code"]: r["uses"] for r in reason_catalogue(shop.db, lead, "void")}
     assert set(uses) == set(_all_codes(shop.db, "void"))

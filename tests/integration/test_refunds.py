@@ -1,10 +1,11 @@
 """Refunds (SPEC §7): the queue for finance, paying out once, the payment state that follows."""
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from lib import clock
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from lib.queries.check import run_checks
 from lib.queries.refunds import refund_queue, refund_totals_per_day
@@ -140,7 +141,7 @@ def test_queue_lists_pending_oldest_first_with_its_source_and_reason(shop, order
     mark_paid(shop.db, finance, int(queue["id"].iloc[0]), "B1")
     assert refund_queue(shop.db, finance)["return_no"].tolist() == [second]
     assert len(refund_queue(shop.db, finance, status=None)) == 2
-    assert refund_queue(shop.db, finance, date_from=date.today() + timedelta(days=1)).empty
+    assert refund_queue(shop.db, finance, date_from=clock.today() + timedelta(days=1)).empty
     with pytest.raises(InvalidInput):
         refund_queue(shop.db, finance, status="lost")
     with pytest.raises(PermissionDenied):
@@ -152,7 +153,7 @@ def test_totals_per_day_cover_every_day_of_the_range(shop, order_no):
     _return(shop, order_no, {"TOY-1": 2})
     finance = shop.users["finance"]
     mark_paid(shop.db, finance, int(refund_queue(shop.db, finance)["id"].iloc[0]), "B1")
-    today = date.today()
+    today = clock.today()
     totals = refund_totals_per_day(shop.db, finance, today - timedelta(days=6), today)
     assert len(totals) == 7 and totals["count"].sum() == 2
     last = totals.iloc[-1]

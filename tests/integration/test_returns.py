@@ -1,10 +1,10 @@
 """Returns to stock (SPEC §5): return notes, quantities, reasons, refunds owed, inspection and its stock."""
 import threading
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
+from lib import clock
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from lib.queries.check import run_checks
 from lib.queries.returns import get_return, search_returns
@@ -28,7 +28,7 @@ def _return(shop, order_no, lines, reason="quality", user="ops", **kw):
 def test_partial_return_creates_a_numbered_note_and_owes_the_lines_value(shop, order_no):
     version = order_row(shop.db, order_no)["version"]
     result = _return(shop, order_no, {"PHN-1": 1})
-    assert result["return_no"] == "RT-" + datetime.now().strftime("%Y%m%d") + "-00001"
+    assert result["return_no"] == "RT-" + clock.now().strftime("%Y%m%d") + "-00001"
     assert result["refund"] == "2999.00"
     assert result["lines"] == [{"sku": "PHN-1", "qty": 1, "unit_price": "2999.00"}]
     assert returned(shop.db, order_no) == {"PHN-1": 1, "TOY-1": 0}

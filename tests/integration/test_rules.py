@@ -1,10 +1,11 @@
 """The rules (SPEC §9, issue #7 item 2) through lib.services.settings.update_rules, on a real DuckDB file."""
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from lib import clock
 from lib.errors import InvalidInput, PermissionDenied, RuleViolation
 from lib.queries.stock import stock_levels
 from lib.services import voids
@@ -117,7 +118,7 @@ def test_a_shorter_restore_window_is_used_by_restore(shop):
     order_no = make_order(shop)
     voids.void_order(shop.db, shop.users["ops"], order_no, "customer_cancelled")
     with shop.db.transaction() as cur:
-        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [datetime.now() - timedelta(hours=5),
+        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [clock.now() - timedelta(hours=5),
                                                                            order_no])
     update_rules(shop.db, shop.users["ops_lead"], restore_window_hours=4)
     with pytest.raises(RuleViolation) as info:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from lib import clock
 from lib.errors import NotFound, PermissionDenied
 from lib.queries.voids import QUEUE_COLUMNS, active_reasons, approvals_queue, message_for, preview_batch, preview_void
 from lib.services import voids
@@ -88,7 +89,7 @@ def test_preview_lists_the_customers_voids_of_the_last_90_days(shop):
     for order_no, reason in ((old, "fraud_risk"), (recent, "out_of_stock")):
         voids.void_order(shop.db, shop.users["ops"], order_no, reason)
     with shop.db.transaction() as cur:
-        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [datetime.now() - timedelta(days=100), old])
+        cur.execute("UPDATE voids SET applied_at = ? WHERE order_no = ?", [clock.now() - timedelta(days=100), old])
     p = preview_void(shop.db, shop.users["ops"], current, lang="zh")
     assert [(v["order_no"], v["reason_label"], v["total"]) for v in p["customer_voids_90d"]] == \
            [(recent, "缺货", Decimal("6296.50"))]

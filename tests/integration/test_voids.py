@@ -1,9 +1,10 @@
 """Voiding, approving, rejecting, restoring (SPEC §4) through lib.services.voids, on a real DuckDB file."""
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from lib import clock
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from lib.queries.check import run_checks
 from lib.queries.orders import timeline
@@ -262,7 +263,7 @@ def test_restore_within_the_window_reserves_again_and_cancels_the_refund(shop):
 def test_restore_is_refused_after_the_window(shop):
     order_no = make_order(shop)
     _void(shop, order_no)
-    _set(shop.db, "UPDATE voids SET applied_at = ? WHERE order_no = ?", [datetime.now() - timedelta(hours=73),
+    _set(shop.db, "UPDATE voids SET applied_at = ? WHERE order_no = ?", [clock.now() - timedelta(hours=73),
                                                                          order_no])
     with pytest.raises(RuleViolation) as info:
         voids.restore(shop.db, shop.users["ops_lead"], order_no, "too late")
