@@ -21,14 +21,21 @@ def render(db, user, order: dict) -> None:
     why = denied.message(lang()) if denied else None
     if why is None and order["status"] not in RETURNABLE_STATUSES:
         why = tr("return.only_shipped", status=label("status", order["status"]))
-    if st.button(tr("return.button"), disabled=why is not None, help=why, icon=":material/assignment_return:",
-                 key="return_open"):
-        st.session_state[DIALOG_FLAG] = order["order_no"]
-        st.session_state["return_step"] = 1
-        st.session_state["return_key"] = uuid.uuid4().hex
-        st.rerun()
+    st.button(tr("return.button"), disabled=why is not None, help=why, icon=":material/assignment_return:",
+              key="return_open", on_click=_open, args=(order["order_no"],))
     if st.session_state.get(DIALOG_FLAG) == order["order_no"]:
         _dialog(db, user, order)
+
+
+def _open(order_no: str) -> None:
+    st.session_state[DIALOG_FLAG] = order_no
+    _go_to_step(1)
+    st.session_state["return_key"] = uuid.uuid4().hex
+
+
+# Steps change in a callback, before the dialog reruns: no rerun of the whole page between them.
+def _go_to_step(step: int) -> None:
+    st.session_state["return_step"] = step
 
 
 def _forget_dialog() -> None:
@@ -65,9 +72,8 @@ def _dialog(db, user, order: dict) -> None:
                              key=f"return_refund_{value}", disabled=not paid,
                              help=tr("return.refund_help") if paid else tr("return.unpaid"))
     if st.session_state.get("return_step", 1) == 1:
-        if st.button(tr("void.review"), type="primary", disabled=not chosen or not code, key="return_review"):
-            st.session_state["return_step"] = 2
-            st.rerun()
+        st.button(tr("void.review"), type="primary", disabled=not chosen or not code, key="return_review",
+                  on_click=_go_to_step, args=(2,))
         return
     st.warning(tr("return.confirm_text", n=sum(chosen.values()), order_no=order["order_no"],
                   refund=i18n.fmt_money(refund if paid else 0, lang()), warehouse=houses.get(warehouse, warehouse)),
@@ -83,9 +89,7 @@ def _dialog(db, user, order: dict) -> None:
             _close(exc.message(lang()), "warn")
         except VoidDeskError as exc:
             show_error(exc)
-    if cols[1].button(tr("common.back"), key="return_back"):
-        st.session_state["return_step"] = 1
-        st.rerun()
+    cols[1].button(tr("common.back"), key="return_back", on_click=_go_to_step, args=(1,))
 
 
 def _close(message: str, kind: str = "ok") -> None:

@@ -1,5 +1,9 @@
 """The order page's void controls: void (dialog with impact preview and a second confirmation),
-decide a pending request, restore a voided order."""
+decide a pending request, restore a voided order.
+
+The Void button comes from a one-query eligibility check; the impact preview runs only inside the dialog
+(issue #13). The dialog opens from a session_state flag, which AppTest can drive (it can't click into a
+dialog opened by a one-shot button)."""
 import uuid
 
 import streamlit as st
@@ -7,6 +11,7 @@ import streamlit as st
 from lib import i18n
 from lib.domain import can, refusal
 from lib.errors import ConcurrentChange, VoidDeskError
+from lib.queries.void_eligibility import void_eligibility
 from lib.queries.voids import active_reasons, preview_void
 from lib.services import voids
 from lib.ui.context import lang, show_error, tr
@@ -28,17 +33,24 @@ def render(db, user, order: dict) -> None:
 
 
 def _void_button(db, user, order: dict) -> None:
-    preview = preview_void(db, user, order["order_no"], lang=lang())
-    why = refusal_text(preview)
-    label = tr("void.request_button") if preview.get("needs_approval") else tr("void.button")
-    if st.button(label, type="secondary", disabled=why is not None, help=why, icon=":material/block:",
-                 key="void_open"):
-        st.session_state[DIALOG_FLAG] = order["order_no"]
-        st.session_state["void_step"] = 1
-        st.session_state["void_key"] = uuid.uuid4().hex
-        st.rerun()
+    verdict = void_eligibility(db, user, order["order_no"])
+    why = refusal_text(verdict)
+    label = tr("void.request_button") if verdict["needs_approval"] else tr("void.button")
+    st.button(label, type="secondary", disabled=why is not None, help=why, icon=":material/block:",
+              key="void_open", on_click=_open_dialog, args=(order["order_no"],))
     if why and order["status"] == "shipped":
         st.caption(tr("void.use_return"))
+
+
+def _open_dialog(order_no: str) -> None:
+    st.session_state[DIALOG_FLAG] = order_no
+    _go_to_step(1)
+    st.session_state["void_key"] = uuid.uuid4().hex
+
+
+# Steps change in a callback, before the dialog reruns: no rerun of the whole page between them.
+def _go_to_step(step: int) -> None:
+    st.session_state["void_step"] = step
 
 
 def _forget_dialog() -> None:
@@ -57,9 +69,8 @@ def _void_dialog(db, user, order: dict) -> None:
     step = st.session_state.get("void_step", 1)
     if step == 1:
         cols = st.columns(2)
-        if cols[0].button(tr("void.review"), type="primary", disabled=not code, key="void_review"):
-            st.session_state["void_step"] = 2
-            st.rerun()
+        cols[0].button(tr("void.review"), type="primary", disabled=not code, key="void_review",
+                       on_click=_go_to_step, args=(2,))
         if cols[1].button(tr("common.cancel"), key="void_cancel"):
             _close_dialog()
         return
@@ -76,9 +87,7 @@ def _void_dialog(db, user, order: dict) -> None:
             _close_dialog(exc.message(lang()), kind="warn")
         except VoidDeskError as exc:
             show_error(exc)
-    if cols[1].button(tr("common.back"), key="void_back"):
-        st.session_state["void_step"] = 1
-        st.rerun()
+    cols[1].button(tr("common.back"), key="void_back", on_click=_go_to_step, args=(1,))
 
 
 def _outcome_text(result: dict) -> str:
