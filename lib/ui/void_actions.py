@@ -2,9 +2,9 @@
 decide a pending request, restore a voided order.
 
 The Void button comes from a one-query eligibility check; the impact preview runs only inside the dialog
-(issue #13). The dialog opens from a session_state flag, which AppTest can drive (it can't click into a
-dialog opened by a one-shot button)."""
+(issue #13), which opens from a session_state flag (lib.ui.flag_dialog)."""
 import uuid
+from functools import partial
 
 import streamlit as st
 
@@ -15,6 +15,7 @@ from lib.queries.void_eligibility import void_eligibility
 from lib.queries.voids import active_reasons, preview_void
 from lib.services import voids
 from lib.ui.context import lang, show_error, tr
+from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import impact, reason_picker, refusal_text
 
 DIALOG_FLAG = "void_dialog"
@@ -37,29 +38,12 @@ def _void_button(db, user, order: dict) -> None:
     why = refusal_text(verdict)
     label = tr("void.request_button") if verdict["needs_approval"] else tr("void.button")
     st.button(label, type="secondary", disabled=why is not None, help=why, icon=":material/block:",
-              key="void_open", on_click=_open_dialog, args=(order["order_no"],))
+              key="void_open", on_click=open_dialog, args=("void", order["order_no"]))
     if why and order["status"] == "shipped":
         st.caption(tr("void.use_return"))
 
 
-def _open_dialog(order_no: str) -> None:
-    st.session_state[DIALOG_FLAG] = order_no
-    _go_to_step(1)
-    st.session_state["void_key"] = uuid.uuid4().hex
-
-
-# Steps change in a callback, before the dialog reruns: no rerun of the whole page between them.
-def _go_to_step(step: int) -> None:
-    st.session_state["void_step"] = step
-
-
-def _forget_dialog() -> None:
-    for key in (DIALOG_FLAG, "void_step", "void_key"):
-        st.session_state.pop(key, None)
-
-
-# Dismissed with × or Esc: forget the flag, or the dialog would open again on the page's next rerun.
-@st.dialog(" ", width="large", on_dismiss=_forget_dialog)
+@st.dialog(" ", width="large", on_dismiss=partial(forget_dialog, "void"))  # × or Esc
 def _void_dialog(db, user, order: dict) -> None:
     st.subheader(tr("void.dialog_title", order_no=order["order_no"]))
     reasons = active_reasons(db, "void", lang())
@@ -70,7 +54,7 @@ def _void_dialog(db, user, order: dict) -> None:
     if step == 1:
         cols = st.columns(2)
         cols[0].button(tr("void.review"), type="primary", disabled=not code, key="void_review",
-                       on_click=_go_to_step, args=(2,))
+                       on_click=go_to_step, args=("void", 2))
         if cols[1].button(tr("common.cancel"), key="void_cancel"):
             _close_dialog()
         return
@@ -87,7 +71,7 @@ def _void_dialog(db, user, order: dict) -> None:
             _close_dialog(exc.message(lang()), kind="warn")
         except VoidDeskError as exc:
             show_error(exc)
-    cols[1].button(tr("common.back"), key="void_back", on_click=_go_to_step, args=(1,))
+    cols[1].button(tr("common.back"), key="void_back", on_click=go_to_step, args=("void", 1))
 
 
 def _outcome_text(result: dict) -> str:
@@ -97,7 +81,7 @@ def _outcome_text(result: dict) -> str:
 
 
 def _close_dialog(message: str | None = None, kind: str = "ok") -> None:
-    _forget_dialog()
+    forget_dialog("void")
     if message:
         st.session_state["order_flash"] = (kind, message)
     st.cache_data.clear()
