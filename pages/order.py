@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib import i18n
-from lib.errors import ConcurrentChange, NotFound, VoidDeskError
+from lib.errors import NotFound
 from lib.queries.orders import get_order, timeline
 from lib.ui import order_actions
 from lib.ui.badges import payment_badge, status_badge
@@ -59,13 +59,7 @@ st.dataframe(order_actions.lines_frame(order), hide_index=True, width="stretch",
 actions_col, timeline_col = st.columns([2, 3], gap="large")
 with actions_col:
     st.subheader(tr("order.actions"))
-    try:
-        order_actions.render(db, user, order)
-    except ConcurrentChange as exc:
-        st.session_state["order_flash"] = ("warn", exc.message(lang()))
-        st.rerun()
-    except VoidDeskError as exc:
-        show_error(exc)
+    order_actions.panel(db, user, order)
 
 with timeline_col:
     st.subheader(tr("order.timeline"))

@@ -6,10 +6,11 @@ import streamlit as st
 
 from lib import i18n
 from lib.domain import refusal
+from lib.errors import ConcurrentChange, VoidDeskError
 from lib.queries import catalog
 from lib.ui import return_actions, void_actions
 from lib.services import collab, orders
-from lib.ui.context import label, lang, md_escape, tr
+from lib.ui.context import label, lang, md_escape, show_error, tr
 
 NEXT_STEP = {"pending": "processing", "processing": "shipped", "shipped": "completed"}
 
@@ -55,6 +56,20 @@ def _reason_disabled(user, order: dict, action: str, allowed_statuses: tuple[str
     if order["status"] not in allowed_statuses:
         return tr("order.not_in_status", status=label("status", order["status"]))
     return None
+
+
+@st.fragment
+def panel(db, user, order: dict) -> None:
+    """The action panel as a fragment (issue #13): a click that writes nothing (open a dialog, type a note)
+    reruns only this panel, with the order as the page last showed it. Every write ends in _flash or a
+    dialog's close, an app-scoped st.rerun(), so the header and the timeline show the new state."""
+    try:
+        render(db, user, order)
+    except ConcurrentChange as exc:   # caught here: a fragment rerun does not pass through the page's code
+        st.session_state["order_flash"] = ("warn", exc.message(lang()))
+        st.rerun()
+    except VoidDeskError as exc:
+        show_error(exc)
 
 
 def render(db, user, order: dict) -> None:

@@ -1,6 +1,6 @@
 """The order page's return flow (SPEC §5): pick lines and quantities, reason, warehouse, refund; confirm."""
-import uuid
 from decimal import Decimal
+from functools import partial
 
 import streamlit as st
 
@@ -11,6 +11,7 @@ from lib.queries import catalog
 from lib.queries.voids import active_reasons
 from lib.services.returns import create_return, return_context
 from lib.ui.context import label, lang, show_error, tr
+from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import reason_picker
 
 DIALOG_FLAG = "return_dialog"
@@ -21,23 +22,13 @@ def render(db, user, order: dict) -> None:
     why = denied.message(lang()) if denied else None
     if why is None and order["status"] not in RETURNABLE_STATUSES:
         why = tr("return.only_shipped", status=label("status", order["status"]))
-    if st.button(tr("return.button"), disabled=why is not None, help=why, icon=":material/assignment_return:",
-                 key="return_open"):
-        st.session_state[DIALOG_FLAG] = order["order_no"]
-        st.session_state["return_step"] = 1
-        st.session_state["return_key"] = uuid.uuid4().hex
-        st.rerun()
+    st.button(tr("return.button"), disabled=why is not None, help=why, icon=":material/assignment_return:",
+              key="return_open", on_click=open_dialog, args=("return", order["order_no"]))
     if st.session_state.get(DIALOG_FLAG) == order["order_no"]:
         _dialog(db, user, order)
 
 
-def _forget_dialog() -> None:
-    for key in (DIALOG_FLAG, "return_step", "return_key"):
-        st.session_state.pop(key, None)
-
-
-# Dismissed with × or Esc: forget the flag, or the dialog would open again on the page's next rerun.
-@st.dialog(" ", width="large", on_dismiss=_forget_dialog)
+@st.dialog(" ", width="large", on_dismiss=partial(forget_dialog, "return"))  # × or Esc
 def _dialog(db, user, order: dict) -> None:
     st.subheader(tr("return.dialog_title", order_no=order["order_no"]))
     context = return_context(db, user, order["order_no"])
@@ -65,9 +56,8 @@ def _dialog(db, user, order: dict) -> None:
                              key=f"return_refund_{value}", disabled=not paid,
                              help=tr("return.refund_help") if paid else tr("return.unpaid"))
     if st.session_state.get("return_step", 1) == 1:
-        if st.button(tr("void.review"), type="primary", disabled=not chosen or not code, key="return_review"):
-            st.session_state["return_step"] = 2
-            st.rerun()
+        st.button(tr("void.review"), type="primary", disabled=not chosen or not code, key="return_review",
+                  on_click=go_to_step, args=("return", 2))
         return
     st.warning(tr("return.confirm_text", n=sum(chosen.values()), order_no=order["order_no"],
                   refund=i18n.fmt_money(refund if paid else 0, lang()), warehouse=houses.get(warehouse, warehouse)),
@@ -83,13 +73,11 @@ def _dialog(db, user, order: dict) -> None:
             _close(exc.message(lang()), "warn")
         except VoidDeskError as exc:
             show_error(exc)
-    if cols[1].button(tr("common.back"), key="return_back"):
-        st.session_state["return_step"] = 1
-        st.rerun()
+    cols[1].button(tr("common.back"), key="return_back", on_click=go_to_step, args=("return", 1))
 
 
 def _close(message: str, kind: str = "ok") -> None:
-    _forget_dialog()
+    forget_dialog("return")
     st.session_state["order_flash"] = (kind, message)
     st.cache_data.clear()
     st.rerun()

@@ -1,15 +1,21 @@
 """The order page's void controls: void (dialog with impact preview and a second confirmation),
-decide a pending request, restore a voided order."""
+decide a pending request, restore a voided order.
+
+The Void button comes from a one-query eligibility check; the impact preview runs only inside the dialog
+(issue #13), which opens from a session_state flag (lib.ui.flag_dialog)."""
 import uuid
+from functools import partial
 
 import streamlit as st
 
 from lib import i18n
 from lib.domain import can, refusal
 from lib.errors import ConcurrentChange, VoidDeskError
+from lib.queries.void_eligibility import void_eligibility
 from lib.queries.voids import active_reasons, preview_void
 from lib.services import voids
 from lib.ui.context import lang, show_error, tr
+from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import impact, reason_picker, refusal_text
 
 DIALOG_FLAG = "void_dialog"
@@ -28,26 +34,16 @@ def render(db, user, order: dict) -> None:
 
 
 def _void_button(db, user, order: dict) -> None:
-    preview = preview_void(db, user, order["order_no"], lang=lang())
-    why = refusal_text(preview)
-    label = tr("void.request_button") if preview.get("needs_approval") else tr("void.button")
-    if st.button(label, type="secondary", disabled=why is not None, help=why, icon=":material/block:",
-                 key="void_open"):
-        st.session_state[DIALOG_FLAG] = order["order_no"]
-        st.session_state["void_step"] = 1
-        st.session_state["void_key"] = uuid.uuid4().hex
-        st.rerun()
+    verdict = void_eligibility(db, user, order["order_no"])
+    why = refusal_text(verdict)
+    label = tr("void.request_button") if verdict["needs_approval"] else tr("void.button")
+    st.button(label, type="secondary", disabled=why is not None, help=why, icon=":material/block:",
+              key="void_open", on_click=open_dialog, args=("void", order["order_no"]))
     if why and order["status"] == "shipped":
         st.caption(tr("void.use_return"))
 
 
-def _forget_dialog() -> None:
-    for key in (DIALOG_FLAG, "void_step", "void_key"):
-        st.session_state.pop(key, None)
-
-
-# Dismissed with × or Esc: forget the flag, or the dialog would open again on the page's next rerun.
-@st.dialog(" ", width="large", on_dismiss=_forget_dialog)
+@st.dialog(" ", width="large", on_dismiss=partial(forget_dialog, "void"))  # × or Esc
 def _void_dialog(db, user, order: dict) -> None:
     st.subheader(tr("void.dialog_title", order_no=order["order_no"]))
     reasons = active_reasons(db, "void", lang())
@@ -57,9 +53,8 @@ def _void_dialog(db, user, order: dict) -> None:
     step = st.session_state.get("void_step", 1)
     if step == 1:
         cols = st.columns(2)
-        if cols[0].button(tr("void.review"), type="primary", disabled=not code, key="void_review"):
-            st.session_state["void_step"] = 2
-            st.rerun()
+        cols[0].button(tr("void.review"), type="primary", disabled=not code, key="void_review",
+                       on_click=go_to_step, args=("void", 2))
         if cols[1].button(tr("common.cancel"), key="void_cancel"):
             _close_dialog()
         return
@@ -76,9 +71,7 @@ def _void_dialog(db, user, order: dict) -> None:
             _close_dialog(exc.message(lang()), kind="warn")
         except VoidDeskError as exc:
             show_error(exc)
-    if cols[1].button(tr("common.back"), key="void_back"):
-        st.session_state["void_step"] = 1
-        st.rerun()
+    cols[1].button(tr("common.back"), key="void_back", on_click=go_to_step, args=("void", 1))
 
 
 def _outcome_text(result: dict) -> str:
@@ -88,7 +81,7 @@ def _outcome_text(result: dict) -> str:
 
 
 def _close_dialog(message: str | None = None, kind: str = "ok") -> None:
-    _forget_dialog()
+    forget_dialog("void")
     if message:
         st.session_state["order_flash"] = (kind, message)
     st.cache_data.clear()
