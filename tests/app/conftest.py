@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib import clock
@@ -21,6 +22,13 @@ def demo_db_path(tmp_path_factory):
     seed(db, orders=1500, seed=7, today=clock.today())
     db.close()
     return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_read_caches():
+    """Each test starts as a freshly started app would: the tests change the shared demo database through the
+    services, behind the pages that clear the read caches after their writes (lib.ui.cached)."""
+    st.cache_data.clear()
 
 
 @pytest.fixture
