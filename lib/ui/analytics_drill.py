@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lib.ui.charts import png_config
+from lib.charts import png_config
 from lib.ui.context import tr
 from lib.ui.table_export import download_buttons
 

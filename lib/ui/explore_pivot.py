@@ -7,11 +7,11 @@ import streamlit as st
 from lib import clock, i18n
 from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, drill_params, period_starts
 from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.charts import png_config
 from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.ui.analytics_drill import SEARCH_PAGE, picked_data
 from lib.ui.cached import pivot
-from lib.ui.charts import png_config
 from lib.ui.context import lang, show_error, tr
 from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
 from lib.ui.table_export import table_downloads

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from lib import cli_stats, clock
+from lib import charts, cli_stats, clock
 from lib.analytics import returns, spikes, voids
 from lib.analytics.filters import AnalyticsFilters, reason_code_of
 from lib.errors import InvalidInput
@@ -16,7 +16,6 @@ from lib.services import reasons
 from lib.services import returns as return_service
 from lib.services import voids as void_service
 from lib.services.orders import LineInput
-from lib.ui import charts
 from tests.integration import analytics_data as ad
 from tests.integration.returns_fixture import shipped_order
 from tests.integration.void_helpers import make_order
