@@ -12,6 +12,7 @@ from lib.ui.table_export import download_buttons
 SEARCH_PAGE = "pages/search.py"
 
 
+@st.fragment   # a click on a mark only drills: it reruns this chart on its way to Search, not the dashboard
 def show_chart(fig: go.Figure, key: str, *, table: pd.DataFrame, name: str,
                drill: Callable[[list], dict] | None = None, hint_key: str = "dash.drill_hint") -> None:
     """The chart (PNG from its toolbar), CSV/Excel of its numbers under it, and — when `drill` is given —

@@ -14,6 +14,7 @@ from lib.ui.analytics_drill import SEARCH_PAGE, picked_data
 from lib.ui.cached import pivot
 from lib.ui.context import lang, show_error, tr
 from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
+from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
 
 NO_GRAIN = "none"
@@ -24,8 +25,10 @@ KEYS = {"measure": "ex_measure", "dims": "ex_dims", "grain": "ex_grain", "date_f
 DEFAULTS = {"measure": "voids", "dims": ["reason"], "grain": "week", "basis": "event"}
 
 
-def pivot_panel(db, user) -> None:
+@st.fragment   # its widgets change only the pivot: they rerun this panel, not the page nor the SQL console
+def pivot_panel(db) -> None:
     """The whole pivot part of the page; its choices live in the URL, so a pivot can be bookmarked and shared."""
+    user = fragment_user("analytics.view")
     _start_defaults()
     _seed_from_url()
     with st.container(border=True):
