@@ -4,35 +4,23 @@ SQL the old invalidation never saw) shows once the read caches are cleared, as e
 from datetime import datetime, time, timedelta
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib import clock, i18n
-from lib.db import Database, apply_migrations
 from lib.services import voids
 from lib.ui.cached import clear_read_caches
 from tests.app import builders as b
-from tests.app.conftest import APP
+from tests.app.conftest import app_on, seeded
 
 
 @pytest.fixture(scope="module")
 def own_db(tmp_path_factory):
     """A small demo database of this module's own: its tests change what the dashboards count."""
-    from lib.seed import seed
-
-    path = tmp_path_factory.mktemp("read_caches") / "demo.duckdb"
-    db = Database(str(path))
-    apply_migrations(db)
-    seed(db, orders=300, seed=5, today=clock.today())
-    db.close()
-    return path
+    return seeded(tmp_path_factory.mktemp("read_caches") / "demo.duckdb", orders=300, seed=5)
 
 
 @pytest.fixture
 def at(own_db, monkeypatch):
-    monkeypatch.setenv("VOIDDESK_DB", str(own_db))
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    return b.sign_in(app, "lead")
+    return b.sign_in(app_on(own_db, monkeypatch), "lead")
 
 
 def kpi(at, key: str) -> int:
