@@ -1,8 +1,6 @@
 """The database handle: one DuckDB connection per process, a cursor per unit of work, numbered migrations."""
-import logging
 import re
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +11,6 @@ from lib import clock
 from lib.errors import ConcurrentChange
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-log = logging.getLogger("voiddesk.db")
 
 _handles: dict[str, "Database"] = {}
 _handles_lock = threading.Lock()
@@ -87,11 +84,6 @@ class Database:
             if cur._wrote_memo_tables:
                 self.forget()   # committed or rolled back: what was kept may be stale either way
             cur.close()
-        for hook in cur._hooks:   # only reached after a commit
-            try:
-                hook()
-            except Exception:     # the change is committed; a failing hook must not report it as failed
-                log.exception("after-commit hook failed")
 
     def close(self) -> None:
         self._con.close()
@@ -106,14 +98,13 @@ class Cursor:
     kept. DuckDB copies a parsed statement on every execute, so one cache serves all threads.
     """
 
-    __slots__ = ("_cur", "_db", "_may_memo", "_wrote_memo_tables", "_hooks")
+    __slots__ = ("_cur", "_db", "_may_memo", "_wrote_memo_tables")
 
     def __init__(self, cur: duckdb.DuckDBPyConnection, db: "Database | None" = None):
         self._cur = cur
         self._db = db
         self._may_memo = False          # set inside Database.transaction(): see memo()
         self._wrote_memo_tables = False
-        self._hooks: set = set()         # after_commit callbacks this transaction's writes call for
 
     def execute(self, sql, parameters=None) -> duckdb.DuckDBPyConnection:
         if isinstance(sql, str):
@@ -121,8 +112,6 @@ class Cursor:
                 self._wrote_memo_tables = True
                 if self._db is not None:
                     self._db.forget()
-            if _COMMIT_HOOKS:
-                self._hooks.update(_hooks_for(sql))
             sql = _parsed(sql)
         return self._cur.execute(sql, parameters)
 
@@ -154,23 +143,6 @@ _READ_ONLY = re.compile(r"^\s*(?:SELECT|WITH|FROM|VALUES|DESCRIBE|SHOW|EXPLAIN|S
 def _writes_memo_tables(sql: str) -> bool:
     """Whether a statement may change a table that Cursor.memo keeps (any non-read naming one of them)."""
     return bool(_MEMO_TABLE_NAMES.search(sql)) and not _READ_ONLY.match(sql)
-
-
-_COMMIT_HOOKS: list[tuple[re.Pattern, Callable[[], None]]] = []
-
-
-def after_commit(tables: tuple[str, ...], hook: Callable[[], None]) -> None:
-    """Call hook() after every committed transaction that wrote to one of the tables (e.g. to drop cached
-    analytics once a void is in). Writes go through Cursor.execute with SQL text, which is what is looked at."""
-    _COMMIT_HOOKS.append((re.compile(r"\b(?:" + "|".join(map(re.escape, tables)) + r")\b", re.IGNORECASE), hook))
-    _hooks_for.cache_clear()
-
-
-@lru_cache(maxsize=2048)
-def _hooks_for(sql: str) -> tuple:
-    if _READ_ONLY.match(sql):
-        return ()
-    return tuple(hook for pattern, hook in _COMMIT_HOOKS if pattern.search(sql))
 
 
 @lru_cache(maxsize=2048)

@@ -7,6 +7,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.queries.voids import approvals_queue, preview_void
 from lib.services import voids
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
@@ -82,11 +83,13 @@ approve_col, reject_col = st.columns(2)
 try:
     if approve_col.button(tr("void.approve"), type="primary", key="queue_approve", icon=":material/check:"):
         voids.approve(db, user, order_no, note or None, submission_key=key)
+        clear_read_caches()
         st.session_state["approvals_flash"] = tr("void.approved", order_no=order_no)
         st.session_state.pop(f"decide_key_{order_no}", None)
         st.rerun()
     if reject_col.button(tr("void.reject"), key="queue_reject", icon=":material/close:"):
         voids.reject(db, user, order_no, note, submission_key=key + "-reject")
+        clear_read_caches()
         st.session_state["approvals_flash"] = tr("void.rejected", order_no=order_no)
         st.session_state.pop(f"decide_key_{order_no}", None)
         st.rerun()

@@ -16,8 +16,8 @@ st.caption(tr("explore.subtitle"))
 if can(user, "sql.console"):
     pivot_tab, console_tab = st.tabs([tr("explore.tab_pivot"), tr("explore.tab_console")])
     with pivot_tab:
-        pivot_panel(db, user)
+        pivot_panel(db)
     with console_tab:
-        console_panel(db, user)
+        console_panel(db)
 else:
-    pivot_panel(db, user)
+    pivot_panel(db)

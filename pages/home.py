@@ -4,7 +4,6 @@ import streamlit as st
 from lib import charts, i18n
 from lib.domain import can
 from lib.queries import home
-from lib.ui.charts import reason_colours
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, tr
 
@@ -56,7 +55,7 @@ if can(user, "stock.view"):
 left, right = st.columns([3, 2])
 with left:
     trend = home.weekly_voids_by_reason(db, user, lang())
-    by_code = reason_colours(trend["code"])   # the same colour per reason as on the dashboards
+    by_code = charts.reason_colours(trend["code"])   # the same colour per reason as on the dashboards
     fig = charts.stacked_weekly_bars(trend, "week", "voids", "reason", title=tr("home.trend_title"),
                                      x_label=tr("col.week"), y_label=tr("col.count"), order_by="sort_order",
                                      colours={r: by_code[c] for r, c in zip(trend["reason"], trend["code"])})

@@ -8,6 +8,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.services.orders import LineInput, create_order
+from lib.ui.cached import clear_read_caches
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.links import order_link
@@ -92,6 +93,7 @@ if st.button(tr("new_order.submit"), type="primary", disabled=not lines or not c
         result = create_order(db, user, customer, warehouse,
                               [LineInput(line["sku"], line["qty"], line["price"]) for line in lines],
                               rep=rep, paid=paid, submission_key=st.session_state["new_order_key"])
+        clear_read_caches()
         st.session_state["new_order_key"] = uuid.uuid4().hex
         st.session_state["new_order_done"] = result["order_no"]
         lines.clear()

@@ -10,6 +10,7 @@ from lib.domain import can
 from lib.errors import VoidDeskError
 from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.services.refunds import mark_paid
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
@@ -67,6 +68,7 @@ if rows and status == "pending":
             if st.form_submit_button(tr("refunds.mark_paid"), type="primary", icon=":material/payments:"):
                 try:
                     mark_paid(db, user, int(refund["id"]), ref, submission_key=key)
+                    clear_read_caches()
                     st.session_state["refunds_flash"] = tr("refunds.paid", order_no=refund["order_no"])
                     st.rerun()
                 except VoidDeskError as exc:

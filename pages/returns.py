@@ -10,6 +10,7 @@ from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.queries.returns import get_return, search_returns
 from lib.services.inspection import close_return, inspect_return, receive_return
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, label, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
@@ -57,6 +58,7 @@ def _actions(note: dict) -> None:
         if note["status"] == "requested":
             if st.button(tr("returns.receive"), type="primary", icon=":material/move_to_inbox:", key="receive"):
                 receive_return(db, user, note["return_no"], submission_key=key + "-receive")
+                clear_read_caches()
                 st.rerun()
         elif note["status"] == "received":
             st.subheader(tr("returns.inspect_title"))
@@ -67,10 +69,12 @@ def _actions(note: dict) -> None:
                     default="restock") for ln in note["lines"]}
                 if st.form_submit_button(tr("returns.inspect"), type="primary"):
                     inspect_return(db, user, note["return_no"], choice, submission_key=key + "-inspect")
+                    clear_read_caches()
                     st.rerun()
         elif note["status"] == "inspected" and not any(r.get("status") == "pending" for r in note.get("refunds") or []):
             if st.button(tr("returns.close"), icon=":material/task_alt:", key="close_return"):
                 close_return(db, user, note["return_no"], submission_key=key + "-close")
+                clear_read_caches()
                 st.rerun()
     except VoidDeskError as exc:
         show_error(exc)

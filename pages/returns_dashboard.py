@@ -2,8 +2,9 @@
 dispositions, return rate by category and by product; bars open the orders behind them in Search."""
 import streamlit as st
 
-from lib.analytics import returns, voids
+from lib.analytics import voids
 from lib.ui import analytics_views as views
+from lib.ui.cached import returns_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top
 from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
@@ -21,7 +22,7 @@ user = signed_in_user("analytics.view")
 st.title(tr("dash.returns_title"))
 st.caption(tr("dash.returns_subtitle"))
 f, grain, dash, names, colours = dashboard_top(
-    db, "return", lambda f, grain: returns.returns_dashboard(db, user, f, grain, lang=lang()), KPIS,
+    db, "return", lambda f, grain: returns_dashboard(db, user, f, grain, lang=lang()), KPIS,
     "shipped_orders", "returns")
 
 views.trend(dash.trend, f, grain, "return", "returns", names, colours)

@@ -5,6 +5,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.services.settings import (MAX_LOW_STOCK, MAX_THRESHOLD, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, read_rules,
                                    rule_changes, update_rules)
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 
@@ -55,6 +56,7 @@ if submitted:
         show_error(exc)
     else:
         if changed:
+            clear_read_caches()
             names = i18n.join_words([tr(f"rules.{key}") for key in changed], lang())
             st.session_state["rules_flash"] = tr("rules.saved", names=names)
             st.rerun()

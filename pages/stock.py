@@ -9,6 +9,7 @@ from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.queries.stock import sku_ledger, stock_levels
 from lib.services.stock_adjust import adjust_stock
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 
@@ -77,6 +78,7 @@ if can(user, "stock.adjust"):
             try:
                 adjust_stock(db, user, adj_wh, adj_sku.strip().upper(), int(delta), reason,
                              delta_quarantine=int(delta_q), submission_key=key)
+                clear_read_caches()
                 st.session_state.pop("adjust_key", None)
                 st.success(tr("stock.adjusted", sku=adj_sku.strip().upper(), warehouse=adj_wh))
             except VoidDeskError as exc:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.analytics import voids
 from lib.ui import analytics_views as views
+from lib.ui.cached import void_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top, turnaround
 from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
@@ -22,7 +23,7 @@ user = signed_in_user("analytics.view")
 st.title(tr("dash.void_title"))
 st.caption(tr("dash.void_subtitle"))
 f, grain, dash, names, colours = dashboard_top(
-    db, "void", lambda f, grain: voids.dashboard(db, user, f, grain, lang=lang()), KPIS, "orders", "voids")
+    db, "void", lambda f, grain: void_dashboard(db, user, f, grain, lang=lang()), KPIS, "orders", "voids")
 
 views.trend(dash.trend, f, grain, "void", "voids", names, colours)
 views.pareto(dash.pareto, f, names, colours)

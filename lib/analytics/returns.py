@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.analytics._sql import Span, load_returns, marks, period_sql, shipped_cte, span, wilson_sql
-from lib.analytics.cache import cached
 from lib.analytics.filters import AnalyticsFilters, check_grain
 from lib.analytics._base import language, prepare, reason_labels_in, snapshot
 from lib.db import Database
@@ -25,7 +24,7 @@ KPI_KEYS = ("shipped_orders", "returns", "return_rate", "units_returned", "value
 
 @dataclass
 class ReturnsDashboard:
-    """Everything the returns dashboard shows, read from one snapshot. Treat the frames as read-only (cached)."""
+    """Everything the returns dashboard shows, read from one snapshot."""
     filters: AnalyticsFilters
     grain: str
     lang: str
@@ -39,10 +38,9 @@ class ReturnsDashboard:
     spikes: list = field(default_factory=list)
 
 
-@cached(maxsize=64)
 def returns_dashboard(db: Database, user: User, f: AnalyticsFilters, grain: str = "week",
                       lang: str | None = None, limit: int = 15) -> ReturnsDashboard:
-    """Every figure of the returns dashboard from one snapshot (cached; `.uncached` bypasses the cache)."""
+    """Every figure of the returns dashboard from one snapshot (the app caches it: lib.ui.cached)."""
     from lib.analytics.spikes import return_spikes
 
     f, grain, lang = prepare(user, f), check_grain(grain), language(user, lang)

@@ -15,7 +15,6 @@ import pandas as pd
 from lib.analytics import _rates
 from lib.analytics._base import language, prepare, reason_labels_in, snapshot
 from lib.analytics._sql import Span, load_voids, orders_cte, period_sql, reasons_sql, scope_sql, span, voids_select
-from lib.analytics.cache import cached
 from lib.analytics.filters import DIMENSIONS, AnalyticsFilters, check_dimension, check_grain
 from lib.db import Database
 from lib.domain import User
@@ -28,7 +27,7 @@ KPI_KEYS = ("orders", "voids", "void_rate", "voided_value", "refunds_owed", "sto
 
 @dataclass
 class VoidDashboard:
-    """Everything the void dashboard shows, read from one snapshot. Treat the frames as read-only (cached)."""
+    """Everything the void dashboard shows, read from one snapshot."""
     filters: AnalyticsFilters
     grain: str
     lang: str
@@ -137,10 +136,9 @@ def reason_labels(db: Database, kind: str = "void", labels: str = "current") -> 
         return reason_labels_in(cur, kind, labels)
 
 
-@cached(maxsize=64)
 def dashboard(db: Database, user: User, f: AnalyticsFilters, grain: str = "week",
               lang: str | None = None) -> VoidDashboard:
-    """Every figure of the void dashboard from one snapshot (cached; `dashboard.uncached` bypasses the cache)."""
+    """Every figure of the void dashboard from one snapshot (the app caches it: lib.ui.cached)."""
     from lib.analytics.spikes import void_spikes
 
     f, grain, lang = prepare(user, f), check_grain(grain), language(user, lang)

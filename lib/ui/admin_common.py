@@ -2,6 +2,7 @@
 after a change, and the move up / move down buttons of an ordered list."""
 import streamlit as st
 
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import tr
 
 
@@ -13,7 +14,8 @@ def show_flash(key: str) -> None:
 
 
 def flash_and_rerun(key: str, text: str) -> None:
-    """Keep `text` for show_flash and rerun, so every table on the page shows the change."""
+    """After a change: forget cached reads, keep `text` for show_flash and rerun, so every table shows the change."""
+    clear_read_caches()
     st.session_state[key] = text
     st.rerun()
 

@@ -5,13 +5,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lib.ui.charts import png_config
+from lib.charts import png_config
 from lib.ui.context import tr
 from lib.ui.table_export import download_buttons
 
 SEARCH_PAGE = "pages/search.py"
 
 
+@st.fragment   # a click on a mark only drills: it reruns this chart on its way to Search, not the dashboard
 def show_chart(fig: go.Figure, key: str, *, table: pd.DataFrame, name: str,
                drill: Callable[[list], dict] | None = None, hint_key: str = "dash.drill_hint") -> None:
     """The chart (PNG from its toolbar), CSV/Excel of its numbers under it, and — when `drill` is given —

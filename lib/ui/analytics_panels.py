@@ -8,11 +8,11 @@ import streamlit as st
 from lib import i18n
 from lib.analytics import spikes
 from lib.analytics.filters import AnalyticsFilters
+from lib.charts import reason_colours
 from lib.errors import VoidDeskError
 from lib.ui.analytics_drill import SEARCH_PAGE
 from lib.ui.analytics_filters import filter_bar
 from lib.ui.analytics_views import reason_names
-from lib.ui.charts import reason_colours
 from lib.ui.context import lang, md_escape, show_error, tr
 
 

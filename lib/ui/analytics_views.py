@@ -5,8 +5,8 @@ Shared by the void and returns dashboards; `kind` is "void" or "return", `count`
 import pandas as pd
 import streamlit as st
 
+from lib import charts
 from lib.analytics.filters import AnalyticsFilters, period_end, reason_code_of
-from lib.ui import charts
 from lib.ui.analytics_drill import empty_chart, show_chart
 from lib.ui.analytics_filters import grain_control
 from lib.ui.context import lang, tr

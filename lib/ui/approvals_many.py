@@ -9,6 +9,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.services import voids
 from lib.services.void_rules import describe
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import lang, md_escape, show_error, tr
 
 
@@ -39,6 +40,7 @@ def decide_many(db, user, chosen: pd.DataFrame) -> None:
 
 
 def _done(result: dict, selection: str) -> None:
+    clear_read_caches()
     st.session_state["approvals_flash"] = tr("approvals.many_done", approved=result["approved"],
                                              rejected=result["rejected"])
     st.session_state["approvals_left_open"] = [describe(r["message_key"], r["message_params"], lang())

@@ -10,6 +10,7 @@ from lib.errors import VoidDeskError
 from lib.queries.search import search_orders
 from lib.queries.voids import active_reasons, message_for, preview_batch
 from lib.services.voids import void_batch
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.void_ui import reason_picker, refusal_text
 
@@ -52,7 +53,7 @@ def batch_panel(db, user, selected: list[str], filters, sort: str, total: int) -
             st.success(tr("batch.done", voided=result["voided"], pending=result["pending_approval"],
                           refused=result["refused"]), icon=":material/check_circle:")
             _batch_results_table(result["results"])
-            st.cache_data.clear()
+            clear_read_caches()
         except VoidDeskError as exc:
             st.session_state.pop("batch_preview", None)
             show_error(exc)

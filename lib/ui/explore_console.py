@@ -6,6 +6,7 @@ from lib import i18n
 from lib.analytics import console
 from lib.errors import VoidDeskError
 from lib.ui.context import lang, md_escape, tr
+from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
 
 ROW_LIMIT = 10_000
@@ -13,8 +14,10 @@ TIME_LIMIT_S = 10
 EXAMPLE = "SELECT status, count(*) AS orders\nFROM orders\nGROUP BY status\nORDER BY orders DESC"
 
 
-def console_panel(db, user) -> None:
+@st.fragment   # Run and the schema list change only the console: they rerun this panel, not the pivot
+def console_panel(db) -> None:
     """The whole console part of the page (only for roles with "sql.console")."""
+    user = fragment_user("sql.console")
     left, right = st.columns([3, 1])
     with right:
         _schema_list(db, user)

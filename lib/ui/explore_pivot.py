@@ -5,14 +5,16 @@ import hashlib
 import streamlit as st
 
 from lib import clock, i18n
-from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, drill_params, period_starts, pivot
+from lib.analytics.explore import DIMENSIONS, MAX_DIMENSIONS, MEASURES, ROW_CAP, drill_params, period_starts
 from lib.analytics.filters import GRAINS, AnalyticsFilters
+from lib.charts import png_config
 from lib.errors import VoidDeskError
 from lib.queries import catalog
 from lib.ui.analytics_drill import SEARCH_PAGE, picked_data
-from lib.ui.charts import png_config
+from lib.ui.cached import pivot
 from lib.ui.context import lang, show_error, tr
 from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
+from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
 
 NO_GRAIN = "none"
@@ -23,8 +25,10 @@ KEYS = {"measure": "ex_measure", "dims": "ex_dims", "grain": "ex_grain", "date_f
 DEFAULTS = {"measure": "voids", "dims": ["reason"], "grain": "week", "basis": "event"}
 
 
-def pivot_panel(db, user) -> None:
+@st.fragment   # its widgets change only the pivot: they rerun this panel, not the page nor the SQL console
+def pivot_panel(db) -> None:
     """The whole pivot part of the page; its choices live in the URL, so a pivot can be bookmarked and shared."""
+    user = fragment_user("analytics.view")
     _start_defaults()
     _seed_from_url()
     with st.container(border=True):

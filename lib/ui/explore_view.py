@@ -11,8 +11,7 @@ import plotly.graph_objects as go
 
 from lib import i18n
 from lib.analytics.explore import MONEY, RATES, columns_of
-from lib.charts import PALETTE
-from lib.ui.charts import date_ticks, reason_colours
+from lib.charts import PALETTE, date_ticks, reason_colours
 
 MAX_ACROSS = 60      # more columns than this and the table stays in long form
 MAX_SERIES = 12      # lines or bar colours drawn; the largest by their count or base

@@ -26,3 +26,12 @@ def signed_in_user(action: str | None = None, *, account_page: bool = False) -> 
         show_error(denied)
         st.stop()
     return user
+
+
+def fragment_user(action: str) -> User:
+    """signed_in_user() for a fragment, whose own reruns skip app.py's gate and the page's check: the user re-checked
+    against the database, or — signed out, expired, refused — the whole app reruns and says why."""
+    user = current_user(database())
+    if user is None or user.must_change_password or refusal(user, action) is not None:
+        st.rerun(scope="app")
+    return user

@@ -8,6 +8,7 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import ImportResult, Mapping, check_import, run_import
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.import_upload import Upload
 
@@ -36,6 +37,7 @@ def preview_step(db, user, upload: Upload, mapping: Mapping) -> None:
         loaded = _with_progress(run_import, db, user, upload, mapping)
         st.session_state.pop("import_checked", None)
         if loaded is not None and loaded.ok:
+            clear_read_caches()
             st.session_state["import_loaded"] = loaded
             st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1   # an empty uploader
             st.rerun()

@@ -1,4 +1,6 @@
 """Data for the page tests, made through the services so each mutating test owns what it changes."""
+import uuid
+
 from streamlit.testing.v1 import AppTest
 
 from lib.db import open_database, rows_as_dicts
@@ -79,6 +81,18 @@ def open_page(at, page: str, **params):
     for key, val in params.items():
         at.query_params[key] = val
     return at.switch_page(page).run()
+
+
+def void_dialog(at, order_no: str, reason: str, note: str = ""):
+    """Open the order page's void dialog the way its button does (AppTest can't click into a one-shot
+    dialog), choose the reason and go on to the second confirmation."""
+    at.session_state["void_dialog"] = order_no
+    at.session_state["void_step"] = 1
+    at.session_state["void_key"] = uuid.uuid4().hex
+    open_page(at, "pages/order.py", no=order_no)
+    at.selectbox(key="void_dialog_reason").set_value(reason).run()
+    at.text_area(key="void_dialog_note").input(note)
+    return at.button(key="void_review").click().run()
 
 
 def messages(elements) -> list[str]:

@@ -214,7 +214,7 @@ def test_a_clicked_period_ends_where_its_bar_ends(start, grain, end):
 def test_every_trend_bar_carries_its_period_reason_and_count_for_the_drill_down():
     import pandas as pd
 
-    from lib.ui.charts import reason_colours, stacked_trend
+    from lib.charts import reason_colours, stacked_trend
 
     df = pd.DataFrame({"period": pd.to_datetime(["2026-03-02", "2026-03-02", "2026-03-09"]),
                        "reason_code": ["out_of_stock", "other", "other"], "voids": [5, 2, 7], "value": [1.0, 2.0, 3.0]})

@@ -1,27 +1,13 @@
 """Void pages through AppTest (issue 4): the void dialog, approvals, restore and the search page's batch void."""
-import uuid
-
 from lib.services import voids
 from tests.app import builders as b
-
-
-def _void_dialog(at, order_no: str, reason: str, note: str = ""):
-    """Open the order page's void dialog the way its button does (AppTest can't click into a one-shot
-    dialog), choose the reason and go on to the second confirmation."""
-    at.session_state["void_dialog"] = order_no
-    at.session_state["void_step"] = 1
-    at.session_state["void_key"] = uuid.uuid4().hex
-    b.open_page(at, "pages/order.py", no=order_no)
-    at.selectbox(key="void_dialog_reason").set_value(reason).run()
-    at.text_area(key="void_dialog_note").input(note)
-    return at.button(key="void_review").click().run()
 
 
 def test_void_dialog_voids_the_order_after_review_and_confirmation(app, demo_db_path):
     order_no = b.order(demo_db_path, paid=True)
     total = b.value(demo_db_path, "SELECT total FROM orders WHERE order_no = ?", [order_no])["total"]
     b.sign_in(app, "ops")
-    _void_dialog(app, order_no, "customer_cancelled")
+    b.void_dialog(app, order_no, "customer_cancelled")
     assert [m.value for m in app.metric if m.label == "Refund owed"] == [f"¥{total:,.2f}"]   # the impact preview
     assert any(e.startswith(f"Void {order_no}? Reserved stock is released") for e in b.messages(app.error))
     app.button(key="void_confirm").click().run()
@@ -35,7 +21,7 @@ def test_void_dialog_voids_the_order_after_review_and_confirmation(app, demo_db_
 def test_void_dialog_refuses_other_without_a_note(app, demo_db_path):
     order_no = b.order(demo_db_path)
     b.sign_in(app, "ops")
-    _void_dialog(app, order_no, "other").button(key="void_confirm").click().run()
+    b.void_dialog(app, order_no, "other").button(key="void_confirm").click().run()
     assert not app.exception
     assert "The reason “Other” needs a note." in b.messages(app.error)
     assert b.order_status(demo_db_path, order_no) == "pending"
@@ -45,7 +31,7 @@ def test_void_dialog_refuses_other_without_a_note(app, demo_db_path):
 def test_a_sales_reps_void_becomes_a_pending_request(app, demo_db_path):
     order_no = b.order(demo_db_path, rep="sales")
     b.sign_in(app, "sales")
-    _void_dialog(app, order_no, "order_error")
+    b.void_dialog(app, order_no, "order_error")
     assert any(w.startswith("Needs approval by an operations lead") for w in b.messages(app.warning))
     app.button(key="void_confirm").click().run()
     assert not app.exception

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from lib import cli_stats, clock
-from lib.analytics import cache, returns, spikes, voids
+from lib import charts, cli_stats, clock
+from lib.analytics import returns, spikes, voids
 from lib.analytics.filters import AnalyticsFilters, reason_code_of
 from lib.errors import InvalidInput
 from lib.queries.search import SearchFilters, search_orders
@@ -16,7 +16,6 @@ from lib.services import reasons
 from lib.services import returns as return_service
 from lib.services import voids as void_service
 from lib.services.orders import LineInput
-from lib.ui import charts
 from tests.integration import analytics_data as ad
 from tests.integration.returns_fixture import shipped_order
 from tests.integration.void_helpers import make_order
@@ -61,7 +60,7 @@ def by_label(frame: pd.DataFrame, count: str, labels: dict) -> dict[tuple[str, s
 
 def test_current_names_count_a_renamed_reason_once_under_its_new_name(renamed):
     db, analyst = renamed
-    dash = voids.dashboard.uncached(db, analyst, around_today(), "month")
+    dash = voids.dashboard(db, analyst, around_today(), "month")
     assert by_label(dash.trend, "voids", dash.reason_labels) == {NEW: 5, CANCELLED: 1}
     assert dict(zip(dash.pareto["reason_code"], dash.pareto["voids"])) == {"out_of_stock": 5, "customer_cancelled": 1}
 
@@ -69,19 +68,19 @@ def test_current_names_count_a_renamed_reason_once_under_its_new_name(renamed):
 def test_as_recorded_a_renamed_reason_shows_its_old_and_new_names_apart(renamed):
     db, analyst = renamed
     f = around_today(labels="recorded")
-    dash = voids.dashboard.uncached(db, analyst, f, "month")
+    dash = voids.dashboard(db, analyst, f, "month")
     assert by_label(dash.trend, "voids", dash.reason_labels) == {OLD: 3, NEW: 2, CANCELLED: 1}
     pareto = {dash.reason_labels[k]: n for k, n in zip(dash.pareto["reason_code"], dash.pareto["voids"])}
     assert pareto == {OLD: 3, NEW: 2, CANCELLED: 1}
     assert list(dash.pareto["voids"]) == [3, 2, 1] and dash.pareto["cumulative_share"].iloc[-1] == pytest.approx(1)
     assert {reason_code_of(k) for k in dash.pareto["reason_code"]} == {"out_of_stock", "customer_cancelled"}
-    assert dash.kpis == voids.dashboard.uncached(db, analyst, around_today(), "month").kpis   # KPIs do not group
+    assert dash.kpis == voids.dashboard(db, analyst, around_today(), "month").kpis   # KPIs do not group
 
 
 @pytest.mark.parametrize("language, old, new", [("en", OLD[0], NEW[0]), ("zh", OLD[1], NEW[1])])
 def test_the_charts_name_both_entries_in_either_language(renamed, language, old, new):
     db, analyst = renamed
-    dash = voids.dashboard.uncached(db, analyst, around_today(labels="recorded"), "week", lang=language)
+    dash = voids.dashboard(db, analyst, around_today(labels="recorded"), "week", lang=language)
     names = {k: pair[1 if language == "zh" else 0] for k, pair in dash.reason_labels.items()}
     colours = charts.reason_colours(dash.reason_labels)
     bar = charts.pareto(dash.pareto, "voids", names, colours, language, title="t").data[0]
@@ -101,7 +100,7 @@ def _key(dash, code: str) -> str:
 def test_a_drill_down_from_either_name_opens_search_with_the_reason_code(renamed):
     db, analyst = renamed
     f = around_today(labels="recorded")
-    dash = voids.dashboard.uncached(db, analyst, f, "week")
+    dash = voids.dashboard(db, analyst, f, "week")
     for key, n in zip(dash.pareto["reason_code"], dash.pareto["voids"]):
         params = f.search_params("void", reason=key)
         assert params["void_reason"] == [reason_code_of(key)]
@@ -114,17 +113,8 @@ def test_a_drill_down_from_either_name_opens_search_with_the_reason_code(renamed
 
 def test_a_reason_filter_takes_the_code_and_keeps_both_names(renamed):
     db, analyst = renamed
-    dash = voids.dashboard.uncached(db, analyst, around_today(labels="recorded", reasons=("out_of_stock",)), "week")
+    dash = voids.dashboard(db, analyst, around_today(labels="recorded", reasons=("out_of_stock",)), "week")
     assert by_label(dash.trend, "voids", dash.reason_labels) == {OLD: 3, NEW: 2}
-
-
-def test_the_two_modes_are_cached_apart(renamed):
-    db, analyst = renamed
-    cache.invalidate()
-    current = voids.dashboard(db, analyst, around_today(), "week")
-    recorded = voids.dashboard(db, analyst, around_today(labels="recorded"), "week")
-    assert recorded is not current and len(recorded.pareto) == len(current.pareto) + 1
-    assert voids.dashboard(db, analyst, around_today(labels="recorded"), "week") is recorded
 
 
 def test_returns_as_recorded(shop):
@@ -137,11 +127,11 @@ def test_returns_as_recorded(shop):
     rename(shop, "return", "quality", NEW_RETURN)
     return_now(1)
     analyst = shop.users["analyst"]
-    current = returns.returns_dashboard.uncached(shop.db, analyst, around_today(), "week")
+    current = returns.returns_dashboard(shop.db, analyst, around_today(), "week")
     assert by_label(current.trend, "returns", current.reason_labels) == {NEW_RETURN: 3}
     assert dict(zip(current.reasons["reason_code"], current.reasons["returns"])) == {"quality": 3}
     f = around_today(labels="recorded")
-    dash = returns.returns_dashboard.uncached(shop.db, analyst, f, "week")
+    dash = returns.returns_dashboard(shop.db, analyst, f, "week")
     assert by_label(dash.trend, "returns", dash.reason_labels) == {OLD_RETURN: 2, NEW_RETURN: 1}
     assert by_label(dash.reasons, "returns", dash.reason_labels) == {OLD_RETURN: 2, NEW_RETURN: 1}
     assert dash.reasons["share"].sum() == pytest.approx(1) and dash.kpis == current.kpis
@@ -236,7 +226,7 @@ def test_labels_round_trip_through_the_url():
 
 def test_a_bad_labels_value_is_refused_with_a_clear_message(shop):
     with pytest.raises(InvalidInput) as info:
-        voids.dashboard.uncached(shop.db, shop.users["analyst"], around_today(labels="historic"))
+        voids.dashboard(shop.db, shop.users["analyst"], around_today(labels="historic"))
     assert info.value.key == "analytics.bad_labels"
     assert "historic" in info.value.message("zh") and "recorded" in info.value.message("en")
     with pytest.raises(InvalidInput):

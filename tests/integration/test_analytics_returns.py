@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib.analytics import cache, returns
+from lib.analytics import returns
 from lib.analytics.filters import AnalyticsFilters
 from lib.errors import InvalidInput, PermissionDenied
 from tests.integration import analytics_data as ad
@@ -32,7 +32,6 @@ def book():
 def desk(tmp_path_factory, book, request):
     desk = ad.build_desk(tmp_path_factory.mktemp("returns") / "desk.duckdb")
     ad.insert_book(desk.db, book, shuffled=request.param == "shuffled_ids")
-    cache.invalidate()
     yield desk
     desk.db.close()
 
@@ -69,7 +68,7 @@ def test_the_book_has_returns_in_march(book):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_returns_dashboard_numbers(desk, book, variant):
     f = VARIANTS[variant]
-    dash = returns.returns_dashboard.uncached(desk.db, desk.analyst, f, "week")
+    dash = returns.returns_dashboard(desk.db, desk.analyst, f, "week")
     for period, want in (("current", expected_kpis(book, f)), ("previous", expected_kpis(book, f.previous()))):
         got = dash.kpis[period]
         assert list(got) == list(returns.KPI_KEYS)
@@ -129,7 +128,7 @@ def assert_rates(got: pd.DataFrame, book, f, key_of) -> None:
 @pytest.mark.parametrize("grain", ["day", "month"])
 def test_single_queries_match_the_dashboard(desk, book, grain):
     f = VARIANTS["quarter"]
-    dash = returns.returns_dashboard.uncached(desk.db, desk.analyst, f, grain, lang="zh")
+    dash = returns.returns_dashboard(desk.db, desk.analyst, f, grain, lang="zh")
     assert dash.kpis == returns.kpis(desk.db, desk.analyst, f)
     pd.testing.assert_frame_equal(dash.trend, returns.trend(desk.db, desk.analyst, f, grain))
     pd.testing.assert_frame_equal(dash.rates_by_category, returns.rates_by(desk.db, desk.analyst, f, "category",
@@ -146,7 +145,7 @@ def test_single_queries_match_the_dashboard(desk, book, grain):
 
 def test_an_empty_period_gives_no_rates(desk):
     f = AnalyticsFilters(date(2031, 1, 1), date(2031, 3, 31))
-    dash = returns.returns_dashboard.uncached(desk.db, desk.analyst, f)
+    dash = returns.returns_dashboard(desk.db, desk.analyst, f)
     assert dash.kpis["current"] == {"shipped_orders": 0, "returns": 0, "return_rate": None, "units_returned": 0,
                                     "value_refunded": 0}
     assert dash.trend.empty and dash.reasons.empty and dash.rates_by_sku.empty and not dash.spikes
@@ -155,13 +154,13 @@ def test_an_empty_period_gives_no_rates(desk):
 
 def test_returns_dashboard_needs_the_analytics_permission(desk):
     with pytest.raises(PermissionDenied):
-        returns.returns_dashboard.uncached(desk.db, desk.users["warehouse"], MARCH)
+        returns.returns_dashboard(desk.db, desk.users["warehouse"], MARCH)
     with pytest.raises(InvalidInput):
         returns.rates_by(desk.db, desk.analyst, MARCH, "rep")
 
 
 def test_return_reason_labels_include_the_catalogue(desk):
-    dash = returns.returns_dashboard.uncached(desk.db, desk.analyst, MARCH)
+    dash = returns.returns_dashboard(desk.db, desk.analyst, MARCH)
     assert dash.reason_labels["damaged"] == ("Damaged in transit", "运输损坏")
 
 
@@ -170,7 +169,7 @@ def test_drill_down_finds_the_orders_behind_the_returns(desk, variant):
     from lib.queries.search import SearchFilters, search_orders
 
     f = VARIANTS[variant]
-    dash = returns.returns_dashboard.uncached(desk.db, desk.analyst, f)
+    dash = returns.returns_dashboard(desk.db, desk.analyst, f)
     for reason, n in dash.reasons[["reason_code", "returns"]].itertuples(index=False):
         search = SearchFilters.from_params(f.search_params("return", reason=reason))
         assert search_orders(desk.db, desk.analyst, search).total == n

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from lib.analytics import cache, voids
+from lib.analytics import voids
 from lib.analytics.filters import AnalyticsFilters
 from lib.errors import InvalidInput, PermissionDenied
 from tests.integration import analytics_data as ad
@@ -40,7 +40,6 @@ def desk(tmp_path_factory, book, request):
     with ids shuffled (the queries may then not use the shortcuts of contiguous id ranges)."""
     desk = ad.build_desk(tmp_path_factory.mktemp("analytics") / "desk.duckdb")
     ad.insert_book(desk.db, book, shuffled=request.param == "shuffled_ids")
-    cache.invalidate()
     yield desk
     desk.db.close()
 
@@ -260,7 +259,7 @@ def test_approval_turnaround(desk, book, variant):
 def test_an_empty_period_has_no_rates_and_no_division_by_zero(desk):
     db, analyst = desk.db, desk.analyst
     f = AnalyticsFilters(date(2030, 1, 1), date(2030, 1, 31))
-    dash = voids.dashboard.uncached(db, analyst, f, "week")
+    dash = voids.dashboard(db, analyst, f, "week")
     assert dash.kpis["current"] == {"orders": 0, "voids": 0, "void_rate": None, "voided_value": 0,
                                     "refunds_owed": 0, "stock_released": 0}
     assert dash.trend.empty and dash.pareto.empty and dash.heatmap.empty and not dash.spikes
@@ -272,7 +271,7 @@ def test_an_empty_period_has_no_rates_and_no_division_by_zero(desk):
 def test_dashboard_bundles_the_single_queries(desk, book):
     db, analyst = desk.db, desk.analyst
     f = VARIANTS["everything"]
-    dash = voids.dashboard.uncached(db, analyst, f, "month", lang="zh")
+    dash = voids.dashboard(db, analyst, f, "month", lang="zh")
     assert dash.kpis == voids.kpis(db, analyst, f)
     pd.testing.assert_frame_equal(dash.trend, voids.trend(db, analyst, f, "month"))
     pd.testing.assert_frame_equal(dash.pareto, voids.pareto(db, analyst, f), check_dtype=False)
@@ -289,7 +288,7 @@ def test_only_analysts_leads_and_admins_see_the_numbers(desk):
         assert voids.kpis(db, users[role], MARCH)["current"]["orders"] > 0
     for role in ("sales", "ops", "finance", "warehouse"):
         with pytest.raises(PermissionDenied):
-            voids.dashboard.uncached(db, users[role], MARCH)
+            voids.dashboard(db, users[role], MARCH)
 
 
 @pytest.mark.parametrize("call", [lambda db, u: voids.trend(db, u, MARCH, "year"),
@@ -313,16 +312,6 @@ def test_reason_labels_come_from_the_catalogue_or_the_latest_copy(own_desk):
     assert voids.reason_labels(db, "return")["quality"] == ("Quality problem", "质量问题")
 
 
-def test_cached_dashboard_is_reused_until_invalidated(desk):
-    db, analyst = desk.db, desk.analyst
-    first = voids.dashboard(db, analyst, MARCH, "week")
-    assert voids.dashboard(db, analyst, MARCH, "week") is first
-    assert voids.dashboard(db, analyst, MARCH, "month") is not first
-    cache.invalidate()
-    again = voids.dashboard(db, analyst, MARCH, "week")
-    assert again is not first and again.kpis == first.kpis
-
-
 @pytest.mark.parametrize("variant", ["plain", "order_basis", "reasons", "category", "warehouse", "rep"])
 def test_drill_down_lists_the_orders_behind_each_number(desk, variant):
     """The Search page, given search_params, finds as many orders as the dashboard counted (one void per order)."""
@@ -341,28 +330,3 @@ def test_drill_down_lists_the_orders_behind_each_number(desk, variant):
     for dimension in ("rep", "warehouse", "sku", "category"):
         for key, n in voids.rates_by(db, analyst, f, dimension)[["key", "voids"]].itertuples(index=False):
             assert found(**{dimension: key}) == n, (dimension, key)
-
-
-def test_the_cache_is_bounded_and_keyed_by_user_role_id_and_language():
-    from lib.domain import User
-
-    calls = []
-
-    @cache.cached(maxsize=3)
-    def figure(user, f, grain):
-        calls.append((user.id, grain))
-        return object()
-
-    ann, bob = User(1, "ann", "Ann", "analyst"), User(2, "bob", "Bob", "analyst")
-    first = figure(ann, MARCH, "week")
-    assert figure(User(1, "ann", "Ann (renamed)", "analyst"), MARCH, "week") is first   # same role and id
-    assert figure(bob, MARCH, "week") is not first
-    assert figure(replace(ann, language="zh"), MARCH, "week") is not first
-    assert figure(ann, FEBRUARY, "week") is not first and figure.cache_size() == 3
-    assert figure(ann, MARCH, "week") is not first                                     # the oldest was dropped
-    generation = cache.generation()
-    cache.invalidate()
-    assert cache.generation() == generation + 1
-    calls.clear()
-    figure(ann, FEBRUARY, "week")
-    assert calls == [(1, "week")]

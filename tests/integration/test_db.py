@@ -161,34 +161,3 @@ def test_people_and_reasons_follow_direct_writes(db):
     with db.transaction() as cur:
         assert len(active_users(cur)) == before + 1
         assert find_reason(cur, "customer_cancelled") is None
-
-
-def test_after_commit_hooks_run_once_per_committed_write_only(db):
-    from lib.db import _COMMIT_HOOKS, after_commit
-    calls = []
-    after_commit(("counters",), lambda: calls.append(1))
-    try:
-        with db.transaction() as cur:
-            cur.execute("SELECT count(*) FROM counters").fetchall()
-        assert calls == []                      # a read
-        with db.transaction() as cur:
-            cur.execute("INSERT INTO counters VALUES ('a', 1)")
-            cur.execute("UPDATE counters SET value = 2 WHERE name = 'a'")
-        assert calls == [1]                     # one call per transaction, after the commit
-        with pytest.raises(RuntimeError):
-            with db.transaction() as cur:
-                cur.execute("INSERT INTO counters VALUES ('b', 1)")
-                raise RuntimeError("boom")
-        assert calls == [1]                     # rolled back: nothing changed
-    finally:
-        _COMMIT_HOOKS.pop()
-
-
-def test_a_void_drops_cached_dashboard_numbers(shop):
-    from lib.analytics import cache
-    from lib.services.voids import void_order
-    from tests.integration.void_helpers import make_order
-    order_no = make_order(shop)
-    before = cache.generation()
-    void_order(shop.db, shop.users["ops"], order_no, "customer_cancelled")
-    assert cache.generation() > before

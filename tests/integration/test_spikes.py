@@ -144,7 +144,7 @@ def test_the_dashboard_carries_the_same_alerts(demo):
 
     db, analyst = demo
     f = AnalyticsFilters.default(TODAY)
-    assert voids.dashboard.uncached(db, analyst, f).spikes == spikes.spikes(db, analyst, f)
+    assert voids.dashboard(db, analyst, f).spikes == spikes.spikes(db, analyst, f)
 
 
 def test_an_unknown_kind_is_refused(demo):
