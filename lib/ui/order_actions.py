@@ -8,8 +8,9 @@ from lib import i18n
 from lib.domain import refusal
 from lib.errors import ConcurrentChange, VoidDeskError
 from lib.queries import catalog
-from lib.ui import return_actions, void_actions
 from lib.services import collab, orders
+from lib.ui import return_actions, void_actions
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, md_escape, show_error, tr
 
 NEXT_STEP = {"pending": "processing", "processing": "shipped", "shipped": "completed"}
@@ -44,7 +45,7 @@ def event_summary(event: dict) -> str:
 
 def _flash(text: str) -> None:
     st.session_state["order_flash"] = ("ok", text)
-    st.cache_data.clear()
+    clear_read_caches()
     st.rerun()
 
 

@@ -10,6 +10,7 @@ from lib.errors import ConcurrentChange, VoidDeskError
 from lib.queries import catalog
 from lib.queries.voids import active_reasons
 from lib.services.returns import create_return, return_context
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import reason_picker
@@ -79,5 +80,5 @@ def _dialog(db, user, order: dict) -> None:
 def _close(message: str, kind: str = "ok") -> None:
     forget_dialog("return")
     st.session_state["order_flash"] = (kind, message)
-    st.cache_data.clear()
+    clear_read_caches()
     st.rerun()

@@ -14,6 +14,7 @@ from lib.errors import ConcurrentChange, VoidDeskError
 from lib.queries.void_eligibility import void_eligibility
 from lib.queries.voids import active_reasons, preview_void
 from lib.services import voids
+from lib.ui.cached import clear_read_caches
 from lib.ui.context import lang, show_error, tr
 from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import impact, reason_picker, refusal_text
@@ -84,7 +85,7 @@ def _close_dialog(message: str | None = None, kind: str = "ok") -> None:
     forget_dialog("void")
     if message:
         st.session_state["order_flash"] = (kind, message)
-    st.cache_data.clear()
+    clear_read_caches()
     st.rerun()
 
 
@@ -116,7 +117,7 @@ def _decide(db, user, order: dict) -> None:
 def _after_decision(order: dict, message: str) -> None:
     st.session_state.pop(f"decide_key_{order['order_no']}", None)
     st.session_state["order_flash"] = ("ok", message)
-    st.cache_data.clear()
+    clear_read_caches()
     st.rerun()
 
 
