@@ -214,7 +214,7 @@ def cmd_mail(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from lib.bench import format_markdown, format_table, run_bench
+    from lib.tools.bench import format_markdown, format_table, run_bench
 
     progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
     figures = run_bench(args.orders, cache=args.cache_dir, say=progress)

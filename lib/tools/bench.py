@@ -19,8 +19,8 @@ from tempfile import gettempdir
 
 import duckdb
 
-from lib.bench_dashboards import FIGURES as DASHBOARD_FIGURES, dashboard_figures
-from lib.bench_naive import NAIVE_MAX_ORDERS, naive_searches
+from lib.tools.bench_dashboards import FIGURES as DASHBOARD_FIGURES, dashboard_figures
+from lib.tools.bench_naive import NAIVE_MAX_ORDERS, naive_searches
 from lib.db import Database, apply_migrations, rows_as_dicts, scalar
 from lib.queries import home
 from lib.queries.orders import get_order
@@ -30,7 +30,7 @@ from lib.services.settings import read_rules
 from lib.services.voids import void_batch, void_order
 
 CACHE_ENV = "VOIDDESK_BENCH_DIR"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_BYTES_PER_ORDER = 2_800   # peak memory of `seed`, measured: ≈2.7 GB per million orders
 SINGLE_VOIDS = 200             # voids timed one after another
 BATCH_SIZE = 1000
