@@ -12,7 +12,7 @@ def register(sub, common, acting) -> None:
     actions = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     u = actions.add_parser("list", parents=[common, acting], help="list accounts")
     u = actions.add_parser("add", parents=[common, acting],
-                         help="add an account (the first admin needs no --user)")
+                           help="add an account (the first admin needs no --user)")
     u.add_argument("name")
     u.add_argument("--role", required=True)
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

@@ -9,7 +9,6 @@ from tests.integration import import_samples as samples
 from tests.integration.cli_helpers import cli
 
 
-
 @pytest.fixture
 def desk(shop, tmp_path):
     """The shop's file, closed so that a test can open it read-only afterwards (DuckDB refuses two
