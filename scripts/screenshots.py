@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from lib.tools.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 DEFAULT_PAGES = ("void-dashboard=void_dashboard", "returns-dashboard=returns_dashboard")
 

@@ -5,13 +5,13 @@ import sys
 
 import pytest
 
-from lib.devserver import ROOT
+from lib.tools.devserver import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_short_load_run_completes_every_kind_of_action_without_errors(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "lib.loadtest", "--users", "3", "--duration", "20",
+    run = subprocess.run([sys.executable, "-m", "lib.tools.loadtest", "--users", "3", "--duration", "20",
                           "--orders", "5000", "--cache-dir", str(tmp_path), "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     result = json.loads(run.stdout)

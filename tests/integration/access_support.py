@@ -1,7 +1,5 @@
 """What the access matrix and the fuzz tests share: a fingerprint of the whole database (to prove a refusal
-changed nothing), records in the states a call needs (made through the real services on the `shop` fixture) and
-an in-process run of the command line."""
-from lib.cli import main
+changed nothing) and records in the states a call needs (made through the real services on the `shop` fixture)."""
 from lib.db import scalar
 from lib.domain import User
 from lib.services import inspection, orders, returns, voids
@@ -85,16 +83,3 @@ def return_note(shop, user: User, status: str = "requested", paid: bool = False)
 def order_id(shop, order_no: str) -> int:
     with shop.db.read() as cur:
         return scalar(cur, "SELECT id FROM orders WHERE order_no = ?", [order_no])
-
-
-def run_cli(capsys, path: str, argv: list[str]) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `python -m lib.cli` run in-process on the file at `path` (which this process may
-    hold open too). A refusal by SystemExit with a message (e.g. "needs --user") counts as exit 1; argparse's is 2."""
-    try:
-        code = main(argv + ["--db", path])
-    except SystemExit as exc:   # a message (e.g. "needs --user") is printed by Python on the way out; argparse: 2
-        out = capsys.readouterr()
-        said = exc.code if isinstance(exc.code, str) else ""
-        return (1 if said else exc.code), out.out, out.err + said
-    out = capsys.readouterr()
-    return code, out.out, out.err

@@ -123,7 +123,7 @@ def statement_hook(after):
 def perform(db, ops: list, done=lambda i: None) -> list:
     """Run each op — ["module:function", username, args, kwargs] — as function(db, user, *args, **kwargs), in
     order; call done(i) after each. Returns the results."""
-    from lib.cli import acting_user
+    from lib.cli.common import acting_user
 
     results = []
     for i, (target, username, args, kwargs) in enumerate(ops):

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from lib import charts, cli_stats, clock
+from lib import charts, clock
 from lib.analytics import returns, spikes, voids
 from lib.analytics.filters import AnalyticsFilters, reason_code_of
+from lib.cli import stats as cli_stats
 from lib.errors import InvalidInput
 from lib.queries.search import SearchFilters, search_orders
 from lib.services import reasons

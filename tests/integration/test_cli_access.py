@@ -19,7 +19,7 @@ from lib.services.settings import is_demo
 from tests.conftest import add_user
 from tests.integration.access_support import (fingerprint, order_for, other_reps_order, requested_void, restock,
                                               return_note, voided)
-from tests.integration.access_support import run_cli as run
+from tests.integration.cli_helpers import cli
 
 _serial = itertools.count(1)
 
@@ -90,21 +90,21 @@ def _refusal_problems(command: Command, code: int, err: str, argv: list[str]) ->
 
 
 @pytest.mark.parametrize("action", sorted({c.action for c in COMMANDS.values()}))
-def test_each_command_is_allowed_or_refused_per_role(shop, tmp_path, capsys, action):
+def test_each_command_is_allowed_or_refused_per_role(shop, tmp_path, action):
     restock(shop)
     problems = []
     for name, command in ((n, c) for n, c in COMMANDS.items() if c.action == action):
-        problems += _matrix_row(shop, tmp_path, capsys, name, command)
+        problems += _matrix_row(shop, tmp_path, name, command)
     assert not problems, "\n".join(problems)
 
 
-def _matrix_row(shop, tmp_path, capsys, name: str, command: Command) -> list[str]:
+def _matrix_row(shop, tmp_path, name: str, command: Command) -> list[str]:
     problems = []
     for role in ROLES:
         user = shop.users[role]
         argv = command.argv(shop, user, tmp_path) + ["--user", user.username, "--json"]
         before = None if role in PERMISSIONS[command.action] else fingerprint(shop.db)
-        code, out, err = run(capsys, shop.db.path, argv)
+        code, out, err = cli(shop.db.path, *argv)
         if (name, role) in REQUESTS_INSTEAD:
             outcomes = [row["outcome"] for row in json.loads(out)] if out else err
             found = [] if code == 0 and outcomes == ["pending_approval"] else [f"exit {code}: {outcomes}"]
@@ -121,42 +121,42 @@ def test_every_permission_a_command_needs_is_in_the_table():
     assert {c.action for c in COMMANDS.values()} <= set(PERMISSIONS)
 
 
-def test_an_unknown_deactivated_or_missing_user_is_refused_and_changes_nothing(shop, capsys):
+def test_an_unknown_deactivated_or_missing_user_is_refused_and_changes_nothing(shop):
     add_user(shop.db, "gone", "admin", active=False)
     before = fingerprint(shop.db)
     for who, argv in itertools.product([["--user", "ghost"], ["--user", "gone"], ["--user", "  "], []], [
             ["search"], ["users", "list"], ["void", "SO-1", "--reason", "customer_cancelled"], ["stats", "voids"],
             ["import", "customers", "missing.csv"]]):
-        code, out, err = run(capsys, shop.db.path, argv + who)
+        code, out, err = cli(shop.db.path, *argv, *who)
         assert code == 1 and not out, argv
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
         assert ("needs --user" in err) if not who else (f"no user named '{who[1]}'" in err), err
     assert fingerprint(shop.db) == before
 
 
-def test_stock_without_a_user_reads_as_an_analyst_and_with_one_checks_the_role(shop, capsys):
-    code, out, _ = run(capsys, shop.db.path, ["stock", "--json"])
+def test_stock_without_a_user_reads_as_an_analyst_and_with_one_checks_the_role(shop):
+    code, out, _ = cli(shop.db.path, "stock", "--json")
     assert code == 0 and {r["sku"] for r in json.loads(out)} >= {"PHN-1", "TOY-1"}
-    code, _, err = run(capsys, shop.db.path, ["stock", "--user", "sales"])
+    code, _, err = cli(shop.db.path, "stock", "--user", "sales")
     assert code == 1 and err.startswith("error: Only ")
 
 
-def test_an_argument_that_is_not_utf8_is_refused_in_words(shop, capsys):
+def test_an_argument_that_is_not_utf8_is_refused_in_words(shop):
     """Bytes that are not UTF-8 reach Python as lone surrogates; DuckDB used to answer with a conversion error."""
     before = fingerprint(shop.db)
-    code, _, err = run(capsys, shop.db.path, ["search", "--customer", "caf\udce9", "--user", "ops"])
+    code, _, err = cli(shop.db.path, "search", "--customer", "caf\udce9", "--user", "ops")
     assert (code, err) == (1, "error: An argument is not valid UTF-8 text (caf\ufffd); nothing was done.\n")
     assert fingerprint(shop.db) == before
 
 
-def test_line_breaks_and_terminal_escapes_in_an_echoed_value_stay_on_one_line(shop, capsys):
-    code, _, err = run(capsys, shop.db.path, ["show", "SO-1\nerror: all fine\x1b[2J", "--user", "ops"])
+def test_line_breaks_and_terminal_escapes_in_an_echoed_value_stay_on_one_line(shop):
+    code, _, err = cli(shop.db.path, "show", "SO-1\nerror: all fine\x1b[2J", "--user", "ops")
     assert (code, err) == (1, "error: Order SO-1\\nerror: all fine\\x1b[2J was not found.\n")
 
 
-def test_an_import_file_that_cannot_be_read_is_refused_in_words(shop, capsys):
+def test_an_import_file_that_cannot_be_read_is_refused_in_words(shop):
     for name in ("x" * 5000, "."):          # a name too long for the file system (an OSError before); a folder
-        code, _, err = run(capsys, shop.db.path, ["import", "customers", name, "--user", "ops_lead"])
+        code, _, err = cli(shop.db.path, "import", "customers", name, "--user", "ops_lead")
         assert code == 1 and err.startswith("error: Cannot read the file ") and len(err.splitlines()) == 1
 
 
@@ -165,16 +165,16 @@ def test_an_import_file_that_cannot_be_read_is_refused_in_words(shop, capsys):
 KNOWN_PASSWORDS = ("demo1234", "admin", "password")
 
 
-def test_init_db_makes_no_accounts_and_the_first_admin_gets_a_generated_password(tmp_path, capsys):
+def test_init_db_makes_no_accounts_and_the_first_admin_gets_a_generated_password(tmp_path):
     path = str(tmp_path / "fresh.duckdb")
-    assert run(capsys, path, ["init-db"])[0] == 0
-    code, out, err = run(capsys, path, ["users", "add", "root", "--role", "ops", "--json"])
+    assert cli(path, "init-db")[0] == 0
+    code, out, err = cli(path, "users", "add", "root", "--role", "ops", "--json")
     assert code == 1 and "Only administrators" in err          # with no admin yet, only an admin may be made
-    code, out, err = run(capsys, path, ["users", "add", "root", "--role", "admin", "--json"])
+    code, out, err = cli(path, "users", "add", "root", "--role", "admin", "--json")
     assert code == 0, err
     created = json.loads(out)
     assert (created["username"], created["role"]) == ("root", "admin") and len(created["password"]) >= 16
-    code, out, err = run(capsys, path, ["users", "add", "bob", "--role", "ops"])
+    code, out, err = cli(path, "users", "add", "bob", "--role", "ops")
     assert code == 1 and "needs --user" in err                 # once there is an admin, someone must act
     db = Database(path)
     try:
@@ -191,3 +191,15 @@ def test_init_db_makes_no_accounts_and_the_first_admin_gets_a_generated_password
         assert user.must_change_password
     finally:
         db.close()
+
+
+def test_a_password_read_from_standard_input_is_the_one_that_signs_in(tmp_path):
+    path = str(tmp_path / "fresh.duckdb")
+    run = cli(path, "users", "add", "root", "--role", "admin", "--password-stdin", stdin="a long password\n")
+    assert run.returncode == 0, run.stderr
+    db = Database(path)
+    try:
+        user, _ = auth.login(db, "root", "a long password")
+    finally:
+        db.close()
+    assert not user.must_change_password

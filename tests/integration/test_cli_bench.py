@@ -1,18 +1,12 @@
 """`python -m lib.cli bench` end to end on a tiny database: the figures are there (timings are not judged here)."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.cli_helpers import run_cli
 
 
-def test_bench_prints_every_named_figure_as_json(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "VOIDDESK_BENCH_DIR": str(tmp_path)}
-    run = subprocess.run([sys.executable, "-m", "lib.cli", "bench", "--orders", "2000", "--json",
-                          "--markdown", str(tmp_path / "bench.md")],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+def test_bench_prints_every_named_figure_as_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOIDDESK_BENCH_DIR", str(tmp_path))
+    run = run_cli(["bench", "--orders", "2000", "--json", "--markdown", str(tmp_path / "bench.md")])
     assert run.returncode == 0, run.stderr
     figures = json.loads(run.stdout)
     for key in ("orders", "database", "lookup_by_number_ms", "search_ms", "home_ms", "naive", "void_single_ms",

@@ -1,30 +1,18 @@
-"""`python -m lib.cli warehouses|categories list|add|rename` (SPEC §11), run as real subprocesses on a database made
-with init-db only, the way a team scripts its setup."""
+"""`python -m lib.cli warehouses|categories list|add|rename` (SPEC §11), run in-process on a database made with
+init-db only, the way a team scripts its setup."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import add_user
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.cli_helpers import cli
 
 
 @pytest.fixture
 def db_file(db):
     add_user(db, "lead", "ops_lead")
     add_user(db, "ops", "ops")
-    db.close()                  # the CLI needs the file's lock
     return db.path
-
-
-def cli(db_file, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", db_file], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_a_team_adds_warehouses_and_categories_from_a_script(db_file):

@@ -1,34 +1,23 @@
-"""`python -m lib.cli search` and `show` (SPEC §11), run as real subprocesses against a database file."""
+"""`python -m lib.cli search` and `show` (SPEC §11), run in-process on a database file."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_helpers import cli
 from tests.integration.orders_fixture import NUMBERS, add_orders
 
-ROOT = Path(__file__).resolve().parents[2]
 SEARCH_KEYS = ["order_no", "status", "payment_status", "customer", "total", "created_at", "rep", "assignee",
                "warehouse"]
 
 
 @pytest.fixture
 def db_file(shop):
-    """The fixture orders plus one comment, in a file no one else holds open (the CLI needs the lock)."""
+    """The fixture orders plus one comment, in a file."""
     ids = add_orders(shop)
     with shop.db.transaction() as cur:
         cur.execute("INSERT INTO comments (order_id, author_id, created_at, body) VALUES (?, ?, now(), ?)",
                     [ids["SO-20240105-00001"], shop.users["ops"].id, "<i>ring</i> them"])
-    shop.db.close()
     return shop.db.path
-
-
-def cli(db_file, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", db_file], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_search_json_has_exactly_the_documented_shape(db_file):
@@ -65,7 +54,6 @@ def history_file(shop):
                     " requested_at, applied_at) VALUES (?, 'SO-20240110-00012', 'applied', 'fraud_risk', 'x', 'x',"
                     " '2024-01-12 09:00', '2024-01-12 09:00')", [ids["SO-20240110-00012"]])
         cur.execute("UPDATE orders SET source = 'import' WHERE order_no = 'SO-20240105-00002'")
-    shop.db.close()
     return shop.db.path
 
 

@@ -1,18 +1,16 @@
-"""`python -m lib.cli return`, `inspect` and `stock` (SPEC §11), run as real subprocesses against a database file."""
+"""`python -m lib.cli return`, `inspect` and `stock` (SPEC §11), run in-process on a database file."""
 import json
 
 import pytest
 
-from lib.cli import main
+from tests.integration.cli_helpers import cli
 from tests.integration.returns_fixture import shipped_order
-from tests.integration.test_cli_orders import cli
 
 
 @pytest.fixture
 def db_file(shop):
-    """A paid and an unpaid shipped order, in a file no one else holds open (the CLI needs the lock)."""
+    """A paid and an unpaid shipped order, in a file."""
     paid, unpaid = shipped_order(shop), shipped_order(shop, paid=False)
-    shop.db.close()
     return shop.db.path, paid, unpaid
 
 
@@ -77,13 +75,8 @@ def test_a_refusal_exits_1_with_one_line_on_stderr(db_file):
     (["inspect", "RT-NOPE", "--line", "PHN-1:burn", "--user", "warehouse"], "not a disposition"),
     (["stock", "--user", "sales"], "Only"),
 ])
-def test_bad_input_exits_1_with_one_line(db_file, capsys, args, words):
+def test_bad_input_exits_1_with_one_line(db_file, args, words):
     path, paid, _ = db_file
-    try:
-        code = main([a.format(paid=paid) for a in args] + ["--db", path])
-    except SystemExit as exc:   # argparse-level refusals (missing --user) exit through SystemExit
-        code, message = 1, str(exc)
-    else:
-        message = capsys.readouterr().err
-    assert code == 1
-    assert words in message and len(message.strip().splitlines()) == 1
+    run = cli(path, *[a.format(paid=paid) for a in args])
+    assert (run.returncode, run.stdout) == (1, "")
+    assert words in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -1,10 +1,6 @@
 """`python -m lib.cli stats voids|returns` (SPEC §11): its JSON rows carry the dashboard functions' numbers."""
 import json
-import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,15 +9,15 @@ from lib.analytics import returns, voids
 from lib.analytics.filters import AnalyticsFilters
 from lib.db import Database
 from tests.integration import analytics_data as ad
+from tests.integration.cli_helpers import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 MARCH = AnalyticsFilters(date(2024, 3, 1), date(2024, 3, 31))
 PERIOD = ["--from", "2024-03-01", "--to", "2024-03-31"]
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    """The hand-made book in a file, closed so that the CLI can open it; `expected` reads it in-process."""
+    """The hand-made book in a file, closed: the CLI and `expected` each open it with a handle of their own."""
     desk = ad.build_desk(tmp_path_factory.mktemp("stats") / "stats.duckdb")
     ad.insert_book(desk.db, ad.make_book())
     desk.db.close()
@@ -37,9 +33,7 @@ def expected(desk, fn):
 
 
 def stats(desk, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lib.cli", "stats", *args, "--db", desk.db.path], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return cli(desk.db.path, "stats", *args)
 
 
 def rows_of(run) -> list[dict]:

@@ -1,33 +1,22 @@
-"""`python -m lib.cli void | approve | reject | restore` (SPEC §11), run as real subprocesses on a database file."""
+"""`python -m lib.cli void | approve | reject | restore` (SPEC §11), run in-process on a database file."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from lib.db import Database
+from tests.integration.cli_helpers import cli
 from tests.integration.void_helpers import make_order
 
-ROOT = Path(__file__).resolve().parents[2]
 VOID_KEYS = ["order_no", "outcome", "message", "refund", "released"]
 
 
 @pytest.fixture
 def desk(shop):
-    """Orders in several states, in a file no one else holds open (the CLI needs the lock)."""
+    """Orders in several states, in a file."""
     numbers = {"pending": make_order(shop), "paid": make_order(shop, paid=True, status="processing"),
                "shipped": make_order(shop, lines=(("TOY-1", 1),), status="shipped"),
                "big": make_order(shop, lines=(("PHN-2", 2),)), "own": make_order(shop, by="sales")}
-    shop.db.close()
     return shop.db.path, numbers
-
-
-def cli(path, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", path], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 def _status(path, order_no):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.cli import acting_user
+from lib.cli.common import acting_user
 from lib.db import Database, apply_migrations
 from lib.imports import propose, read_bytes, read_path, run_import
 from lib.queries.check import run_checks
@@ -28,7 +28,7 @@ OPEN = ("pending", "processing")
 # commit also checkpoints the file.
 CHILD = """
 import sys, time
-from lib.cli import acting_user
+from lib.cli.common import acting_user
 from lib.db import Database
 from lib.imports import propose, read_path, run_import
 from tests.integration.crash_helpers import HANG, checkpoint_every_commit, statement_hook

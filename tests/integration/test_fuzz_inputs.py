@@ -27,7 +27,7 @@ from lib.services.orders import LineInput
 from lib.services.refunds import mark_paid
 from lib.services.returns import create_return
 from tests.integration.access_support import fingerprint, order_for, restock
-from tests.integration.access_support import run_cli as run
+from tests.integration.cli_helpers import cli
 from tests.integration.fuzz_cases import GROUPS, Case
 from tests.integration.fuzz_values import (FORMULA, FUZZ, KITCHEN_SINK, SCRIPT, SQL, STRATEGY, SWEEP, Attempts,
                                            assert_clear)
@@ -112,10 +112,10 @@ FLAGS = {
 }
 
 
-def _cli_attempt(shop, capsys, attempts: Attempts, template: list[str], value: str, arranged: dict) -> None:
+def _cli_attempt(shop, attempts: Attempts, template: list[str], value: str, arranged: dict) -> None:
     argv = [value if a == "{}" else a.format(**arranged) for a in template]
     argv += [] if template[0] == "seed" else ["--user", "ops_lead"]
-    code, out, err = run(capsys, shop.db.path, argv)
+    code, out, err = cli(shop.db.path, *argv)
     if code == 0:
         attempts.refresh()
         return
@@ -125,29 +125,29 @@ def _cli_attempt(shop, capsys, attempts: Attempts, template: list[str], value: s
     assert fingerprint(shop.db) == attempts.before, argv[:4]
 
 
-def _cli_attempts(shop, capsys, attempts: Attempts, template: list[str], arranged: dict):
+def _cli_attempts(shop, attempts: Attempts, template: list[str], arranged: dict):
     def attempt(value: str) -> None:
-        _cli_attempt(shop, capsys, attempts, template, value, arranged)
+        _cli_attempt(shop, attempts, template, value, arranged)
     return attempt
 
 
 @pytest.mark.parametrize("group", FLAGS)
-def test_bad_command_line_values_exit_with_one_line_and_change_nothing(shop, capsys, group):
+def test_bad_command_line_values_exit_with_one_line_and_change_nothing(shop, group):
     restock(shop)
     lead = shop.users["ops_lead"]
     arranged = {"order": order_for(shop, lead), "shipped": order_for(shop, lead, "shipped", qty=50)}
     attempts = Attempts(shop.db)
     for template, values in FLAGS[group]:
         for value in values:
-            _cli_attempt(shop, capsys, attempts, template, value, arranged)
-        FUZZ(given(value=ARGV_STRATEGY)(_cli_attempts(shop, capsys, attempts, template, arranged)))()
+            _cli_attempt(shop, attempts, template, value, arranged)
+        FUZZ(given(value=ARGV_STRATEGY)(_cli_attempts(shop, attempts, template, arranged)))()
 
 
-def test_a_day_at_the_ends_of_the_calendar_is_refused_in_words(shop, capsys):
+def test_a_day_at_the_ends_of_the_calendar_is_refused_in_words(shop):
     """It used to escape as an OverflowError: the day after 9999-12-31, or 90 days before 0001-01-01."""
     for argv in (["stats", "voids", "--to", "0001-01-01"], ["stats", "returns", "--from", "9999-12-31"],
                  ["search", "--to", "9999-12-31"]):
-        code, _, err = run(capsys, shop.db.path, argv + ["--user", "analyst"])
+        code, _, err = cli(shop.db.path, *argv, "--user", "analyst")
         assert (code, err.strip()) == (1, f"error: {argv[-2][2:]}: {argv[-1]} is outside the years 1900 to 2999.")
 
 

@@ -1,29 +1,20 @@
-"""`python -m lib.cli import KIND FILE` (SPEC §11), run as real subprocesses on a database file."""
+"""`python -m lib.cli import KIND FILE` (SPEC §11), run in-process on a database file."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lib.imports import propose, read_bytes
 from tests.integration import import_samples as samples
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.cli_helpers import cli
 
 
 @pytest.fixture
 def desk(shop, tmp_path):
-    """The shop's file, closed so the CLI can take its lock, and a folder for import files."""
+    """The shop's file, closed so that a test can open it read-only afterwards (DuckDB refuses two
+    configurations of one file in a process), and a folder for import files."""
     shop.db.close()
     return shop.db.path, tmp_path
-
-
-def cli(path, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", path], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_import_prints_loaded_rejected_report_and_check_stays_ok(desk):

@@ -1,12 +1,15 @@
 """`import … --sheet NAME|NUMBER` and `--date-order auto|day_first|month_first` (and the same from the mapping
-file, the flag winning), offsets read in the process's local time zone; real subprocesses on a database file."""
+file, the flag winning), offsets read in the process's local time zone; run in-process on a database file."""
 import json
+import time
 
 import duckdb
+import pytest
 
 from lib.imports import propose, read_bytes
 from tests.integration import import_samples as samples
-from tests.integration.test_import_cli import cli, desk  # noqa: F401  (desk is a fixture)
+from tests.integration.cli_helpers import cli
+from tests.integration.test_import_cli import desk  # noqa: F401  (desk is a fixture)
 from tests.integration.test_import_sheets import book
 
 
@@ -103,13 +106,22 @@ def test_a_file_with_both_orders_is_one_line_naming_one_of_each(desk):
     assert run.stderr.startswith("error: The dates mix day first (25/03/2026, row 2) and month first (03/26/2026, row 3)")
 
 
-def test_offsets_are_stored_in_the_local_time_of_the_process(desk, monkeypatch):
+@pytest.fixture
+def shanghai(monkeypatch):
+    """This process's local time zone is Asia/Shanghai during the test (the CLI runs in it), the machine's after."""
+    with monkeypatch.context() as zone:
+        zone.setenv("TZ", "Asia/Shanghai")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def test_offsets_are_stored_in_the_local_time_of_the_process(desk, shanghai):
     path, folder = desk
     file = folder / "offsets.csv"
     file.write_bytes(samples.orders_csv(["O-1,CUS-1,2026-03-05T20:30:00Z,completed,SH,TOY-1,1,",
                                          "O-2,CUS-1,2026-03-05T02:30:00+08:00,completed,SH,TOY-1,1,",
                                          "O-3,CUS-1,2026-03-05 14:30,completed,SH,TOY-1,1,"]))
-    monkeypatch.setenv("TZ", "Asia/Shanghai")   # the subprocess's local zone; this process's clock is untouched
     run = cli(path, "import", "orders", str(file), "--user", "admin")
     assert run.returncode == 0, run.stderr
     assert created(path) == {"O-1": "2026-03-06 04:30", "O-2": "2026-03-05 02:30", "O-3": "2026-03-05 14:30"}

@@ -13,7 +13,7 @@ ORDERS = 2000
 # "hang" mode, waits there to be killed.
 CHILD = """
 import sys, time
-from lib.cli import acting_user
+from lib.cli.common import acting_user
 from lib.db import Database
 from lib.services.voids import void_batch
 from tests.integration.crash_helpers import HANG

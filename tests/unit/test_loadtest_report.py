@@ -1,5 +1,5 @@
 """The load test's report: the server's own warnings are counted and shown beside the failed actions."""
-from lib.loadtest import markdown, server_warnings, summarise
+from lib.tools.loadtest import markdown, server_warnings, summarise
 
 
 def test_server_warnings_are_the_warning_error_and_traceback_lines(tmp_path):

@@ -1,10 +1,19 @@
 """`python -m lib.cli import orders|lines|customers|products|stock FILE` (SPEC §9, §11): the wizard's import for
 scheduled loads. Every row is checked; the file loads all or nothing. Rejected rows go to a CSV report (row in the
 source, field, value, reason) and the command exits 1 with one line saying so."""
+import argparse
 import sys
 from pathlib import Path
 
+from lib.cli.common import acting_user, emit, open_db, say_error
+from lib.domain import require
 from lib.errors import InvalidInput
+from lib.i18n import t
+from lib.imports import check_import, propose, read_path, run_import
+from lib.imports.dates import ORDERS, check_order
+from lib.imports.fields import KINDS
+from lib.imports.mapping import from_json, with_proposals
+from lib.imports.sniff import ENCODINGS
 
 HELP = """kinds:
   orders     one row per order line, the order's header (number, customer, date, status, warehouse) repeated
@@ -34,14 +43,8 @@ Excel:
   name or number from 1 (or the mapping's "sheet"). An unknown sheet is refused, naming the sheets there are."""
 
 
-def add_command(sub, common, acting) -> None:
-    """Register `import` on the CLI's sub-parsers."""
-    import argparse
-
-    from lib.imports.dates import ORDERS
-    from lib.imports.fields import KINDS
-    from lib.imports.sniff import ENCODINGS
-
+def register(sub, common, acting) -> None:
+    """Register `import`."""
     p = sub.add_parser("import", parents=[common, acting], help="import a CSV, Excel or Parquet file (all or nothing)",
                        description=__doc__.split("\n\n")[0], epilog=HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,11 +63,6 @@ def add_command(sub, common, acting) -> None:
 
 
 def cmd_import(args) -> int:
-    from lib.cli import acting_user, emit, open_db, say_error
-    from lib.domain import require
-    from lib.imports import check_import, run_import
-    from lib.imports.dates import check_order
-
     db = open_db(args)
     user = acting_user(db, args.user)
     require(user, "import.run")   # before reading a file this user may not import anyway
@@ -90,15 +88,11 @@ def cmd_import(args) -> int:
 
 def _saved_mapping(args):
     """The --mapping file's mapping (refused when it is not one for this kind), or None."""
-    from lib.imports.mapping import from_json
-
     return from_json(_read_mapping(args.mapping), args.kind) if args.mapping else None
 
 
 def _read(args, saved):
     """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets)."""
-    from lib.imports import read_path
-
     if args.sheet is not None or not (saved and saved.sheet):
         return read_path(args.file, args.encoding, args.sheet)
     try:
@@ -111,9 +105,6 @@ def _read(args, saved):
 
 def _mapping(args, saved, source, order: str | None):
     """The saved mapping (values it does not mention proposed), else one proposed from the file; --date-order wins."""
-    from lib.imports import propose
-    from lib.imports.mapping import with_proposals
-
     mapping = with_proposals(saved, source) if saved else propose(args.kind, source)
     mapping.date_order = order or mapping.date_order
     mapping.sheet = source.sheet
@@ -134,8 +125,6 @@ def _write_report(args, content: bytes) -> str:
 
 
 def _progress(fraction: float, key: str) -> None:
-    from lib.i18n import t
-
     print(f"  {fraction * 100:5.1f}%  {t(key)}", file=sys.stderr)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from lib import clock
 from lib.analytics import returns, voids
 from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters, reason_code_of
+from lib.cli.common import acting_user, emit, open_db
 from lib.errors import InvalidInput
 
 BY = ("reason", "category", "sku", "rep", "customer", "warehouse")
@@ -19,8 +20,8 @@ RETURN_BY = ("reason", "category", "sku")
 ROW_KEYS = ("period", "key", "count", "value", "rate")
 
 
-def add_commands(sub, common, acting) -> None:
-    """Register `stats` on the CLI's sub-parsers."""
+def register(sub, common, acting) -> None:
+    """Register `stats`."""
     p = sub.add_parser("stats", parents=[common, acting], help="the numbers behind the dashboards (SPEC §8)")
     p.add_argument("kind", choices=("voids", "returns"))
     p.add_argument("--from", dest="date_from", metavar="DATE", help="first day (default: 89 days before --to)")
@@ -39,8 +40,6 @@ def add_commands(sub, common, acting) -> None:
 
 
 def cmd_stats(args) -> int:
-    from lib.cli import acting_user, emit, open_db
-
     db = open_db(args)
     user = acting_user(db, args.user)
     f = filters_from_args(args)

@@ -1,15 +1,18 @@
 """The void commands of `python -m lib.cli` (SPEC §11): void (one order or a batch, --dry-run), approve, reject,
 restore. Same services and rules as the web app; a refusal exits 1 with one line on stderr."""
-
+from lib.cli.common import acting_user, emit, open_db, say_error
 from lib.errors import VoidDeskError
 from lib.i18n import fmt_money
+from lib.queries.voids import preview_batch
+from lib.services import voids
+from lib.services.void_rules import describe
 
 VOID_KEYS = ("order_no", "outcome", "message", "refund", "released")
 WORDS = {"voided": "voided", "pending_approval": "waiting for approval", "refused": "refused"}
 
 
-def add_commands(sub, common, acting) -> None:
-    """Register void, approve, reject and restore on the CLI's sub-parsers."""
+def register(sub, common, acting) -> None:
+    """Register void, approve, reject and restore."""
     p = sub.add_parser("void", parents=[common, acting], help="void one order, or several as one batch (SPEC §4)")
     p.add_argument("order_no", nargs="+", metavar="ORDER_NO")
     p.add_argument("--reason", metavar="CODE", help="void reason code, e.g. customer_cancelled")
@@ -33,17 +36,11 @@ def add_commands(sub, common, acting) -> None:
 
 
 def _session(args):
-    from lib.cli import acting_user, open_db
-
     db = open_db(args)
     return db, acting_user(db, args.user)
 
 
 def cmd_void(args) -> int:
-    from lib.cli import say_error
-    from lib.queries.voids import preview_batch
-    from lib.services import voids
-
     db, user = _session(args)
     numbers = args.order_no
     if args.dry_run:
@@ -53,7 +50,7 @@ def cmd_void(args) -> int:
     else:
         rows = voids.void_batch(db, user, numbers, args.reason, args.note)["results"]
     shown = [{k: r[k] for k in VOID_KEYS} for r in rows]
-    _emit(args, shown, "\n".join([f"{r['order_no']:<20}{WORDS[r['outcome']]:<22}{r['message']}" for r in rows]
+    emit(args, shown, "\n".join([f"{r['order_no']:<20}{WORDS[r['outcome']]:<22}{r['message']}" for r in rows]
                                  + ([_summary(rows)] if len(rows) > 1 else [])))
     refused = [r for r in rows if r["outcome"] == "refused"]
     if refused:
@@ -63,8 +60,6 @@ def cmd_void(args) -> int:
 
 
 def _void_one(db, user, order_no: str, args) -> dict:
-    from lib.services import voids
-
     try:
         return voids.void_order(db, user, order_no, args.reason, args.note)
     except VoidDeskError as exc:
@@ -73,8 +68,6 @@ def _void_one(db, user, order_no: str, args) -> dict:
 
 
 def _dry_run_row(p: dict) -> dict:
-    from lib.services.void_rules import describe
-
     released = [{k: r[k] for k in ("warehouse", "sku", "qty")} for r in p["release"]]
     units = sum(r["qty"] for r in released)
     if p["outcome_if_confirmed"] == "refused":
@@ -109,18 +102,15 @@ DECIDED = {"voided": "approved, voided", "rejected": "rejected", "refused": "ref
 def _decide(args, decision: str) -> int:
     """One order: its decision or a one-line refusal. Several: one transaction, a line per order, and exit 1
     when any was refused (the others are decided)."""
-    from lib.cli import say_error
-    from lib.services import voids
-
     db, user = _session(args)
     if len(args.order_no) == 1:
         decide = voids.approve if decision == "approve" else voids.reject
         result = decide(db, user, args.order_no[0], args.note)
-        _emit(args, _decision_row(result), result["message"])
+        emit(args, _decision_row(result), result["message"])
         return 0
     rows = voids.decide_many(db, user, args.order_no, decision, args.note)["results"]
     counts = {k: sum(r["outcome"] == k for r in rows) for k in DECIDED}
-    _emit(args, [_decision_row(r) for r in rows],
+    emit(args, [_decision_row(r) for r in rows],
           "\n".join([f"{r['order_no']:<20}{DECIDED[r['outcome']]:<22}{r['message']}" for r in rows]
                     + [", ".join(f"{n} {DECIDED[k]}" for k, n in counts.items() if n)]))
     refused = [r for r in rows if r["outcome"] == "refused"]
@@ -137,16 +127,8 @@ def _decision_row(result: dict) -> dict:
 
 
 def cmd_restore(args) -> int:
-    from lib.services import voids
-
     db, user = _session(args)
     result = voids.restore(db, user, args.order_no, args.note)
     keys = ("order_no", "outcome", "status", "message", "reserved", "refund_cancelled")
-    _emit(args, {k: result[k] for k in keys}, result["message"])
+    emit(args, {k: result[k] for k in keys}, result["message"])
     return 0
-
-
-def _emit(args, data, text: str) -> None:
-    from lib.cli import emit
-
-    emit(args, data, text)

@@ -1,4 +1,4 @@
-"""`python -m lib.loadtest`: many people using one real VoidDesk server at once (SPEC §12, issue #8).
+"""`python -m lib.tools.loadtest`: many people using one real VoidDesk server at once (SPEC §12, issue #8).
 
 Starts the app on a fresh copy of a seeded database (the bench's cache), then drives it with N browser sessions
 in one headless Chromium (Playwright; `scripts/test.sh` installs both): each signs in as a demo user and,
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from lib.bench import cache_dir, seeded_base
 from lib.config import SESSION_COOKIE
-from lib.devserver import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from lib.tools.bench import cache_dir, seeded_base
+from lib.tools.devserver import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 PASSWORD = "demo1234"
 VOIDERS = ("lead", "ops", "ops2")                  # demo accounts that void without approval below the threshold
@@ -252,7 +252,7 @@ def markdown(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.loadtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lib.tools.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=10, help="browser sessions at once (default 10)")
     parser.add_argument("--duration", type=float, default=60, help="seconds of work after signing in (default 60)")
     parser.add_argument("--orders", type=int, default=200_000, help="size of the seeded database (default 200,000)")

@@ -19,8 +19,6 @@ from tempfile import gettempdir
 
 import duckdb
 
-from lib.bench_dashboards import FIGURES as DASHBOARD_FIGURES, dashboard_figures
-from lib.bench_naive import NAIVE_MAX_ORDERS, naive_searches
 from lib.db import Database, apply_migrations, rows_as_dicts, scalar
 from lib.queries import home
 from lib.queries.orders import get_order
@@ -28,9 +26,11 @@ from lib.queries.search import SearchFilters, search_orders
 from lib.services.auth import user_from_row
 from lib.services.settings import read_rules
 from lib.services.voids import void_batch, void_order
+from lib.tools.bench_dashboards import FIGURES as DASHBOARD_FIGURES, dashboard_figures
+from lib.tools.bench_naive import NAIVE_MAX_ORDERS, naive_searches
 
 CACHE_ENV = "VOIDDESK_BENCH_DIR"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_BYTES_PER_ORDER = 2_800   # peak memory of `seed`, measured: ≈2.7 GB per million orders
 SINGLE_VOIDS = 200             # voids timed one after another
 BATCH_SIZE = 1000

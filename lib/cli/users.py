@@ -3,28 +3,29 @@ import getpass
 import secrets
 import sys
 
-from lib.cli import acting_user, emit, open_db
+from lib.cli.common import acting_user, emit, open_db
 
 
-def add_commands(sub, common, acting) -> None:
-    """Register `users` and its sub-commands on the CLI's sub-parsers."""
+def register(sub, common, acting) -> None:
+    """Register `users` and its actions."""
     p = sub.add_parser("users", help="list, add, set-role, deactivate accounts")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    u = users.add_parser("list", parents=[common, acting], help="list accounts")
-    u = users.add_parser("add", parents=[common, acting],
-                         help="add an account (the first admin needs no --user)")
+    actions = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    u = actions.add_parser("list", parents=[common, acting], help="list accounts")
+    u = actions.add_parser("add", parents=[common, acting],
+                           help="add an account (the first admin needs no --user)")
     u.add_argument("name")
     u.add_argument("--role", required=True)
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    u = users.add_parser("set-role", parents=[common, acting], help="change an account's role")
+    u = actions.add_parser("set-role", parents=[common, acting], help="change an account's role")
     u.add_argument("name")
     u.add_argument("role")
-    u = users.add_parser("deactivate", parents=[common, acting], help="deactivate an account")
+    u = actions.add_parser("deactivate", parents=[common, acting], help="deactivate an account")
     u.add_argument("name")
     p.set_defaults(func=cmd_users)
 
 
 def cmd_users(args) -> int:
+    # here, not at the top: it imports lib.services.auth, which hashes a dummy password on import (≈0.4 s)
     from lib.services import users
 
     db = open_db(args)

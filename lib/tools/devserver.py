@@ -1,6 +1,6 @@
 """Start a real VoidDesk server on a given database, and the browser settings that drive it headless.
 
-Shared by the browser tests (tests/e2e) and the multi-user load test (lib.loadtest).
+Shared by the browser tests (tests/e2e) and the multi-user load test (lib.tools.loadtest).
 """
 import os
 import socket
@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VOIDDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]

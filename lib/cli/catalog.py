@@ -1,5 +1,6 @@
 """`python -m lib.cli warehouses|categories list|add|rename` (SPEC §11): set up the warehouses and categories a
 team's own data refers to before importing it, with the same rules, permissions and audit as the page."""
+from lib.cli.common import acting_user, emit, open_db
 from lib.services import catalog_admin as service
 
 KINDS = {"warehouses": "warehouse", "categories": "category"}
@@ -11,8 +12,8 @@ LIST = {"warehouse": service.list_warehouses, "category": service.list_categorie
 COUNT = {"warehouse": "skus", "category": "products"}
 
 
-def add_commands(sub, common, acting) -> None:
-    """Register `warehouses` and `categories` on the CLI's sub-parsers."""
+def register(sub, common, acting) -> None:
+    """Register `warehouses` and `categories`."""
     for command, kind in KINDS.items():
         p = sub.add_parser(command, help=f"list, add or rename {command} (codes never change)")
         actions = p.add_subparsers(dest="catalog_action", required=True, metavar="ACTION")
@@ -26,8 +27,6 @@ def add_commands(sub, common, acting) -> None:
 
 
 def cmd_catalog(args) -> int:
-    from lib.cli import acting_user, emit, open_db
-
     db = open_db(args)
     user = acting_user(db, args.user)
     kind = args.catalog_kind

@@ -1,12 +1,14 @@
 """The return commands of `python -m lib.cli` (SPEC §11): return (a return note) and inspect (dispositions)."""
 from decimal import Decimal
 
-from lib.cli import acting_user, emit, open_db
+from lib.cli.common import acting_user, emit, open_db
 from lib.errors import InvalidInput
+from lib.queries.returns import get_return
+from lib.services.returns import create_return, inspect_return
 
 
-def add_commands(sub, common, acting) -> None:
-    """Register `return` and `inspect` on the CLI's sub-parsers."""
+def register(sub, common, acting) -> None:
+    """Register `return` and `inspect`."""
     p = sub.add_parser("return", parents=[common, acting], help="create a return note (SPEC §5)")
     p.add_argument("order_no")
     p.add_argument("--line", metavar="SKU:QTY", action="append", required=True, help="a line to return (repeatable)")
@@ -36,8 +38,6 @@ def _pairs(values: list[str] | None, form: str) -> list[tuple[str, str]]:
 
 
 def cmd_return(args) -> int:
-    from lib.services.returns import create_return
-
     db = open_db(args)
     user = acting_user(db, args.user)
     result = create_return(db, user, args.order_no, _pairs(args.line, "SKU:QTY"), args.reason, args.note,
@@ -51,9 +51,6 @@ def cmd_return(args) -> int:
 
 def cmd_inspect(args) -> int:
     """Record the inspection; a note still `requested` is received first, in the same transaction."""
-    from lib.queries.returns import get_return
-    from lib.services.returns import inspect_return
-
     db = open_db(args)
     user = acting_user(db, args.user)
     inspect_return(db, user, args.return_no, _pairs(args.line, "SKU:restock|repair|scrap"), receive=True)

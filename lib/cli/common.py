@@ -1,0 +1,106 @@
+"""What the commands of `python -m lib.cli` share: the parent parsers, the database, the acting user, the output."""
+import argparse
+import json
+import sys
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from lib.config import db_path
+from lib.db import Database, apply_migrations, rows_as_dicts
+from lib.errors import InvalidInput, NotFound
+
+_opened: list[Database] = []
+
+
+def parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The parent parsers: `common` (--db, --json) for every command, `acting` (--user) for those acting as someone."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", help="database file (default: $VOIDDESK_DB or data/voiddesk.duckdb)")
+    common.add_argument("--json", action="store_true", help="print JSON")
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--user", metavar="USERNAME", help="act as this user (same permissions as in the app)")
+    return common, acting
+
+
+def open_db(args) -> Database:
+    """The --db file, migrated; main() closes it when the command is done."""
+    path = db_path(args.db)
+    try:
+        db = Database(path)
+    except duckdb.IOException as exc:
+        raise SystemExit(f"error: cannot open the database {path}: {str(exc).splitlines()[0]}")
+    _opened.append(db)
+    apply_migrations(db)
+    return db
+
+
+def close_databases() -> None:
+    """Close what open_db opened: a caller in this process (a test) may open the file next with another
+    configuration (read-only), which DuckDB refuses while this handle is open."""
+    while _opened:
+        _opened.pop().close()
+
+
+def acting_user(db: Database, username: str | None, required: bool = True):
+    """The --user account, which must exist and be active."""
+    # here, not at the top: lib.services.auth hashes a dummy password on import (≈0.4 s); --help needn't wait
+    from lib.services.auth import user_from_row
+
+    if not username:
+        if required:
+            raise SystemExit("error: this command needs --user USERNAME")
+        return None
+    with db.read() as cur:
+        rows = rows_as_dicts(cur, "SELECT id, username, display_name, role, language, must_change_password,"
+                                  " active FROM users WHERE username = ?", [username.strip().lower()])
+    if not rows or not rows[0]["active"]:
+        raise NotFound("users.not_found", username=username)
+    return user_from_row(rows[0])
+
+
+def day_arg(value: str) -> date:
+    """An argparse type: a calendar day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a calendar day written YYYY-MM-DD") from None
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def emit(args, data, text: str) -> None:
+    """Print JSON with --json, else readable text."""
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, default=_json_default))
+    else:
+        print(text)
+
+
+def progress(args):
+    """A printer of progress lines on stderr, or None with --json."""
+    return None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
+
+
+def say_error(text: str) -> None:
+    """One line on stderr: line breaks and other control characters from user input (an order number, a note) are
+    shown escaped, so they can neither split the line nor drive the terminal."""
+    shown = "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+                    else ch for ch in text)
+    print(f"error: {shown}", file=sys.stderr)
+
+
+def refuse_undecodable(argv: list[str]) -> None:
+    """Bytes that were not UTF-8 reach Python as lone surrogates, which no text column can hold: say so plainly."""
+    for arg in argv:
+        shown = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in arg)
+        if shown != arg:
+            raise InvalidInput("cli.not_text", value=shown[:40])
