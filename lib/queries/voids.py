@@ -6,11 +6,11 @@ import pandas as pd
 
 from lib import clock
 from lib.db import Database, rows_as_dicts
-from lib.domain import User, require
+from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
 from lib.i18n import t
 from lib.queries.orders import visible_header
-from lib.services.settings import read_rules
+from lib.queries.settings import read_rules
 from lib.services.void_rules import (MAX_BATCH, actor_refusal, approval_reason, as_refusal, clean_numbers,
                                      describe, find_reason, load_orders, not_found, owed, pending_requests,
                                      state_refusal, visible)
@@ -162,15 +162,14 @@ def _recipients(user, order: dict, request, appr, refund, people: list[dict]) ->
 def _customer_history(cur, user: User, order: dict, lang: str) -> dict:
     """The same customer's applied voids and orders of the last 90 days (a sales rep: their own orders)."""
     since = clock.now() - timedelta(days=HISTORY_DAYS)
-    own = user.id if user.is_sales else None
+    scope, params = order_visibility_sql(user)
     label = "v.reason_label_zh" if lang == "zh" else "v.reason_label_en"
     voids = rows_as_dicts(cur, f"SELECT o.order_no, v.applied_at AS voided_at, {label} AS reason_label, o.total"
                                " FROM voids v JOIN orders o ON o.id = v.order_id"
                                " WHERE o.customer_id = ? AND v.status = 'applied' AND v.applied_at >= ?"
-                               " AND (?::INTEGER IS NULL OR o.rep_id = ?) ORDER BY v.applied_at DESC",
-                          [order["customer_id"], since, own, own])
-    orders = cur.execute("SELECT count(*) FROM orders WHERE customer_id = ? AND created_at >= ?"
-                         " AND (?::INTEGER IS NULL OR rep_id = ?)", [order["customer_id"], since, own, own]).fetchall()
+                               f" AND {scope} ORDER BY v.applied_at DESC", [order["customer_id"], since] + params)
+    orders = cur.execute(f"SELECT count(*) FROM orders o WHERE o.customer_id = ? AND o.created_at >= ? AND {scope}",
+                         [order["customer_id"], since] + params).fetchall()
     return {"customer_voids_90d": voids[:HISTORY_ROWS], "customer_void_count_90d": len(voids),
             "customer_orders_90d": int(orders[0][0])}
 
@@ -179,15 +178,14 @@ def _customer_counts(cur, user: User, customer_ids: list[int]) -> dict[int, tupl
     """customer id -> (applied voids, orders created) in the last 90 days."""
     if not customer_ids:
         return {}
-    since = clock.now() - timedelta(days=HISTORY_DAYS)
-    own = user.id if user.is_sales else None
+    since, customers = clock.now() - timedelta(days=HISTORY_DAYS), list(set(customer_ids))
+    scope, params = order_visibility_sql(user)
     voids = dict(cur.execute("SELECT o.customer_id, count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
                              " WHERE v.status = 'applied' AND v.applied_at >= ? AND list_contains(?, o.customer_id)"
-                             " AND (?::INTEGER IS NULL OR o.rep_id = ?) GROUP BY ALL",
-                             [since, list(set(customer_ids)), own, own]).fetchall())
-    orders = dict(cur.execute("SELECT customer_id, count(*) FROM orders WHERE created_at >= ?"
-                              " AND list_contains(?, customer_id) AND (?::INTEGER IS NULL OR rep_id = ?) GROUP BY ALL",
-                              [since, list(set(customer_ids)), own, own]).fetchall())
+                             f" AND {scope} GROUP BY ALL", [since, customers] + params).fetchall())
+    orders = dict(cur.execute("SELECT o.customer_id, count(*) FROM orders o WHERE o.created_at >= ?"
+                              f" AND list_contains(?, o.customer_id) AND {scope} GROUP BY ALL",
+                              [since, customers] + params).fetchall())
     return {c: (int(voids.get(c, 0)), int(orders.get(c, 0))) for c in customer_ids}
 
 

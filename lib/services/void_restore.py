@@ -9,7 +9,7 @@ from lib.i18n import fmt_money
 from lib.services import audit
 from lib.services.notify import active_users, notify_many
 from lib.services.orders import bump, load_for_update, refuse_if_archived
-from lib.services.settings import read_rules
+from lib.queries.settings import read_rules
 from lib.services.stock import Movement, apply_movements, shortfalls
 from lib.services.void_apply import ZERO, once, outcome
 from lib.services.void_rules import clean_note

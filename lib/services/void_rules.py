@@ -3,9 +3,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lib.db import memo, rows_as_dicts
-from lib.domain import VOIDABLE_STATUSES, User, can, refusal
+from lib.domain import VOIDABLE_STATUSES, User, may_see_order, refusal
 from lib.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation, VoidDeskError
-from lib.services.settings import Rules
+from lib.domain import Rules
 
 MAX_NOTE = 2000
 MAX_BATCH = 5000
@@ -105,7 +105,7 @@ def not_found(order_no: str) -> NotFound:
 
 
 def visible(user: User, order: dict | None) -> bool:
-    return order is not None and (can(user, "order.view_all") or order["rep_id"] == user.id)
+    return order is not None and may_see_order(user, order["rep_id"])
 
 
 def load_orders(cur, order_nos: list[str]) -> dict[str, dict]:

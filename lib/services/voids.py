@@ -12,7 +12,7 @@ from lib.db import Database
 from lib.domain import User
 from lib.errors import ConcurrentChange
 from lib.services.orders import load_for_update
-from lib.services.settings import read_rules
+from lib.queries.settings import read_rules
 from lib.services.void_apply import Plan, once, refused_result, write
 from lib.services.void_decide import approve, decide_many, reject
 from lib.services.void_restore import restore

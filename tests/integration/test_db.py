@@ -128,7 +128,7 @@ def test_writers_in_one_process_take_turns(db):
 
 
 def _threshold(cur):
-    from lib.services.settings import read_rules
+    from lib.queries.settings import read_rules
     return read_rules(cur).approval_threshold
 
 
