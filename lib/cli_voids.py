@@ -73,7 +73,7 @@ def _void_one(db, user, order_no: str, args) -> dict:
 
 
 def _dry_run_row(p: dict) -> dict:
-    from lib.services.void_rules import describe
+    from lib.void_checks import describe
 
     released = [{k: r[k] for k in ("warehouse", "sku", "qty")} for r in p["release"]]
     units = sum(r["qty"] for r in released)

@@ -6,15 +6,14 @@ import pandas as pd
 
 from lib import clock
 from lib.db import Database, rows_as_dicts
-from lib.domain import User, order_visibility_sql, require
-from lib.errors import InvalidInput
+from lib.domain import User, may_see_order, order_visibility_sql, require
 from lib.i18n import t
 from lib.queries.orders import visible_header
 from lib.queries.settings import read_rules
-from lib.services.void_rules import (MAX_BATCH, actor_refusal, approval_reason, as_refusal, clean_numbers,
-                                     describe, find_reason, load_orders, not_found, owed, pending_requests,
-                                     state_refusal, visible)
-from lib.services.void_rules import describe as message_for  # noqa: F401  (for the pages: key + params -> text)
+from lib.queries.void_load import find_reason, load_orders, pending_requests
+from lib.void_checks import (MAX_BATCH, actor_refusal, approval_reason, as_refusal, clean_numbers, describe, not_found,
+                             owed, reason_refusal, state_refusal)
+from lib.void_checks import describe as message_for  # noqa: F401  (for the pages: key + params -> text)
 
 HISTORY_DAYS = 90
 NOTHING = Decimal("0.00")
@@ -51,7 +50,7 @@ def preview_batch(db: Database, user: User, order_nos: list[str], reason_code: s
     outcome_if_confirmed: 'voided' | 'pending_approval' | 'refused'."""
     numbers = clean_numbers(order_nos)
     with db.read() as cur:
-        orders = {n: o for n, o in load_orders(cur, numbers).items() if visible(user, o)}
+        orders = {n: o for n, o in load_orders(cur, numbers).items() if may_see_order(user, o["rep_id"])}
         previews = _previews(cur, user, numbers, orders, reason_code, lang)
         histories = _customer_counts(cur, user, [o["customer_id"] for o in orders.values()])
     for p in previews:
@@ -68,9 +67,7 @@ def _previews(cur, user: User, numbers: list[str], orders: dict, reason_code, la
     approval_reason, threshold, release, refund, notify} per number, computed with a handful of queries."""
     rules = read_rules(cur)
     actor_no = actor_refusal(user, rules)
-    reason_no = None
-    if reason_code is not None and find_reason(cur, reason_code) is None:
-        reason_no = _invalid_reason(reason_code)
+    reason_no = None if reason_code is None else reason_refusal(reason_code, find_reason(cur, reason_code))
     pending = pending_requests(cur, [o["id"] for o in orders.values()])
     open_orders = [o for o in orders.values() if state_refusal(o, False) is None]
     lines = _release_lines(cur, open_orders)
@@ -86,11 +83,6 @@ def _previews(cur, user: User, numbers: list[str], orders: dict, reason_code, la
         why = actor_no or state_refusal(order, request is not None) or reason_no
         previews.append(_preview(user, order, request, why, rules, lines.get(order["id"], []), people, lang))
     return previews
-
-
-def _invalid_reason(code) -> InvalidInput:
-    code = str(code).strip()
-    return InvalidInput("voids.unknown_reason", code=code) if code else InvalidInput("voids.reason_missing")
 
 
 def _preview(user, order: dict, request, why, rules, release: list, people: list, lang: str) -> dict:

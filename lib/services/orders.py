@@ -158,7 +158,7 @@ def load_for_update(cur, actor: User, order_no: str, expected_version: int | Non
 def bump(cur, order: dict, sets: str, params: list) -> None:
     """UPDATE the order guarded by its version, so a concurrent change is detected, never lost.
 
-    In place and counted, not RETURNING: see lib.services.void_apply._CLAIM_ONE.
+    In place and counted, not RETURNING: see lib.services.void_writes._CLAIM_ONE.
     """
     changed = cur.execute(f"UPDATE orders SET {sets}, version = version + 1, updated_at = ?"
                           " WHERE id = ? AND version = ?",
