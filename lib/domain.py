@@ -1,5 +1,6 @@
-"""Statuses, roles and the one permission check every service calls (SPEC §1, §2)."""
+"""Statuses, roles, the one permission check every service calls and who sees which order (SPEC §1, §2)."""
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lib.errors import PermissionDenied
 
@@ -79,6 +80,42 @@ def require(user: User | None, action: str) -> None:
     exc = refusal(user, action)
     if exc is not None:
         raise exc
+
+
+_EVERY_REP = object()
+
+
+def _whose_orders(user: User | None):
+    """SPEC §1, the one definition of who sees which order: a sales rep sees only their own orders (the user's id);
+    other roles with the order-read permission see all (_EVERY_REP); without it, none (None)."""
+    if can(user, "order.view_all"):
+        return _EVERY_REP
+    return user.id if can(user, "order.view") else None
+
+
+def may_see_order(user: User | None, rep_id: int | None) -> bool:
+    """Whether the user may see an order whose sales rep is rep_id."""
+    whose = _whose_orders(user)
+    return whose is _EVERY_REP or (whose is not None and rep_id == whose)
+
+
+def order_visibility_sql(user: User | None, alias: str = "o") -> tuple[str, list]:
+    """The orders the user may see as a SQL condition on `orders` (called alias; "" for none) and its parameters."""
+    whose = _whose_orders(user)
+    if whose is _EVERY_REP:
+        return "TRUE", []
+    if whose is None:
+        return "FALSE", []
+    return f"{alias + '.' if alias else ''}rep_id = ?", [whose]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules an operations lead can change (SPEC §9), as in force."""
+    approval_threshold: Decimal
+    restore_window_hours: int
+    low_stock_level: int
+    sales_may_request_voids: bool
 
 
 def available(on_hand: int, reserved: int) -> int:

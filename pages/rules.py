@@ -3,8 +3,9 @@ import streamlit as st
 
 from lib import i18n
 from lib.errors import VoidDeskError
-from lib.services.settings import (MAX_LOW_STOCK, MAX_THRESHOLD, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, read_rules,
-                                   rule_changes, update_rules)
+from lib.queries.settings import read_rules
+from lib.services.settings import (MAX_LOW_STOCK, MAX_THRESHOLD, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, rule_changes,
+                                   update_rules)
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user

@@ -5,7 +5,7 @@ from lib.errors import VoidDeskError
 from lib.i18n import fmt_money
 from lib.queries.voids import preview_batch
 from lib.services import voids
-from lib.services.void_rules import describe
+from lib.void_checks import describe
 
 VOID_KEYS = ("order_no", "outcome", "message", "refund", "released")
 WORDS = {"voided": "voided", "pending_approval": "waiting for approval", "refused": "refused"}

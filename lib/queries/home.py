@@ -5,15 +5,8 @@ import pandas as pd
 
 from lib import clock
 from lib.db import Database, scalar
-from lib.domain import User
-from lib.services.settings import read_rules
-
-
-def _scope(user: User) -> tuple[str, list]:
-    """SQL condition on orders `o` limiting a sales rep to their own orders."""
-    if user.is_sales:
-        return "o.rep_id = ?", [user.id]
-    return "TRUE", []
+from lib.domain import User, order_visibility_sql
+from lib.queries.settings import read_rules
 
 
 def week_start(day: date) -> datetime:
@@ -26,7 +19,7 @@ def home_figures(db: Database, user: User, now: datetime | None = None) -> dict:
     now = now or clock.now()
     this_week = week_start(now.date())
     last_week = this_week - timedelta(days=7)
-    scope, params = _scope(user)
+    scope, params = order_visibility_sql(user)
     with db.read() as cur:
         rules = read_rules(cur)
         figures = {
@@ -62,7 +55,7 @@ def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
     """Voids in effect per week and reason (label and code) for the last `weeks` weeks (aggregated in SQL)."""
     now = now or clock.now()
     since = week_start(now.date()) - timedelta(weeks=weeks - 1)
-    scope, params = _scope(user)
+    scope, params = order_visibility_sql(user)
     label = "r.label_zh" if lang == "zh" else "r.label_en"
     with db.read() as cur:
         return cur.execute(
@@ -76,7 +69,7 @@ def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
 
 def recent_voids(db: Database, user: User, lang: str, limit: int = 8) -> pd.DataFrame:
     """The latest applied voids with order, customer, reason label as used, total and who voided."""
-    scope, params = _scope(user)
+    scope, params = order_visibility_sql(user)
     label = "v.reason_label_zh" if lang == "zh" else "v.reason_label_en"
     with db.read() as cur:
         return cur.execute(

@@ -3,7 +3,7 @@ import json
 from datetime import timedelta
 
 from lib.db import Database, rows_as_dicts
-from lib.domain import User, can, require
+from lib.domain import User, may_see_order, require
 from lib.errors import NotFound
 from lib.i18n import catalogue, fmt_money, join_words, label, t
 
@@ -48,7 +48,7 @@ def visible_header(cur, user: User, where: str, params: list, shown_as) -> dict:
     """The order header, or NotFound — also for a sales rep's look at someone else's order."""
     require(user, "order.view")
     rows = rows_as_dicts(cur, _HEADER.format(where=where), params)
-    if not rows or (not can(user, "order.view_all") and rows[0]["rep_id"] != user.id):
+    if not rows or not may_see_order(user, rows[0]["rep_id"]):
         raise NotFound("orders.not_found", order_no=shown_as)
     header = rows[0]
     header["customer"] = header["customer_name"]

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from lib.db import Database, rows_as_dicts
-from lib.domain import User, can, require
+from lib.domain import User, may_see_order, order_visibility_sql, require
 from lib.errors import NotFound
 from lib.queries.filters import listed, period_conditions
 
@@ -20,10 +20,8 @@ _FROM = """
 
 
 def _where(user: User, statuses, order_no, return_no, reason, warehouse, date_from, date_to) -> tuple[str, list]:
-    parts, params = ["TRUE"], []
-    if not can(user, "order.view_all"):
-        parts.append("o.rep_id = ?")
-        params.append(user.id)
+    visible, params = order_visibility_sql(user)
+    parts = [visible]
     for column, values in (("r.status", listed(statuses)), ("r.reason_code", listed(reason)),
                            ("r.warehouse", [w.upper() for w in listed(warehouse)])):
         if values:
@@ -72,7 +70,7 @@ def get_return(db: Database, user: User, return_no: str) -> dict:
                    (SELECT display_name FROM users WHERE id = r.received_by) AS received_by_name,
                    (SELECT display_name FROM users WHERE id = r.inspected_by) AS inspected_by_name
             {_FROM} WHERE r.return_no = ?""", [return_no])
-        if not rows or (not can(user, "order.view_all") and rows[0]["rep_id"] != user.id):
+        if not rows or not may_see_order(user, rows[0]["rep_id"]):
             raise NotFound("returns.not_found", return_no=return_no or "—")
         note = rows[0]
         note["lines"] = rows_as_dicts(cur, """

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 
 from lib.db import Database, scalar
-from lib.domain import User, can, require
+from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
 from lib.queries import search_lines
 from lib.queries.category_mask import mask_of
@@ -102,9 +102,8 @@ def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
 
 def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     """where_clause without the filters on order lines (see line_filters)."""
-    conds: list[tuple[str, list]] = []
-    if not can(user, "order.view_all"):
-        conds.append(("o.rep_id = ?", [user.id]))
+    visible = order_visibility_sql(user)
+    conds: list[tuple[str, list]] = [] if visible == ("TRUE", []) else [visible]   # "TRUE" alone: see count()
     if f.number:
         conds.append(_number_condition(cur, f.number))
     if f.customer:

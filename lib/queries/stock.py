@@ -4,7 +4,7 @@ import pandas as pd
 from lib.db import Database
 from lib.domain import User, require
 from lib.queries.filters import listed
-from lib.services.settings import read_rules
+from lib.queries.settings import read_rules
 
 _LEVELS = """
     SELECT b.warehouse, b.sku, p.name AS product_name, p.category, b.on_hand, b.reserved,

@@ -6,9 +6,8 @@ the service's own rule functions, so the button cannot say something the void wo
 """
 from lib.db import Database, rows_as_dicts
 from lib.domain import User
-from lib.services.settings import read_rules
-from lib.services.void_rules import (actor_refusal, approval_reason, as_refusal, not_found, state_refusal,
-                                     visible)
+from lib.queries.settings import read_rules
+from lib.void_checks import actor_refusal, approval_reason, as_refusal, sight_refusal, state_refusal
 
 _ORDER = """
     SELECT o.id, o.order_no, o.status, o.version, o.rep_id, o.total,
@@ -23,9 +22,10 @@ def void_eligibility(db: Database, user: User, order_no: str) -> dict:
     with db.read() as cur:
         rules = read_rules(cur)   # kept between transactions (lib.db.memo): usually no query
         rows = rows_as_dicts(cur, _ORDER, [order_no])
-    order = rows[0] if rows and visible(user, rows[0]) else None
-    if order is None:
-        why, appr = not_found(order_no), None
+    order = rows[0] if rows else None
+    why = sight_refusal(user, order_no, order)
+    if why is not None:
+        order, appr = None, None
     else:
         why = actor_refusal(user, rules) or state_refusal(order, order["pending"])
         appr = approval_reason(user, order["total"], rules)

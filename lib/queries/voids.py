@@ -6,15 +6,14 @@ import pandas as pd
 
 from lib import clock
 from lib.db import Database, rows_as_dicts
-from lib.domain import User, require
-from lib.errors import InvalidInput
+from lib.domain import User, may_see_order, order_visibility_sql, require
 from lib.i18n import t
 from lib.queries.orders import visible_header
-from lib.services.settings import read_rules
-from lib.services.void_rules import (MAX_BATCH, actor_refusal, approval_reason, as_refusal, clean_numbers,
-                                     describe, find_reason, load_orders, not_found, owed, pending_requests,
-                                     state_refusal, visible)
-from lib.services.void_rules import describe as message_for  # noqa: F401  (for the pages: key + params -> text)
+from lib.queries.settings import read_rules
+from lib.queries.void_load import find_reason, load_orders, pending_requests
+from lib.void_checks import (MAX_BATCH, actor_refusal, approval_reason, as_refusal, clean_numbers, describe, not_found,
+                             owed, reason_refusal, state_refusal)
+from lib.void_checks import describe as message_for  # noqa: F401  (for the pages: key + params -> text)
 
 HISTORY_DAYS = 90
 NOTHING = Decimal("0.00")
@@ -51,7 +50,7 @@ def preview_batch(db: Database, user: User, order_nos: list[str], reason_code: s
     outcome_if_confirmed: 'voided' | 'pending_approval' | 'refused'."""
     numbers = clean_numbers(order_nos)
     with db.read() as cur:
-        orders = {n: o for n, o in load_orders(cur, numbers).items() if visible(user, o)}
+        orders = {n: o for n, o in load_orders(cur, numbers).items() if may_see_order(user, o["rep_id"])}
         previews = _previews(cur, user, numbers, orders, reason_code, lang)
         histories = _customer_counts(cur, user, [o["customer_id"] for o in orders.values()])
     for p in previews:
@@ -68,9 +67,7 @@ def _previews(cur, user: User, numbers: list[str], orders: dict, reason_code, la
     approval_reason, threshold, release, refund, notify} per number, computed with a handful of queries."""
     rules = read_rules(cur)
     actor_no = actor_refusal(user, rules)
-    reason_no = None
-    if reason_code is not None and find_reason(cur, reason_code) is None:
-        reason_no = _invalid_reason(reason_code)
+    reason_no = None if reason_code is None else reason_refusal(reason_code, find_reason(cur, reason_code))
     pending = pending_requests(cur, [o["id"] for o in orders.values()])
     open_orders = [o for o in orders.values() if state_refusal(o, False) is None]
     lines = _release_lines(cur, open_orders)
@@ -86,11 +83,6 @@ def _previews(cur, user: User, numbers: list[str], orders: dict, reason_code, la
         why = actor_no or state_refusal(order, request is not None) or reason_no
         previews.append(_preview(user, order, request, why, rules, lines.get(order["id"], []), people, lang))
     return previews
-
-
-def _invalid_reason(code) -> InvalidInput:
-    code = str(code).strip()
-    return InvalidInput("voids.unknown_reason", code=code) if code else InvalidInput("voids.reason_missing")
 
 
 def _preview(user, order: dict, request, why, rules, release: list, people: list, lang: str) -> dict:
@@ -162,15 +154,14 @@ def _recipients(user, order: dict, request, appr, refund, people: list[dict]) ->
 def _customer_history(cur, user: User, order: dict, lang: str) -> dict:
     """The same customer's applied voids and orders of the last 90 days (a sales rep: their own orders)."""
     since = clock.now() - timedelta(days=HISTORY_DAYS)
-    own = user.id if user.is_sales else None
+    scope, params = order_visibility_sql(user)
     label = "v.reason_label_zh" if lang == "zh" else "v.reason_label_en"
     voids = rows_as_dicts(cur, f"SELECT o.order_no, v.applied_at AS voided_at, {label} AS reason_label, o.total"
                                " FROM voids v JOIN orders o ON o.id = v.order_id"
                                " WHERE o.customer_id = ? AND v.status = 'applied' AND v.applied_at >= ?"
-                               " AND (?::INTEGER IS NULL OR o.rep_id = ?) ORDER BY v.applied_at DESC",
-                          [order["customer_id"], since, own, own])
-    orders = cur.execute("SELECT count(*) FROM orders WHERE customer_id = ? AND created_at >= ?"
-                         " AND (?::INTEGER IS NULL OR rep_id = ?)", [order["customer_id"], since, own, own]).fetchall()
+                               f" AND {scope} ORDER BY v.applied_at DESC", [order["customer_id"], since] + params)
+    orders = cur.execute(f"SELECT count(*) FROM orders o WHERE o.customer_id = ? AND o.created_at >= ? AND {scope}",
+                         [order["customer_id"], since] + params).fetchall()
     return {"customer_voids_90d": voids[:HISTORY_ROWS], "customer_void_count_90d": len(voids),
             "customer_orders_90d": int(orders[0][0])}
 
@@ -179,15 +170,14 @@ def _customer_counts(cur, user: User, customer_ids: list[int]) -> dict[int, tupl
     """customer id -> (applied voids, orders created) in the last 90 days."""
     if not customer_ids:
         return {}
-    since = clock.now() - timedelta(days=HISTORY_DAYS)
-    own = user.id if user.is_sales else None
+    since, customers = clock.now() - timedelta(days=HISTORY_DAYS), list(set(customer_ids))
+    scope, params = order_visibility_sql(user)
     voids = dict(cur.execute("SELECT o.customer_id, count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
                              " WHERE v.status = 'applied' AND v.applied_at >= ? AND list_contains(?, o.customer_id)"
-                             " AND (?::INTEGER IS NULL OR o.rep_id = ?) GROUP BY ALL",
-                             [since, list(set(customer_ids)), own, own]).fetchall())
-    orders = dict(cur.execute("SELECT customer_id, count(*) FROM orders WHERE created_at >= ?"
-                              " AND list_contains(?, customer_id) AND (?::INTEGER IS NULL OR rep_id = ?) GROUP BY ALL",
-                              [since, list(set(customer_ids)), own, own]).fetchall())
+                             f" AND {scope} GROUP BY ALL", [since, customers] + params).fetchall())
+    orders = dict(cur.execute("SELECT o.customer_id, count(*) FROM orders o WHERE o.created_at >= ?"
+                              f" AND list_contains(?, o.customer_id) AND {scope} GROUP BY ALL",
+                              [since, customers] + params).fetchall())
     return {c: (int(voids.get(c, 0)), int(orders.get(c, 0))) for c in customer_ids}
 
 

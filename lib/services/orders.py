@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
-from lib.domain import User, require
+from lib.domain import User, may_see_order, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
 from lib.services import audit
 from lib.services.idempotency import run_once
@@ -147,7 +147,7 @@ def _history(cur, order_id, from_status, to_status, actor, note, at) -> None:
 def load_for_update(cur, actor: User, order_no: str, expected_version: int | None = None) -> dict:
     """The order as this transaction sees it; refuses unknown orders, other reps' orders, stale versions."""
     rows = rows_as_dicts(cur, "SELECT * FROM orders WHERE order_no = ?", [order_no])
-    if not rows or (actor.is_sales and rows[0]["rep_id"] != actor.id):
+    if not rows or not may_see_order(actor, rows[0]["rep_id"]):
         raise NotFound("orders.not_found", order_no=order_no)
     order = rows[0]
     if expected_version is not None and order["version"] != expected_version:
@@ -158,7 +158,7 @@ def load_for_update(cur, actor: User, order_no: str, expected_version: int | Non
 def bump(cur, order: dict, sets: str, params: list) -> None:
     """UPDATE the order guarded by its version, so a concurrent change is detected, never lost.
 
-    In place and counted, not RETURNING: see lib.services.void_apply._CLAIM_ONE.
+    In place and counted, not RETURNING: see lib.services.void_writes._CLAIM_ONE.
     """
     changed = cur.execute(f"UPDATE orders SET {sets}, version = version + 1, updated_at = ?"
                           " WHERE id = ? AND version = ?",

@@ -1,37 +1,14 @@
 """Rules an ops lead can change (SPEC §9): approval threshold, restore window, low-stock level, sales void requests."""
 import json
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from lib import clock
-from lib.db import Database, memo
+from lib.db import Database
 from lib.domain import User, require
 from lib.errors import InvalidInput
+from lib.queries.settings import load_rules
 from lib.services import audit
 from lib.services._catalogue import whole_number
-
-
-@dataclass(frozen=True)
-class Rules:
-    approval_threshold: Decimal
-    restore_window_hours: int
-    low_stock_level: int
-    sales_may_request_voids: bool
-
-
-def read_rules(cur) -> Rules:
-    """The rules in force, read inside the caller's transaction (kept between transactions: lib.db.memo)."""
-    return memo(cur, "rules", _load_rules)
-
-
-def _load_rules(cur) -> Rules:
-    values = {k: json.loads(v) for k, v in cur.execute("SELECT key, value FROM settings").fetchall()}
-    return Rules(
-        approval_threshold=Decimal(str(values.get("approval_threshold", 10000))),
-        restore_window_hours=int(values.get("restore_window_hours", 72)),
-        low_stock_level=int(values.get("low_stock_level", 20)),
-        sales_may_request_voids=bool(values.get("sales_may_request_voids", True)),
-    )
 
 
 def is_demo(db) -> bool:
@@ -53,7 +30,7 @@ def update_rules(db: Database, actor: User, **changes) -> dict:
     """Change some of the rules (RULE_KEYS); return {key: (before, after)} of those that changed.
 
     Every value is checked before anything is written; each change gets its own audit entry with before
-    and after; a save that changes nothing writes nothing. Services see the new values at once (read_rules).
+    and after; a save that changes nothing writes nothing. Services see the new values at once (lib.queries.settings.read_rules).
     """
     require(actor, "settings.edit")
     unknown = set(changes) - set(RULE_KEYS)
@@ -61,7 +38,7 @@ def update_rules(db: Database, actor: User, **changes) -> dict:
         raise TypeError(f"unknown rules: {sorted(unknown)}")
     wanted = {key: _CLEANERS[key](value) for key, value in changes.items() if value is not None}
     with db.transaction() as cur:
-        current = _load_rules(cur)
+        current = load_rules(cur)
         changed = {k: (getattr(current, k), v) for k, v in wanted.items() if getattr(current, k) != v}
         now = clock.now()
         for key, (before, after) in changed.items():

@@ -61,7 +61,7 @@ def apply_movements(cur, movements: list[Movement], actor: User | None, *, ref_t
             " AND quarantine + ? >= 0 AND (on_hand + ?) - (reserved + ?) >= least(0, on_hand - reserved)",
             [m.d_on_hand, m.d_reserved, m.d_quarantine, at, m.warehouse, m.sku, m.d_on_hand,
              m.d_reserved, m.d_quarantine, m.d_on_hand, m.d_reserved]).fetchall()[0][0]
-        if not changed:   # counted, not RETURNING: an in-place update (see lib.services.void_apply._CLAIM_ONE)
+        if not changed:   # counted, not RETURNING: an in-place update (see lib.services.void_writes._CLAIM_ONE)
             raise RuleViolation("stock.would_go_negative", warehouse=m.warehouse, sku=m.sku)
         cur.execute(
             "INSERT INTO stock_ledger (created_at, warehouse, sku, kind, d_on_hand, d_reserved,"

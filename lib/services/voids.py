@@ -1,28 +1,33 @@
-"""Voiding orders (SPEC §4): void one or many, decide void requests, restore. Everything in one transaction.
+"""Voiding orders (SPEC §4): void one or many, decide void requests, restore — the verbs the pages and the CLI call.
 
-Reads of the rules live in lib.services.void_rules, the set-based writes in lib.services.void_apply, deciding
-requests in lib.services.void_decide and the restore in lib.services.void_restore; this module is the list of
-verbs the pages and the CLI call.
+Each reads rules → order → checks → write in one transaction, answered once per submission key (run_once). The
+checks are lib.void_checks (pure, shared with the impact preview), the reads lib.queries.void_load, the writes
+lib.services.void_writes (set-based) and lib.services.void_restore_writes.
 """
 import uuid
 from collections.abc import Callable
 
 from lib import clock
 from lib.db import Database
-from lib.domain import User
+from lib.domain import User, require
 from lib.errors import ConcurrentChange
-from lib.services.orders import load_for_update
-from lib.services.settings import read_rules
-from lib.services.void_apply import Plan, once, refused_result, write
-from lib.services.void_decide import approve, decide_many, reject
-from lib.services.void_restore import restore
-from lib.services.void_rules import (Reason, actor_refusal, approval_reason, clean_numbers, clean_void_note,
-                                     has_pending_request, load_orders, not_found, pending_requests, require_reason,
-                                     state_refusal, visible)
+from lib.queries.settings import read_rules
+from lib.queries.void_load import (applied_void, find_reason, has_pending_request, load_orders, open_quantities,
+                                   pending_requests, void_refunds)
+from lib.services.idempotency import run_once
+from lib.services.orders import load_for_update, refuse_if_archived
+from lib.services.stock import shortfalls
+from lib.services.void_restore_writes import write_restore
+from lib.services.void_writes import write_approvals, write_rejections, write_voids
+from lib.void_checks import (Plan, actor_refusal, approval_reason, clean_decision, clean_note, clean_numbers,
+                             clean_void_note, counted, decision_refusal, paid_refund_refusal, reason_refusal,
+                             refused_result, restore_refusal, short_stock_refusal, sight_refusal, state_refusal)
 
 __all__ = ["approve", "decide_many", "reject", "restore", "void_batch", "void_order"]
 
 CHUNK = 250   # orders written per round of statements; progress is reported after each
+_BATCH_COUNTS = (("voided", "voided"), ("pending_approval", "pending_approval"), ("refused", "refused"))
+_DECIDED_COUNTS = (("approved", "voided"), ("rejected", "rejected"), ("refused", "refused"))   # (count, outcome)
 
 
 def void_order(db: Database, user: User, order_no: str, reason_code: str, note: str | None = None, *,
@@ -36,15 +41,15 @@ def void_order(db: Database, user: User, order_no: str, reason_code: str, note: 
 
     def work(cur):
         rules = read_rules(cur)
-        _raise(actor_refusal(user, rules))
-        reason = require_reason(cur, reason_code)
+        _refuse(actor_refusal(user, rules))
+        reason = _reason(cur, reason_code)
         cleaned = clean_void_note(note, reason)
         order = load_for_update(cur, user, order_no, expected_version)
-        _raise(state_refusal(order, has_pending_request(cur, order["id"])))
+        _refuse(state_refusal(order, has_pending_request(cur, order["id"])))
         plan = Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
-        return write(cur, user, [plan], now=clock.now(), changed_key="orders.changed_meanwhile")[0]
+        return write_voids(cur, user, [plan], now=clock.now(), changed_key="orders.changed_meanwhile")[0]
 
-    return once(db, submission_key, "void.order", user, work)
+    return run_once(db, submission_key, "void.order", user, work)
 
 
 def void_batch(db: Database, user: User, order_nos: list[str], reason_code: str, note: str | None = None, *,
@@ -62,39 +67,36 @@ def void_batch(db: Database, user: User, order_nos: list[str], reason_code: str,
 
     def work(cur):
         rules = read_rules(cur)
-        _raise(actor_refusal(user, rules))
-        reason = require_reason(cur, reason_code)
+        _refuse(actor_refusal(user, rules))
+        reason = _reason(cur, reason_code)
         cleaned = clean_void_note(note, reason)
-        plans, results = _plan_batch(cur, user, numbers, reason, cleaned, rules, expected_versions or {})
+        orders = load_orders(cur, numbers)
+        plans, results = _plan_batch(user, numbers, orders, pending_requests(cur, [o["id"] for o in orders.values()]),
+                                     reason, cleaned, rules, expected_versions or {})
         tell(0.05)
         batch_id, now = uuid.uuid4().hex, clock.now()
         for start in range(0, len(plans), CHUNK):
-            for result in write(cur, user, plans[start:start + CHUNK], now=now, changed_key="voids.batch_changed",
-                                batch_id=batch_id):
+            for result in write_voids(cur, user, plans[start:start + CHUNK], now=now,
+                                      changed_key="voids.batch_changed", batch_id=batch_id):
                 results[result["order_no"]] = result
             tell(0.05 + 0.9 * min(1.0, (start + CHUNK) / len(plans)))
-        ordered = [results[n] for n in numbers]
-        counts = {k: sum(r["outcome"] == k for r in ordered) for k in ("voided", "pending_approval", "refused")}
-        return {"results": ordered, **counts, "batch_id": batch_id if plans else None}
+        return {**counted([results[n] for n in numbers], _BATCH_COUNTS), "batch_id": batch_id if plans else None}
 
-    result = once(db, submission_key, "void.batch", user, work)
+    result = run_once(db, submission_key, "void.batch", user, work)
     tell(1.0)
     return result
 
 
-def _plan_batch(cur, user: User, numbers: list[str], reason: Reason, note, rules, expected: dict):
+def _plan_batch(user: User, numbers: list[str], orders: dict, pending: dict, reason, note, rules, expected: dict):
     """(plans for the orders to write, {order_no: refused result}) — or ConcurrentChange for a changed order."""
-    orders = load_orders(cur, numbers)
-    pending = pending_requests(cur, [o["id"] for o in orders.values()])
     plans, refused = [], {}
     for number in numbers:
         order = orders.get(number)
-        if not visible(user, order):
-            refused[number] = refused_result(number, not_found(number))
-            continue
-        if number in expected and expected[number] is not None and order["version"] != int(expected[number]):
-            raise ConcurrentChange("voids.batch_changed", order_no=number)
-        why = state_refusal(order, order["id"] in pending)
+        why = sight_refusal(user, number, order)
+        if why is None:
+            if expected.get(number) is not None and order["version"] != int(expected[number]):
+                raise ConcurrentChange("voids.batch_changed", order_no=number)
+            why = state_refusal(order, order["id"] in pending)
         if why is not None:
             refused[number] = refused_result(number, why)
             continue
@@ -102,6 +104,114 @@ def _plan_batch(cur, user: User, numbers: list[str], reason: Reason, note, rules
     return plans, refused
 
 
-def _raise(exc) -> None:
+def approve(db: Database, user: User, order_no: str, note: str | None = None, *,
+            submission_key: str | None = None) -> dict:
+    """Approve the order's pending void request (not one's own): the void takes effect now.
+
+    Returns the void_order shape plus decision 'approved'.
+    """
+    require(user, "void.approve")
+    order_no, decision_note = (order_no or "").strip(), clean_note(note)
+
+    def work(cur):
+        ready = [_decidable(cur, user, order_no, "approve")]
+        return write_approvals(cur, user, ready, decision_note, now=clock.now(),
+                               changed_key="orders.changed_meanwhile")[0]
+
+    return run_once(db, submission_key, "void.approve", user, work)
+
+
+def reject(db: Database, user: User, order_no: str, note: str, *, submission_key: str | None = None) -> dict:
+    """Reject the order's pending void request with a note; the order goes on unchanged.
+
+    Returns {order_no, outcome: 'rejected', decision: 'rejected', message, void_id, …}.
+    """
+    require(user, "void.approve")
+    order_no = (order_no or "").strip()
+    decision_note = clean_note(note, required_key="voids.reject_note_required")
+
+    def work(cur):
+        ready = [_decidable(cur, user, order_no, "reject")]
+        return write_rejections(cur, user, ready, decision_note, now=clock.now(),
+                                changed_key="orders.changed_meanwhile")[0]
+
+    return run_once(db, submission_key, "void.reject", user, work)
+
+
+def decide_many(db: Database, user: User, order_nos: list[str], decision: str, note: str | None = None, *,
+                submission_key: str | None = None) -> dict:
+    """Approve or reject the pending void requests of many orders in ONE transaction (a reject needs a note).
+
+    Every request is checked first; the ones that cannot be decided are reported 'refused' with the reason, the rest
+    are decided with the set-based writes. An error while writing (e.g. stock that would go negative) applies none.
+    Returns {results: [per order: approve's or reject's result, or 'refused'], approved, rejected, refused}.
+    """
+    require(user, "void.approve")
+    decision = clean_decision(decision)
+    numbers = clean_numbers(order_nos)
+    decision_note = clean_note(note, required_key="voids.reject_note_required" if decision == "reject" else None)
+    write = write_approvals if decision == "approve" else write_rejections
+
+    def work(cur):
+        orders = load_orders(cur, numbers)
+        requests = pending_requests(cur, [o["id"] for o in orders.values()])
+        results, ready = {}, []
+        for number in numbers:
+            order = orders.get(number)
+            request = requests.get(order["id"]) if order else None
+            why = decision_refusal(user, number, order, request, decision)
+            if why is None:
+                ready.append((order, request))
+            else:
+                results[number] = refused_result(number, why)
+        for result in write(cur, user, ready, decision_note, now=clock.now(), changed_key="voids.batch_changed"):
+            results[result["order_no"]] = result
+        return counted([results[n] for n in numbers], _DECIDED_COUNTS)
+
+    return run_once(db, submission_key, f"void.{decision}_many", user, work)
+
+
+def _decidable(cur, user: User, order_no: str, decision: str) -> tuple[dict, dict]:
+    """The order and its pending request, or the refusal raised."""
+    order = load_for_update(cur, user, order_no)
+    request = pending_requests(cur, [order["id"]]).get(order["id"])
+    _refuse(decision_refusal(user, order_no, order, request, decision))
+    return order, request
+
+
+def restore(db: Database, user: User, order_no: str, note: str, *, submission_key: str | None = None) -> dict:
+    """Restore a voided order: reserve its stock again, cancel the pending refund, keep the void in history.
+
+    Refused (RuleViolation) outside the restore window, when stock is short (listing each SKU), or when the
+    refund was already paid out. Returns {order_no, outcome: 'restored', status, message, reserved,
+    refund_cancelled, void_id, …}.
+    """
+    require(user, "void.restore")
+    order_no = (order_no or "").strip()
+    restore_note = clean_note(note, required_key="voids.restore_note_required")
+
+    def work(cur):
+        order = load_for_update(cur, user, order_no)
+        refuse_if_archived(order)
+        void, now = applied_void(cur, order["id"]), clock.now()
+        _refuse(restore_refusal(order, void, read_rules(cur), now))
+        refunds = void_refunds(cur, void["id"])
+        _refuse(paid_refund_refusal(order_no, refunds))
+        wanted = open_quantities(cur, order)
+        _refuse(short_stock_refusal(order["order_no"], shortfalls(cur, wanted)))
+        pending = [r for r in refunds if r["status"] == "pending"]
+        return write_restore(cur, user, order, void, pending, wanted, restore_note, now)
+
+    return run_once(db, submission_key, "void.restore", user, work)
+
+
+def _reason(cur, code: str | None):
+    """The active void reason for the code, or the InvalidInput raised."""
+    reason = find_reason(cur, code)
+    _refuse(reason_refusal(code, reason))
+    return reason
+
+
+def _refuse(exc) -> None:
     if exc is not None:
         raise exc

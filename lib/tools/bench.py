@@ -24,7 +24,7 @@ from lib.queries import home
 from lib.queries.orders import get_order
 from lib.queries.search import SearchFilters, search_orders
 from lib.services.auth import user_from_row
-from lib.services.settings import read_rules
+from lib.queries.settings import read_rules
 from lib.services.voids import void_batch, void_order
 from lib.tools.bench_dashboards import FIGURES as DASHBOARD_FIGURES, dashboard_figures
 from lib.tools.bench_naive import NAIVE_MAX_ORDERS, naive_searches

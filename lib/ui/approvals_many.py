@@ -8,8 +8,8 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.services import voids
-from lib.services.void_rules import describe
 from lib.ui.cached import clear_read_caches
+from lib.void_checks import describe
 from lib.ui.context import lang, md_escape, show_error, tr
 
 

@@ -149,16 +149,16 @@ PROBES: dict[str, tuple[Probe, ...]] = {
               order_for, refused_as="void.create"),
     ),
     "void.approve": (
-        Probe("lib.services.void_decide.approve", lambda s, u, n: voids.approve(s.db, u, n), requested_void),
-        Probe("lib.services.void_decide.reject", lambda s, u, n: voids.reject(s.db, u, n, "not now"), requested_void),
-        Probe("lib.services.void_decide.decide_many",
+        Probe("lib.services.voids.approve", lambda s, u, n: voids.approve(s.db, u, n), requested_void),
+        Probe("lib.services.voids.reject", lambda s, u, n: voids.reject(s.db, u, n, "not now"), requested_void),
+        Probe("lib.services.voids.decide_many",
               lambda s, u, n: voids.decide_many(s.db, u, [n], "approve"), requested_void),
-        Probe("lib.services.void_decide.decide_many",
+        Probe("lib.services.voids.decide_many",
               lambda s, u, n: voids.decide_many(s.db, u, [n], "reject", "not now"), requested_void),
         Probe("lib.queries.voids.approvals_queue", lambda s, u, _: approvals_queue(s.db, u, "en")),
     ),
     "void.restore": (
-        Probe("lib.services.void_restore.restore", lambda s, u, n: voids.restore(s.db, u, n, "undo"), voided),
+        Probe("lib.services.voids.restore", lambda s, u, n: voids.restore(s.db, u, n, "undo"), voided),
     ),
     "return.create": (
         Probe("lib.services.returns.create_return",

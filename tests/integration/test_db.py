@@ -128,7 +128,7 @@ def test_writers_in_one_process_take_turns(db):
 
 
 def _threshold(cur):
-    from lib.services.settings import read_rules
+    from lib.queries.settings import read_rules
     return read_rules(cur).approval_threshold
 
 
@@ -151,7 +151,7 @@ def test_kept_rules_are_forgotten_after_any_write_to_them_committed_or_not(db):
 
 def test_people_and_reasons_follow_direct_writes(db):
     from lib.services.notify import active_users
-    from lib.services.void_rules import find_reason
+    from lib.queries.void_load import find_reason
     with db.transaction() as cur:
         before = len(active_users(cur))
         assert find_reason(cur, "customer_cancelled") is not None

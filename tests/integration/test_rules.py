@@ -9,8 +9,9 @@ from lib import clock
 from lib.errors import InvalidInput, PermissionDenied, RuleViolation
 from lib.queries.stock import stock_levels
 from lib.services import voids
-from lib.services.settings import read_rules, rule_changes, update_rules
-from lib.services.void_restore import restore
+from lib.queries.settings import read_rules
+from lib.services.settings import rule_changes, update_rules
+from lib.services.voids import restore
 from tests.integration.void_helpers import make_order
 
 DEFAULTS = {"approval_threshold": "10000", "restore_window_hours": "72", "low_stock_level": "20",

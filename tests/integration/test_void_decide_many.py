@@ -1,4 +1,4 @@
-"""Deciding many void requests at once (lib.services.void_decide.decide_many) on a real DuckDB file: one
+"""Deciding many void requests at once (lib.services.voids.decide_many) on a real DuckDB file: one
 transaction, the undecidable ones reported with their reason, the rest approved (voided) or rejected."""
 import pytest
 

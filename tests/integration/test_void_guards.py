@@ -25,15 +25,15 @@ def test_void_refuses_to_release_stock_that_is_not_reserved_and_names_the_pair(s
 
 def test_batch_names_the_order_whose_claim_failed_and_applies_nothing(shop, monkeypatch):
     numbers = bulk_orders(shop.db, 5)
-    from lib.services import void_apply
+    from lib.services import void_writes
 
-    real = void_apply._claim_orders
+    real = void_writes._claim_orders
 
     def claim_after_a_sneaky_change(cur, plans, now, changed_key):
         cur.execute("UPDATE orders SET version = version + 1 WHERE order_no = ?", [numbers[2]])
         return real(cur, plans, now, changed_key)
 
-    monkeypatch.setattr(void_apply, "_claim_orders", claim_after_a_sneaky_change)
+    monkeypatch.setattr(void_writes, "_claim_orders", claim_after_a_sneaky_change)
     with pytest.raises(ConcurrentChange) as info:
         voids.void_batch(shop.db, shop.users["ops"], numbers, "out_of_stock")
     assert info.value.key == "voids.batch_changed" and info.value.params["order_no"] == numbers[2]

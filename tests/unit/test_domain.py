@@ -1,6 +1,6 @@
 import pytest
 
-from lib.domain import PERMISSIONS, ROLES, User, can, require
+from lib.domain import PERMISSIONS, ROLES, User, can, may_see_order, order_visibility_sql, require
 from lib.errors import PermissionDenied
 from lib.services.auth import lockout_seconds
 
@@ -32,6 +32,19 @@ def test_analyst_is_read_only():
 
 def test_no_user_may_do_nothing():
     assert not can(None, "order.view")
+
+
+def test_a_sales_rep_sees_only_their_own_orders_and_the_other_roles_see_all():
+    for role in ROLES:
+        user = _user(role)   # id 1
+        if role == "sales":
+            assert may_see_order(user, 1) and not may_see_order(user, 2) and not may_see_order(user, None)
+            assert order_visibility_sql(user) == ("o.rep_id = ?", [1])
+        else:
+            assert may_see_order(user, 2) and may_see_order(user, None)
+            assert order_visibility_sql(user) == ("TRUE", [])
+    assert order_visibility_sql(_user("sales"), alias="") == ("rep_id = ?", [1])
+    assert not may_see_order(None, 1) and order_visibility_sql(None) == ("FALSE", [])
 
 
 def test_lockout_starts_after_five_failures_and_doubles():

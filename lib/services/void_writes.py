@@ -1,13 +1,10 @@
-"""Writing voids and void requests for many orders at once: one set-based statement per table.
+"""The writes of a void: one set-based statement per table, however many orders (SPEC §4, §12).
 
-void_order (one order), void_batch (thousands) and approve share this, so a single void and a 1,000-order
-batch run the same few statements (SPEC §12: a batch in a couple of seconds, not 1,000 round trips).
+void_order (one order), void_batch (thousands) and approving share write_voids, so a single void and a 1,000-order
+batch run the same few statements (SPEC §12: a batch in a couple of seconds, not 1,000 round trips); rejecting is
+set-based too. Each runs in the caller's transaction after the checks (lib.void_checks) passed.
 """
-import threading
-import weakref
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 import duckdb
 
@@ -16,45 +13,12 @@ from lib.domain import User
 from lib.errors import ConcurrentChange, RuleViolation
 from lib.i18n import fmt_money
 from lib.services.audit import AUDIT_COLUMNS, to_json
-from lib.services.idempotency import run_once
 from lib.services.notify import active_users, notify_many
-from lib.services.void_rules import Reason, as_refusal, describe, owed
-
-ZERO = Decimal("0.00")
-
-_locks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
+from lib.void_checks import ZERO, Plan, approval_plan, outcome, owed
 
 
-def once(db, key: str | None, kind: str, actor: User, work):
-    """run_once, with this process's void writes taken one at a time (only one process may write the file).
-
-    A racing double submit then finds the first result instead of a conflict, and the loser of a race reads
-    the winner's state.
-    """
-    with _locks_guard:
-        lock = _locks.setdefault(db, threading.RLock())
-    with lock:
-        return run_once(db, key, kind, actor, work)
-
-
-@dataclass
-class Plan:
-    """One order to void now, or to record a void request for."""
-    order: dict
-    reason: Reason
-    note: str | None
-    approval_reason: str | None = None   # set (and no request): a request waits for approval
-    request: dict | None = None          # the pending request being approved: applied now
-    decision_note: str | None = None
-
-    @property
-    def applies(self) -> bool:
-        return self.request is not None or self.approval_reason is None
-
-
-def write(cur, actor: User, plans: list[Plan], *, now: datetime, changed_key: str,
-          batch_id: str | None = None) -> list[dict]:
+def write_voids(cur, actor: User, plans: list[Plan], *, now: datetime, changed_key: str,
+                batch_id: str | None = None) -> list[dict]:
     """Apply the plans in the caller's transaction; one result dict per plan, in order."""
     if not plans:
         return []
@@ -67,6 +31,42 @@ def write(cur, actor: User, plans: list[Plan], *, now: datetime, changed_key: st
     _record_audit(cur, actor, plans, void_ids, released, refunds, now)
     _notify(cur, actor, plans, refunds, now)
     return [_result(p, void_ids, released, refunds) for p in plans]
+
+
+def write_approvals(cur, actor: User, ready: list[tuple[dict, dict]], note: str | None, *, now: datetime,
+                    changed_key: str) -> list[dict]:
+    """Approve the (order, pending request) pairs: their voids take effect as write_voids applies them."""
+    plans = [approval_plan(order, request, note) for order, request in ready]
+    return [{**result, "decision": "approved"}
+            for result in write_voids(cur, actor, plans, now=now, changed_key=changed_key)]
+
+
+_REJECT = """UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?
+    WHERE list_contains(?, id) AND status = 'pending_approval'"""
+# In place and counted, as every order write (lib.services.orders.bump): stale screens notice the new version.
+_BUMP_MANY = """UPDATE orders SET version = orders.version + 1, updated_at = ?
+    FROM (SELECT unnest(?) AS id, unnest(?) AS version) AS x WHERE orders.id = x.id AND orders.version = x.version"""
+
+
+def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str, *, now: datetime,
+                     changed_key: str) -> list[dict]:
+    """Reject the requests: one statement per table whatever their number; the orders move on (version) only."""
+    if not ready:
+        return []
+    rejected = cur.execute(_REJECT, [actor.id, now, note, [r["id"] for _, r in ready]]).fetchall()[0][0]
+    bumped = cur.execute(_BUMP_MANY, [now, [o["id"] for o, _ in ready], [o["version"] for o, _ in ready]]
+                         ).fetchall()[0][0]
+    if rejected != len(ready) or bumped != len(ready):
+        raise ConcurrentChange(changed_key, order_no=ready[0][0]["order_no"])
+    insert_rows(cur, "audit_log", AUDIT_COLUMNS,
+                [(now, actor.id, actor.username, "void.reject", "void", str(r["id"]), o["order_no"],
+                  to_json({"status": "pending_approval"}), to_json({"status": "rejected", "reason": r["reason_code"]}),
+                  note) for o, r in ready])
+    told = [(u, "void.rejected", {"order_no": o["order_no"], "reason": r["reason_code"]}, o)
+            for o, r in ready for u in (r["requested_by"], o["rep_id"])]
+    notify_many(cur, active_users(cur), told, exclude=actor.id, now=now)
+    return [{**outcome(o["order_no"], "rejected", "voids.result.rejected", {"order_no": o["order_no"]},
+                       void_id=r["id"]), "decision": "rejected"} for o, r in ready]
 
 
 _SETS = """status = CASE WHEN {applies} THEN 'voided' ELSE orders.status END,
@@ -283,17 +283,3 @@ def _result(p: Plan, void_ids: dict, released: dict, refunds: dict) -> dict:
     params = {"order_no": o["order_no"], "units": sum(r["qty"] for r in gone), "refund": fmt_money(amount)}
     return outcome(o["order_no"], "voided", "voids.result.voided", params, refund=amount, released=gone,
                    void_id=void_ids[o["id"]])
-
-
-def refused_result(order_no: str, exc) -> dict:
-    """The per-order result of an order a batch left alone, with the reason."""
-    key, params = as_refusal(exc)
-    return outcome(order_no, "refused", key, params)
-
-
-def outcome(order_no: str, what: str, key: str, params: dict, *, refund=ZERO, released=None,
-            void_id=None) -> dict:
-    """The per-order result shape shared by void_order, void_batch and approve."""
-    return {"order_no": order_no, "outcome": what, "message": describe(key, params, "en"),
-            "refund": str(Decimal(str(refund)).quantize(ZERO)), "released": released or [], "void_id": void_id,
-            "message_key": key, "message_params": params}
