@@ -2,7 +2,9 @@
 import pytest
 
 from lib.domain import User, can
+from lib.services import auth
 from lib.ui.nav import PAGES
+from tests.app import builders as b
 from tests.app.conftest import DEMO_USERS, sign_in
 
 ROLE_OF = {"admin": "admin", "lead": "ops_lead", "ops": "ops", "sales": "sales", "sales2": "sales",
@@ -42,12 +44,15 @@ def test_navigation_differs_by_role():
     assert "pages/new_order.py" not in _visible("finance")
 
 
-def test_language_switch_translates_the_home_page(app):
+def test_language_switch_translates_the_home_page(app, demo_db_path):
     sign_in(app, "lead")
-    app.segmented_control(key="lang_choice").set_value("zh").run()
-    assert not app.exception
-    assert app.title[0].value.startswith("欢迎回来")
-    assert any("未完结订单" == m.label for m in app.metric)
+    try:
+        app.segmented_control(key="lang_choice").set_value("zh").run()
+        assert not app.exception
+        assert app.title[0].value.startswith("欢迎回来")
+        assert any("未完结订单" == m.label for m in app.metric)
+    finally:   # remembered per user in the shared demo database: tests that sign in as lead later expect English
+        auth.set_language(b.handle(demo_db_path), b.user(demo_db_path, "lead"), "en")
 
 
 def test_sign_out_returns_to_the_login_form(app):

@@ -1,13 +1,39 @@
-"""Browser tests: a real Streamlit server on a temporary database, driven by Debian's Chromium."""
+"""Browser tests: a real Streamlit server on a temporary database, driven by Debian's Chromium.
+
+Every helper waits for what the step expects to see, never for a fixed time (issue #13). Streamlit's
+`data-test-script-state` alone cannot say that the run an action starts is over: right after a click it still
+shows the previous run as finished, and between the runs of one chain (st.rerun, a callback, a page switch) it
+shows "notRunning" too. So wait for something the awaited run draws first, then `settle()`.
+"""
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from lib import clock
+from lib.config import SESSION_COOKIE
 from lib.tools.devserver import CHROMIUM, CHROMIUM_ARGS, ROOT, start_server, stop_server  # noqa: F401
+from lib.i18n import LANGUAGES
+
+HERE = Path(__file__).resolve().parent
+# Generous, because a loaded machine makes a run take seconds; a passing test never waits this long.
+TIMEOUT_MS = 60_000
+expect.set_options(timeout=TIMEOUT_MS)
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+SIGN_OUT = {"en": "Sign out", "zh": "退出登录"}
+SESSION_COOKIE_SET = f"() => document.cookie.split('; ').some(c => c.startsWith('{SESSION_COOKIE}='))"
+SERVER_ENV = {"VOIDDESK_LANG": "en"}   # the sign-in page's language, whatever the shell says
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """All browser tests on one xdist worker (`--dist loadgroup`): one seeded database, one server, one Chromium."""
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +71,11 @@ def demo_orders(demo_db) -> dict:
                                " AND id < (SELECT max(id) FROM orders WHERE status = 'shipped')"
                                " ORDER BY id DESC LIMIT 1"),
             # Completed, handled by `ops`, and the newest of at least three orders sharing its 12-character
-            # prefix (a past day, so orders created during the run never join that prefix).
+            # prefix, of a day before the newest order's (so orders created during the run never join that prefix,
+            # and the newest order of all, which Search lists first when unfiltered, has another prefix).
             "collab": pick("SELECT order_no FROM orders o WHERE status = 'completed'"
                            " AND assignee_id = (SELECT id FROM users WHERE username = 'ops')"
+                           " AND left(order_no, 12) < (SELECT left(max(order_no), 12) FROM orders)"
                            " AND created_at = (SELECT max(created_at) FROM orders p"
                            " WHERE left(p.order_no, 12) = left(o.order_no, 12))"
                            " AND (SELECT count(*) FROM orders p WHERE left(p.order_no, 12) = left(o.order_no, 12)) >= 3"
@@ -62,6 +90,9 @@ def demo_orders(demo_db) -> dict:
             " AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
             " GROUP BY u.username HAVING count(*) >= 2 ORDER BY u.username DESC LIMIT 1", [list(picks.values())]
         ).fetchall()[0]
+        # How many orders share the collab order's prefix: what Search must count once it is filtered by it.
+        picks["collab_prefix_count"] = con.execute("SELECT count(*) FROM orders WHERE left(order_no, 12) = ?",
+                                                   [picks["collab"][:12]]).fetchall()[0][0]
         return picks
     finally:
         con.close()
@@ -69,7 +100,7 @@ def demo_orders(demo_db) -> dict:
 
 @pytest.fixture(scope="session")
 def server(demo_db, demo_orders):
-    proc, url = start_server(demo_db)
+    proc, url = start_server(demo_db, env_extra=SERVER_ENV)
     yield url
     stop_server(proc)
 
@@ -86,41 +117,61 @@ def browser():
         b.close()
 
 
+def new_page(browser):
+    """A fresh browser session (its own cookies) with the suite's window, locale and timeouts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)   # tabs the page opens get it too
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
-def wait_idle(pg) -> None:
-    """Wait until Streamlit has finished running the script for the last action.
-
-    A run may start a moment after the action, so wait for the state to settle twice."""
-    for _ in range(2):
-        pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
-        pg.wait_for_timeout(250)
+def settle(pg) -> None:
+    """Wait until the app shows no run going. Call it once something the awaited run draws is there (module doc)."""
+    pg.wait_for_selector(IDLE)
 
 
-def login(pg, url: str, username: str, password: str = "demo1234") -> None:
+def goto(pg, url: str, heading: str) -> None:
+    """Open `url` (a new session of the app) and wait for the page's heading (its whole text) and the run's end."""
     pg.goto(url)
-    wait_idle(pg)
+    pg.get_by_role("heading", name=heading, exact=True).wait_for()
+    settle(pg)
+
+
+def sign_in(pg, url: str, username: str, password: str) -> None:
+    """Open the app in this browser session and send the sign-in form (in the server's default language)."""
+    pg.goto(url)
+    pg.get_by_label("Username").wait_for()
+    settle(pg)
     pg.get_by_label("Username").fill(username)
     pg.get_by_role("textbox", name="Password").fill(password)
     pg.get_by_role("button", name="Sign in").click()
-    wait_idle(pg)
-    # The language is remembered per user; start every test in English whatever an earlier test chose.
-    pg.locator("[data-testid=stSidebar]").get_by_role("radio", name="English").first.click()
-    wait_idle(pg)
+
+
+def login(pg, url: str, username: str, password: str = "demo1234", language: str = "en") -> None:
+    """Sign in and switch to `language`, then wait until the page shows it and the browser holds the session
+    cookie: a page opened next by URL is a new session, and signs in only from that cookie."""
+    sign_in(pg, url, username, password)
+    sign_out = pg.locator(".st-key-logout").get_by_role("button")
+    sign_out.wait_for()   # signed in, in the language this user chose last (another test may have left it)
+    # The run after sign-in writes the cookie once; let the browser have it before a click starts another run.
+    pg.wait_for_function(SESSION_COOKIE_SET)
+    pg.locator("[data-testid=stSidebar]").get_by_role("radio", name=LANGUAGES[language], exact=True).click()
+    sign_out.filter(has_text=SIGN_OUT[language]).wait_for()   # the switch has run (and was saved for the user)
+    settle(pg)
 
 
 def matching_orders(page) -> int:
     """The Search page's count of matching orders, once a drill-down has landed there."""
     page.wait_for_url("**/search?**")
-    wait_idle(page)
     metric = page.locator("[data-testid=stMetric]").filter(has_text="Matching orders")
+    metric.wait_for()
+    settle(page)
     return int(metric.locator("[data-testid=stMetricValue]").inner_text().replace(",", ""))
 
 
@@ -129,18 +180,29 @@ def params(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
 
+def wait_for_params(page, **expected: str) -> None:
+    """Wait until the page URL's query parameters include `expected` (the app writes them as it runs)."""
+    page.wait_for_url(lambda url: all(parse_qs(urlparse(url).query).get(k) == [v] for k, v in expected.items()))
+
+
+def click_plot(page, plot, x: float, y: float) -> None:
+    """Click a Plotly mark at page pixels (x, y): Plotly acts on the point it has registered under the pointer,
+    so hover there first and wait until it has."""
+    page.mouse.move(x, y)
+    page.wait_for_function("gd => (gd._hoverdata || []).length > 0", arg=plot.element_handle())
+    page.mouse.click(x, y)
+
+
 def void_in_dialog(page, button: str, reason: str, confirm: str, look=None) -> None:
     """On an open order page: the void dialog's button, a reason, Review and continue, then the confirmation;
-    look(dialog), when given, checks the dialog as it opens."""
+    look(dialog), when given, checks the dialog as it opens. The caller waits for the outcome it expects."""
     page.get_by_role("button", name=button).click()
-    wait_idle(page)
     dialog = page.get_by_role("dialog")
+    dialog.wait_for()
     if look is not None:
         look(dialog)
     dialog.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name=reason).click()
-    wait_idle(page)
+    # Enabled only once the run that got the reason has drawn the dialog again; a click waits for that.
     dialog.get_by_role("button", name="Review and continue").click()
-    wait_idle(page)
     dialog.get_by_role("button", name=confirm).click()
-    wait_idle(page)

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from lib import clock
-from tests.e2e.conftest import login, matching_orders, params, wait_idle
+from tests.e2e.conftest import click_plot, goto, login, matching_orders, params, settle, wait_for_params
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +25,7 @@ BIGGEST = """(gd, kind) => {
 
 def open_dashboard(page, server) -> None:
     login(page, server, "analyst")
-    page.goto(f"{server}/void-dashboard")
-    wait_idle(page)
-    page.get_by_role("heading", name="Void analytics").wait_for()
+    goto(page, f"{server}/void-dashboard", "Void analytics")
 
 
 def chart(page, key: str):
@@ -36,28 +34,29 @@ def chart(page, key: str):
     return plot
 
 
-def click_centre(page, box) -> None:
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(200)   # let Plotly register the hover it clicks on
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+def click_centre(page, plot, box) -> None:
+    click_plot(page, plot, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def test_a_trend_bar_opens_its_orders_in_search(server, page):
     open_dashboard(page, server)
     page.get_by_role("radio", name="365 days").click()
-    wait_idle(page)
     start = clock.today() - timedelta(days=364)
-    assert params(page)["from"] == [start.isoformat()]
+    wait_for_params(page, **{"from": start.isoformat()})
     page.get_by_role("radio", name="Month", exact=True).click()
-    wait_idle(page)
-    assert params(page)["grain"] == ["month"]
-
+    wait_for_params(page, grain="month")
+    # The URL is written before the charts are drawn: wait for the trend drawn by month (ticks once a month).
+    page.wait_for_function("sel => [...document.querySelectorAll(sel)].some(gd => gd.layout?.xaxis?.dtick === 'M1')",
+                           arg=".st-key-void_trend .js-plotly-plot")
+    settle(page)
     plot = chart(page, "void_trend")
+    assert params(page)["from"] == [start.isoformat()] and params(page)["grain"] == ["month"]
+
     best = plot.evaluate(BIGGEST, "bar")
     period, reason, count = best["data"]
     assert date.fromisoformat(period).day == 1 and count > 0
     bar = plot.locator(".barlayer .trace").nth(best["trace"]).locator(".point").nth(best["point"])
-    click_centre(page, bar.bounding_box())
+    click_centre(page, plot, bar.bounding_box())
 
     assert matching_orders(page) == count
     found = params(page)
@@ -80,7 +79,7 @@ def test_a_heat_map_cell_opens_that_category_and_month(server, page):
         return {x: r.left + xa._offset + xa.l2p(xa.d2l(x)), y: r.top + ya._offset + ya.l2p(ya.d2l(y)),
                 width: 0, height: 0};
     }""", best)
-    click_centre(page, box)
+    click_centre(page, plot, box)
 
     assert matching_orders(page) == count > 0
     found = params(page)

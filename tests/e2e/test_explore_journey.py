@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from lib import clock
-from tests.e2e.conftest import login, matching_orders, params, wait_idle
+from tests.e2e.conftest import click_plot, goto, login, matching_orders, params
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +27,7 @@ TOTALS = "gd => Object.fromEntries(gd._fullData.map(t => [t.name, Array.from(t.y
 
 def open_explore(page, server):
     login(page, server, "analyst")
-    page.goto(f"{server}/explore")
-    wait_idle(page)
+    goto(page, f"{server}/explore", "Explore")
     plot = page.locator("[class*=st-key-explore_chart_] .js-plotly-plot")
     plot.wait_for()
     return plot
@@ -39,9 +38,7 @@ def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):
     assert params(page)["measure"] == ["voids"] and params(page)["grain"] == ["week"]
     best = plot.evaluate(HIGHEST)
     assert best["y"] > 0
-    page.mouse.move(best["px"], best["py"])
-    page.wait_for_timeout(200)    # let Plotly register the hover it clicks on
-    page.mouse.click(best["px"], best["py"])
+    click_plot(page, plot, best["px"], best["py"])
 
     assert matching_orders(page) == best["y"]
     found = params(page)
@@ -56,6 +53,7 @@ def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(ser
     plot = open_explore(page, server)
     totals = plot.evaluate(TOTALS)
     grid = page.locator("[class*=st-key-explore_wide_] [data-testid=stDataFrame]")
+    grid.locator("tbody tr").first.wait_for(state="attached")   # rows are filled in a moment after the run
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)   # the first row's first cell (below a 35 px header)

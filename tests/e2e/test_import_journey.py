@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from lib import clock
-from tests.e2e.conftest import ROOT, login, start_server, wait_idle
+from tests.e2e.conftest import ROOT, SERVER_ENV, goto, login, new_page, settle, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 HEADERS = "订单编号,客户名称,下单时间,订单状态,仓库,商品编码,数量,单价"
@@ -34,54 +34,48 @@ def import_server(tmp_path_factory):
              f"E2E-IMP-001,{customer},2026/3/5 9:30,待处理,{name_zh},{skus[1]},1,",
              f"E2E-IMP-002,{customer},2026年3月6日,已完成,{name_zh},{skus[0]},3,120.50"]
     data = "\n".join([HEADERS] + lines).encode("gbk")
-    proc, url = start_server(path)
+    proc, url = start_server(path, env_extra=SERVER_ENV)
     yield url, data
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
-def _grid_text(pg, index: int) -> str:
-    """The text of a dataframe's cells, from the grid's accessibility table (the grid itself is a canvas)."""
-    pg.locator("[data-testid=stDataFrame]").nth(index).locator("tbody tr").first.wait_for(state="attached")
-    return " ".join(pg.locator("[data-testid=stDataFrame]").nth(index).locator("tbody td").all_text_contents())
+def _grid_text(pg, index: int, showing: str) -> str:
+    """The text of a dataframe's cells, from the grid's accessibility table (the grid itself is a canvas), once a
+    row shows `showing`: the grid fills in its rows a moment after the run that drew it."""
+    grid = pg.locator("[data-testid=stDataFrame]").nth(index)
+    grid.locator("tbody tr", has_text=showing).first.wait_for(state="attached")
+    return " ".join(grid.locator("tbody td").all_text_contents())
 
 
 def test_import_a_gbk_export_and_find_the_order(browser, import_server):
     url, data = import_server
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg = new_page(browser)
     try:
         login(pg, url, "lead")
-        pg.goto(f"{url}/import")
-        wait_idle(pg)
-        pg.get_by_role("heading", name="Import data").wait_for()
+        goto(pg, f"{url}/import", "Import data")
         pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
             files=[{"name": "订单导出.csv", "mimeType": "text/csv", "buffer": data}])
-        wait_idle(pg)
         pg.get_by_text("CSV, GB18030, separated by ,").wait_for()
         pg.get_by_text("Columns and values").wait_for()
+        settle(pg)
 
         pg.get_by_role("button", name="Check every row").click()
-        wait_idle(pg)
         pg.get_by_text("All 3 rows passed the check.").wait_for()
-        preview = _grid_text(pg, 0)
+        settle(pg)
+        preview = _grid_text(pg, 0, showing="E2E-IMP-002")
         assert "E2E-IMP-001" in preview and "E2E-IMP-002" in preview and "Pending" in preview
 
         pg.get_by_role("button", name="Load all 3 rows").click()
-        wait_idle(pg)
         pg.get_by_text("Loaded 3 rows from 订单导出.csv.").wait_for()
+        settle(pg)
 
-        pg.goto(f"{url}/search")
-        wait_idle(pg)
+        goto(pg, f"{url}/search", "Orders")
         pg.get_by_label("Order number (exact or prefix)").fill("E2E-IMP-00")
         pg.keyboard.press("Enter")
-        wait_idle(pg)
+        # The count of every order before, 2 once the search by the prefix has run (and drawn its results).
         pg.locator("[data-testid=stMetricValue]").get_by_text("2", exact=True).wait_for()
-        results = _grid_text(pg, 0)
+        settle(pg)
+        results = _grid_text(pg, 0, showing="E2E-IMP-00")
         assert "E2E-IMP-001" in results and "E2E-IMP-002" in results
     finally:
-        context.close()
+        pg.context.close()

@@ -1,8 +1,9 @@
 """Working on an order together (issue 3): find it by a number prefix, open it from the results, comment,
 reassign it, and read both on its timeline."""
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import goto, login, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,16 +19,22 @@ def test_find_by_prefix_comment_and_reassign_then_read_the_timeline(server, page
     order_no = demo_orders["collab"]  # the newest order of its prefix: the first row of the default sort
     prefix = order_no[:12]
     login(page, server, "lead")
-    page.goto(f"{server}/search")
-    wait_idle(page)
+    goto(page, f"{server}/search", "Orders")
     page.get_by_label("Order number (exact or prefix)").fill(prefix)
     page.keyboard.press("Enter")
-    wait_idle(page)
+    # Every order is counted before; the prefix's orders once the search by it has run and drawn its results.
+    count = page.locator("[data-testid=stMetricValue]").first
+    count.get_by_text(f"{demo_orders['collab_prefix_count']:,}", exact=True).wait_for()
+    settle(page)
     assert f"number={prefix}" in page.url
+    # The grid fills in its rows a moment after the run: wait for the first row of the results (before, the
+    # first row was the newest order of all, of a later day).
+    first_link = page.locator("[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']").first
+    expect(first_link).to_have_text(f"/order?no={order_no}")
     links = _result_links(page)
     assert len(links) > 1 and all(link.startswith(f"/order?no={prefix}") for link in links)
     # The grid's table holds the rows it has drawn (about ten); the count covers them all.
-    assert int(page.locator("[data-testid=stMetricValue]").first.inner_text()) >= len(links)
+    assert int(count.inner_text().replace(",", "")) >= len(links)
     assert links[0] == f"/order?no={order_no}"
 
     grid = page.locator("[data-testid=stDataFrame] canvas").first
@@ -40,15 +47,14 @@ def test_find_by_prefix_comment_and_reassign_then_read_the_timeline(server, page
         page.mouse.click(x, y)
     order_page = opened.value
     order_page.bring_to_front()
-    order_page.set_default_timeout(20_000)
-    wait_idle(order_page)
     order_page.get_by_role("heading", name=f"Order {order_no}").wait_for()
+    settle(order_page)
 
     comment = "Customer asks for a call back before Friday — see ticket #4411"
     order_page.get_by_label("Comment").fill(comment)
     order_page.get_by_role("button", name="Add comment").click()
-    wait_idle(order_page)
     order_page.get_by_text("Comment added.").wait_for()
+    settle(order_page)
 
     # Typing into the focused box opens its list wherever it sits: a click on the box right after the page
     # settles sometimes only focused it (a new tab, still laying out) and the list never opened.
@@ -58,14 +64,14 @@ def test_find_by_prefix_comment_and_reassign_then_read_the_timeline(server, page
     order_page.get_by_role("option", name="Kevin Zhao · Operations").click()
     assert assign_to.input_value() == "Kevin Zhao · Operations"
     order_page.get_by_role("button", name="Assign", exact=True).click()
-    wait_idle(order_page)
     order_page.get_by_text("Assigned to Kevin Zhao · Operations; they have been notified.").wait_for()
+    settle(order_page)
     assert "Assignee: Kevin Zhao" in order_page.get_by_text("Assignee:").inner_text()
 
     order_page.reload()  # the timeline is read back from the database, newest first
-    wait_idle(order_page)
     reassigned = order_page.get_by_text("Reassigned from 李娜 to Kevin Zhao", exact=True)
     commented = order_page.get_by_text(comment, exact=True)
     reassigned.wait_for()
     commented.wait_for()
+    settle(order_page)
     assert reassigned.bounding_box()["y"] < commented.bounding_box()["y"]

@@ -1,7 +1,7 @@
 """An operations lead finds an order, opens it, comments with markup that must stay text, and bookmarks a search."""
 import pytest
 
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import goto, login, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -9,28 +9,24 @@ pytestmark = pytest.mark.e2e
 def test_search_open_order_and_comment_shows_markup_literally(server, page, demo_orders):
     login(page, server, "lead")
     order_no = demo_orders["processing"]
-    page.goto(f"{server}/search?number={order_no}")
-    wait_idle(page)
+    goto(page, f"{server}/search?number={order_no}", "Orders")
     page.get_by_text("Matching orders", exact=True).wait_for()
     page.locator("[data-testid=stMetricValue]").get_by_text("1", exact=True).wait_for()
-    page.goto(f"{server}/order?no={order_no}")
-    wait_idle(page)
-    page.get_by_role("heading", name=f"Order {order_no}").wait_for()
+    goto(page, f"{server}/order?no={order_no}", f"Order {order_no}")
 
     comment = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned=2"> [link](http://evil)'
     page.get_by_label("Comment").fill(comment)
     page.get_by_role("button", name="Add comment").click()
-    wait_idle(page)
     page.get_by_text("Comment added.").wait_for()
     page.get_by_text(comment, exact=True).wait_for()       # shown literally, as text
+    settle(page)
     assert page.evaluate("window.pwned === undefined")
     assert page.locator("a[href='http://evil']").count() == 0
 
 
 def test_a_bookmarked_search_opens_with_its_filters(server, page):
     login(page, server, "ops")
-    page.goto(f"{server}/search?status=voided&warehouse=SH&sort=total:desc")
-    wait_idle(page)
+    goto(page, f"{server}/search?status=voided&warehouse=SH&sort=total:desc", "Orders")
     page.get_by_text("Matching orders", exact=True).wait_for()
     chips = page.locator("[data-testid=stMultiSelect] span[data-tag]")
     chips.first.wait_for()

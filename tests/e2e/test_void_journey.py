@@ -1,7 +1,7 @@
 """Voiding in the browser: impact preview, second confirmation, the order shows voided; shipped points to returns."""
 import pytest
 
-from tests.e2e.conftest import login, void_in_dialog, wait_idle
+from tests.e2e.conftest import goto, login, settle, void_in_dialog
 
 pytestmark = pytest.mark.e2e
 
@@ -9,8 +9,7 @@ pytestmark = pytest.mark.e2e
 def test_void_with_preview_and_confirmation_then_restore(server, page, demo_orders):
     order_no = demo_orders["voidable"]
     login(page, server, "lead")
-    page.goto(f"{server}/order?no={order_no}")
-    wait_idle(page)
+    goto(page, f"{server}/order?no={order_no}", f"Order {order_no}")
 
     def impact_preview(dialog):
         dialog.get_by_text("Reserved stock that will be released").wait_for()
@@ -18,20 +17,19 @@ def test_void_with_preview_and_confirmation_then_restore(server, page, demo_orde
 
     void_in_dialog(page, "Void order", "Customer cancelled", "Yes, void the order", look=impact_preview)
     page.get_by_text(f"Order {order_no} voided").wait_for()
+    settle(page)
     page.get_by_text("Voided", exact=True).first.wait_for()  # the status badge
     page.get_by_text("Order voided: Customer cancelled").first.wait_for()  # on the timeline
 
     page.get_by_text("Undo the void (restore)").click()
     page.get_by_label("Why is the void undone? (required)").fill("Customer called back: keep it")
     page.get_by_role("button", name="Restore order").click()
-    wait_idle(page)
     page.get_by_text(f"Order {order_no} restored").wait_for()
 
 
 def test_a_shipped_order_cannot_be_voided_and_points_to_returns(server, page, demo_orders):
     login(page, server, "ops")
-    page.goto(f"{server}/order?no={demo_orders['shipped']}")
-    wait_idle(page)
+    goto(page, f"{server}/order?no={demo_orders['shipped']}", f"Order {demo_orders['shipped']}")
     assert page.get_by_role("button", name="Void order").is_disabled()
     page.get_by_text("Shipped goods come back through a return note instead.").wait_for()
     assert page.get_by_role("button", name="Create return (退库)").is_enabled()

@@ -1,5 +1,4 @@
 """Batch void (SPEC §4): per-order outcomes, one transaction, all or nothing when something changed."""
-import time
 
 import pytest
 
@@ -93,11 +92,10 @@ def test_analyst_cannot_batch_void(shop, mixed):
 def test_a_thousand_orders_void_in_one_set_based_transaction(shop):
     numbers = bulk_orders(shop.db, 1000)
     previews = preview_batch(shop.db, shop.users["ops"], numbers, "out_of_stock")
-    started = time.perf_counter()
+    # How fast is `python -m lib.cli bench`'s business (batch_void_s); here only what it does (issue #13).
     result = voids.void_batch(shop.db, shop.users["ops"], numbers, "out_of_stock",
                               expected_versions={p["order_no"]: p["version"] for p in previews})
-    seconds = time.perf_counter() - started
-    assert result["voided"] == 1000 and seconds < 10, seconds
+    assert result["voided"] == 1000
     assert balance(shop.db, "SH", "BULK-1") == (1010, 0, 0)
     with shop.db.read() as cur:
         counts = cur.execute("SELECT (SELECT count(*) FROM refunds), (SELECT count(*) FROM stock_ledger"
