@@ -30,10 +30,16 @@ SERVER_ENV = {"VOIDDESK_LANG": "en"}   # the sign-in page's language, whatever t
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """All browser tests on one xdist worker (`--dist loadgroup`): one seeded database, one server, one Chromium."""
+    """How `pytest -n N` (`--dist loadgroup`, pytest.ini) shares the whole suite out (issue #13).
+
+    All browser tests go to one worker, first, as one group: one seeded database, one server and one Chromium,
+    and the longest unit of work starts at once. Every other module is a group of its own, so its module-scoped
+    fixtures (seeded databases) are built once rather than on every worker; the other workers take modules one by
+    one, in collection order, while the browser tests run."""
+    browser = [item for item in items if HERE in Path(item.path).resolve().parents]
     for item in items:
-        if HERE in Path(item.path).resolve().parents:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+        item.add_marker(pytest.mark.xdist_group("e2e" if item in browser else item.nodeid.split("::")[0]))
+    items[:] = browser + [item for item in items if item not in browser]
 
 
 @pytest.fixture(scope="session")
