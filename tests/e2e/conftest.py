@@ -160,16 +160,18 @@ def sign_in(pg, url: str, username: str, password: str) -> None:
 
 
 def login(pg, url: str, username: str, password: str = "demo1234", language: str = "en") -> None:
-    """Sign in and switch to `language`, then wait until the page shows it and the browser holds the session
-    cookie: a page opened next by URL is a new session, and signs in only from that cookie."""
+    """Sign in and switch to `language`, then wait until the sidebar shows it and the browser holds the session
+    cookie: a page opened next by URL is a new session, and signs in only from that cookie. The home page may
+    still be drawing: wait for what you need of it."""
     sign_in(pg, url, username, password)
     sign_out = pg.locator(".st-key-logout").get_by_role("button")
     sign_out.wait_for()   # signed in, in the language this user chose last (another test may have left it)
     # The run after sign-in writes the cookie once; let the browser have it before a click starts another run.
     pg.wait_for_function(SESSION_COOKIE_SET)
-    pg.locator("[data-testid=stSidebar]").get_by_role("radio", name=LANGUAGES[language], exact=True).click()
+    switch = pg.locator("[data-testid=stSidebar]").get_by_role("radio", name=LANGUAGES[language], exact=True)
+    if not switch.is_checked():   # (a click on the language shown would start a run for nothing)
+        switch.click()
     sign_out.filter(has_text=SIGN_OUT[language]).wait_for()   # the switch has run (and was saved for the user)
-    settle(pg)
 
 
 def matching_orders(page) -> int:
