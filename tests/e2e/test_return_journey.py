@@ -110,9 +110,12 @@ def _pay_refund(pg, server: str, order_no: str) -> None:
     goto(pg, f"{server}/refunds", "Refunds")
     grid = pg.locator("[data-testid=stDataFrame]").first
     assert order_no in [r[0] for r in _table_rows(pg)]
-    # Rows are drawn on a canvas: focus the grid, go to the last row and select it with the keyboard.
+    # Rows are drawn on a canvas: focus the grid, go to the last row and select it with the keyboard, each key once
+    # the grid's accessibility table shows where the one before has put the current cell.
     grid.locator("canvas").first.click(position={"x": 80, "y": 52}, force=True)
+    grid.locator("tbody tr").first.locator("td[aria-selected=true]").wait_for(state="attached")
     pg.keyboard.press("Control+ArrowDown")
+    grid.locator("tbody tr").last.locator("td[aria-selected=true]").wait_for(state="attached")
     pg.keyboard.press("Shift+Space")
     pg.get_by_role("heading", name=re.compile(f"Pay out .* for {order_no}")).wait_for()
     settle(pg)
