@@ -30,15 +30,12 @@ SERVER_ENV = {"VOIDDESK_LANG": "en"}   # the sign-in page's language, whatever t
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """How `pytest -n N` (`--dist loadgroup`, pytest.ini) shares the whole suite out (issue #13).
-
-    All browser tests go to one worker, first, as one group: one seeded database, one server and one Chromium,
-    and the longest unit of work starts at once. Every other module is a group of its own, so its module-scoped
-    fixtures (seeded databases) are built once rather than on every worker; the other workers take modules one by
-    one, in collection order, while the browser tests run."""
+    """The browser tests first: with `pytest -n N --dist loadfile` (pytest.ini, scripts/test.sh) each module is
+    one unit of work, handed out in collection order, so the longest modules start at once and the short ones
+    fill in at the end. (Groups of our own, `--dist loadgroup`, do nothing with pytest 9: xdist 3.8 renames
+    `item._nodeid`, which pytest 9 no longer reads.) Each worker that runs browser tests seeds its own demo
+    database and starts its own server and Chromium."""
     browser = [item for item in items if HERE in Path(item.path).resolve().parents]
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("e2e" if item in browser else item.nodeid.split("::")[0]))
     items[:] = browser + [item for item in items if item not in browser]
 
 
