@@ -16,12 +16,34 @@ _handles: dict[str, "Database"] = {}
 _handles_lock = threading.Lock()
 
 
+def is_server_url(target: str) -> bool:
+    """Whether --db / VOIDDESK_DB names a PostgreSQL server rather than a DuckDB file."""
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def connect(target: str):
+    """A handle on `target`: a PostgreSQL URL (the shared server, lib.db_postgres) or a DuckDB file path."""
+    if is_server_url(target):
+        from lib.db_postgres import PgDatabase
+
+        return PgDatabase(str(target))
+    return Database(target)
+
+
+def dialect(handle, **texts: str) -> str:
+    """The SQL text for the backend of `handle` (a database or a cursor), where the dialects differ:
+    dialect(cur, duckdb="…", postgresql="…")."""
+    return texts[getattr(handle, "backend", "duckdb")]
+
+
 class Database:
     """Owns the process's only connection to one file; hands out a fresh cursor per unit of work.
 
     DuckDB connections must not be shared across threads (each Streamlit session is a thread), but
     cursors made from one connection are separate connections with their own transactions.
     """
+
+    backend = "duckdb"
 
     def __init__(self, path: str):
         self.path = str(path)
@@ -99,6 +121,7 @@ class Cursor:
     """
 
     __slots__ = ("_cur", "_db", "_may_memo", "_wrote_memo_tables")
+    backend = "duckdb"
 
     def __init__(self, cur: duckdb.DuckDBPyConnection, db: "Database | None" = None):
         self._cur = cur
@@ -161,11 +184,11 @@ def _rollback(cur) -> None:
 
 def open_database(path: str, migrate: bool = True) -> Database:
     """The process-wide handle for `path`, created (and migrated) on first use."""
-    key = str(Path(path).resolve()) if path != ":memory:" else path
+    key = path if path == ":memory:" or is_server_url(path) else str(Path(path).resolve())
     with _handles_lock:
         db = _handles.get(key)
         if db is None:
-            db = Database(path)
+            db = connect(path)
             if migrate:
                 apply_migrations(db)
             _handles[key] = db
@@ -173,18 +196,21 @@ def open_database(path: str, migrate: bool = True) -> Database:
 
 
 def close_database(path: str) -> None:
-    key = str(Path(path).resolve())
+    key = path if is_server_url(path) else str(Path(path).resolve())
     with _handles_lock:
         db = _handles.pop(key, None)
     if db is not None:
         db.close()
 
 
-def migration_files() -> list[tuple[int, str, Path]]:
+def migration_files(backend: str = "duckdb") -> list[tuple[int, str, Path]]:
+    """The numbered migrations, in order. One text serves both backends, except where migrations/<backend>/ holds
+    the same number in that backend's dialect."""
+    own = {f.name: f for f in (MIGRATIONS / backend).glob("*.sql")} if backend != "duckdb" else {}
     files = []
     for f in sorted(MIGRATIONS.glob("*.sql")):
         number = int(f.name.split("_", 1)[0])
-        files.append((number, f.stem, f))
+        files.append((number, f.stem, own.get(f.name, f)))
     return files
 
 
@@ -198,25 +224,36 @@ def schema_version(db: Database) -> int:
         return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
 
+# Replicas starting together on one PostgreSQL server take turns at the migrations (an advisory lock, held by the
+# transaction that applies one); DuckDB files have one writer process anyway.
+_MIGRATION_LOCK = {"duckdb": None, "postgresql": "SELECT pg_advisory_xact_lock(730114)"}
+
+
 def apply_migrations(db: Database) -> int:
     """Apply every migration not yet recorded, each in its own transaction; return the schema version."""
+    lock = _MIGRATION_LOCK[db.backend]
     with db.transaction() as cur:
+        if lock:
+            cur.execute(lock)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-    current = schema_version(db)
     applied = False
-    for number, name, path in migration_files():
-        if number <= current:
+    for number, name, path in migration_files(db.backend):
+        if number <= schema_version(db):
             continue
         with db.transaction() as cur:
+            if lock:
+                cur.execute(lock)
+                if number <= cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]:
+                    continue   # another process applied it while this one waited
             cur.execute(path.read_text(encoding="utf-8"))
             cur.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, clock.now()]
             )
         applied = True
-    if applied and db.path != ":memory:":
+    if applied and db.backend == "duckdb" and db.path != ":memory:":
         # A migration may rewrite millions of rows; written into the file now, later small writes stay fast.
         with db.read() as cur:
             cur.execute("CHECKPOINT")

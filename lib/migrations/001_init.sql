@@ -12,7 +12,7 @@ CREATE TABLE users (
     active          BOOLEAN NOT NULL DEFAULT TRUE,
     must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
     language        VARCHAR,
-    created_at      TIMESTAMP NOT NULL DEFAULT current_localtimestamp()
+    created_at      TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP
 );
 
 -- Login sessions: only a hash of the browser token is stored.
@@ -58,7 +58,7 @@ CREATE TABLE customers (
     name        VARCHAR NOT NULL,
     city        VARCHAR,
     phone       VARCHAR,
-    created_at      TIMESTAMP NOT NULL DEFAULT current_localtimestamp()
+    created_at      TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP
 );
 
 -- Current stock per warehouse and SKU. Always equal to the sum of stock_ledger (see `check`).
@@ -69,7 +69,7 @@ CREATE TABLE stock_balances (
     on_hand     BIGINT NOT NULL DEFAULT 0,
     reserved    BIGINT NOT NULL DEFAULT 0,
     quarantine  BIGINT NOT NULL DEFAULT 0,
-    updated_at  TIMESTAMP NOT NULL DEFAULT current_localtimestamp(),
+    updated_at  TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP,
     PRIMARY KEY (warehouse, sku)
 );
 
@@ -140,7 +140,7 @@ CREATE TABLE reasons (
     note_required   BOOLEAN NOT NULL DEFAULT FALSE,
     active          BOOLEAN NOT NULL DEFAULT TRUE,
     sort_order      INTEGER NOT NULL DEFAULT 0,
-    created_at      TIMESTAMP NOT NULL DEFAULT current_localtimestamp(),
+    created_at      TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP,
     PRIMARY KEY (kind, code)
 );
 
@@ -304,7 +304,7 @@ CREATE TABLE audit_log (
 CREATE TABLE settings (
     key             VARCHAR PRIMARY KEY,
     value           VARCHAR NOT NULL,
-    updated_at      TIMESTAMP NOT NULL DEFAULT current_localtimestamp(),
+    updated_at      TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP,
     updated_by      INTEGER
 );
 

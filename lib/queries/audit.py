@@ -20,17 +20,17 @@ def _where(actor, action, entity_type, date_from, date_to, order_no, entity_id) 
     parts, params = ["TRUE"], []
     actors = [a.lower() for a in listed(actor)]
     if actors:
-        parts.append("list_contains(?, lower(actor_name))")
+        parts.append("lower(actor_name) = ANY(?)")
         params.append(actors)
     actions = listed(action)
     exact = [a for a in actions if not a.endswith(".")]
     prefixes = [a for a in actions if a.endswith(".")]
     if actions:   # "return." means every return.* action
-        parts.append("(" + " OR ".join(["list_contains(?, action)"] + ["starts_with(action, ?)"] * len(prefixes)) + ")")
+        parts.append("(" + " OR ".join(["action = ANY(?)"] + ["starts_with(action, ?)"] * len(prefixes)) + ")")
         params += [exact, *prefixes]
     types = listed(entity_type)
     if types:
-        parts.append("list_contains(?, entity_type)")
+        parts.append("entity_type = ANY(?)")
         params.append(types)
     for column, value in (("order_no", order_no), ("entity_id", entity_id)):
         value = (value or "").strip() if isinstance(value, str) else value

@@ -42,7 +42,7 @@ def users_by_role(db: Database, roles: tuple[str, ...]) -> list[dict]:
     """Active users with one of the roles: username, display name, role."""
     with db.read() as cur:
         return rows_as_dicts(cur, "SELECT username, display_name, role FROM users"
-                                  " WHERE active AND list_contains(?, role) ORDER BY display_name", [list(roles)])
+                                  " WHERE active AND role = ANY(?) ORDER BY display_name", [list(roles)])
 
 
 def reason_labels(db: Database, lang: str) -> dict[tuple[str, str], str]:

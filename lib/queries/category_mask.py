@@ -7,7 +7,7 @@ MAX_BITS = 64
 
 # The mask of a list of SKUs (parameter: VARCHAR[]), for an INSERT of one order.
 MASK_OF_SKUS = """(SELECT coalesce(bit_or(1::UBIGINT << b.bit), 0::UBIGINT)
-    FROM products p JOIN category_bits b ON b.code = p.category WHERE list_contains(?::VARCHAR[], p.sku))"""
+    FROM products p JOIN category_bits b ON b.code = p.category WHERE p.sku = ANY(?::VARCHAR[]))"""
 
 
 def add_line_bits(cur, lines_sql: str, params: list | None = None) -> None:
@@ -23,7 +23,7 @@ def mask_of(cur, codes: list[str]) -> int | None:
     """The bits of these categories, or None when one of them has no bit (then search through the lines)."""
     if not codes:
         return None
-    bits = dict(cur.execute("SELECT code, bit FROM category_bits WHERE list_contains(?, code)",
+    bits = dict(cur.execute("SELECT code, bit FROM category_bits WHERE code = ANY(?)",
                             [list(codes)]).fetchall())
     if any(bits.get(code) is None for code in codes):
         return None   # unknown (matches nothing through the lines either) or beyond the 64th category

@@ -3,12 +3,12 @@ from lib.db import Database, rows_as_dicts
 from lib.queries.category_mask import DRIFT_SQL
 
 SAMPLE = 20  # problems listed per invariant; the count is always exact
-SAME_MOMENT = "INTERVAL 5 SECOND"   # a history row and its audit entry are written in one transaction
+SAME_MOMENT = "INTERVAL '5 seconds'"   # a history row and its audit entry are written in one transaction
 # The audit entry `a` that tells the status history row `h`: creation, a status step (its `after` names
 # the new status), a void taking effect, or a restore.
 _TELLS_STEP = """(
     (a.action = 'order.create' AND h.from_status IS NULL)
-    OR (a.action = 'order.status' AND json_extract_string(a.after, '$.status') = h.to_status)
+    OR (a.action = 'order.status' AND (a.after::JSON ->> 'status') = h.to_status)
     OR (a.action IN ('void.apply', 'void.approve') AND h.to_status = 'voided')
     OR (a.action = 'void.restore' AND h.from_status = 'voided'))"""
 
@@ -16,51 +16,51 @@ _TELLS_STEP = """(
 # return note, refund and void, each assignment, comment and stock adjustment by its entity.
 _AUDITED = f"""
     WITH steps AS (
-        SELECT 'return' AS etype, id::VARCHAR AS eid, 'return ' || return_no AS what, ['return.create'] AS actions
+        SELECT 'return' AS etype, id::VARCHAR AS eid, 'return ' || return_no AS what, ARRAY['return.create'] AS actions
         FROM return_notes
-        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' received', ['return.receive']
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' received', ARRAY['return.receive']
         FROM return_notes WHERE received_at IS NOT NULL
-        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' inspected', ['return.inspect']
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' inspected', ARRAY['return.inspect']
         FROM return_notes WHERE inspected_at IS NOT NULL
-        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' closed', ['return.close']
+        UNION ALL SELECT 'return', id::VARCHAR, 'return ' || return_no || ' closed', ARRAY['return.close']
         FROM return_notes WHERE closed_at IS NOT NULL
-        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no, ['refund.create']
+        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no, ARRAY['refund.create']
         FROM refunds
-        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no || ' paid', ['refund.paid']
+        UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no || ' paid', ARRAY['refund.paid']
         FROM refunds WHERE paid_at IS NOT NULL
         UNION ALL SELECT 'refund', id::VARCHAR, 'refund ' || id || ' of ' || order_no || ' cancelled',
-                         ['refund.cancel', 'refund.cancelled']
+                         ARRAY['refund.cancel', 'refund.cancelled']
         FROM refunds WHERE cancelled_at IS NOT NULL
         UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no,
-                         ['void.request', 'void.apply', 'void.approve', 'void.create']
+                         ARRAY['void.request', 'void.apply', 'void.approve', 'void.create']
         FROM voids
         UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' applied',
-                         ['void.apply', 'void.approve']
+                         ARRAY['void.apply', 'void.approve']
         FROM voids WHERE applied_at IS NOT NULL
-        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' rejected', ['void.reject']
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' rejected', ARRAY['void.reject']
         FROM voids WHERE status = 'rejected'
-        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' restored', ['void.restore']
+        UNION ALL SELECT 'void', id::VARCHAR, 'void ' || id || ' of ' || order_no || ' restored', ARRAY['void.restore']
         FROM voids WHERE restored_at IS NOT NULL
-        UNION ALL SELECT 'comment', id::VARCHAR, 'comment ' || id, ['order.comment'] FROM comments)
+        UNION ALL SELECT 'comment', id::VARCHAR, 'comment ' || id, ARRAY['order.comment'] FROM comments)
     SELECT s.what || ': no audit entry (' || array_to_string(s.actions, ' or ') || ')' AS detail
     FROM steps s
     WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity_type = s.etype AND a.entity_id = s.eid
-                      AND list_contains(s.actions, a.action))
+                      AND a.action = ANY(s.actions))
     UNION ALL
     SELECT 'order ' || o.order_no || ': status ' || coalesce(h.from_status, '–') || ' → ' || h.to_status || ' at '
-           || strftime(h.created_at, '%Y-%m-%d %H:%M:%S') || ' has no audit entry' AS detail
+           || CAST(date_trunc('second', h.created_at) AS VARCHAR) || ' has no audit entry' AS detail
     FROM order_status_history h JOIN orders o ON o.id = h.order_id
     WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.order_no = o.order_no
                       AND a.created_at BETWEEN h.created_at - {SAME_MOMENT} AND h.created_at + {SAME_MOMENT}
                       AND {_TELLS_STEP})
     UNION ALL
-    SELECT 'order ' || o.order_no || ': assignment at ' || strftime(g.created_at, '%Y-%m-%d %H:%M:%S')
+    SELECT 'order ' || o.order_no || ': assignment at ' || CAST(date_trunc('second', g.created_at) AS VARCHAR)
            || ' has no audit entry' AS detail
     FROM assignments g JOIN orders o ON o.id = g.order_id
     WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.order_no = o.order_no AND a.action = 'order.assign'
                       AND a.created_at BETWEEN g.created_at - {SAME_MOMENT} AND g.created_at + {SAME_MOMENT})
     UNION ALL
-    SELECT 'stock ' || l.warehouse || '/' || l.sku || ': adjustment at ' || strftime(l.created_at, '%Y-%m-%d %H:%M:%S')
+    SELECT 'stock ' || l.warehouse || '/' || l.sku || ': adjustment at ' || CAST(date_trunc('second', l.created_at) AS VARCHAR)
            || ' has no audit entry' AS detail
     FROM stock_ledger l
     WHERE l.kind = 'adjust'
@@ -110,7 +110,7 @@ INVARIANTS = {
         WHERE f.owed > o.amount_paid OR o.amount_refunded < f.paid""",
     "state_changes_audited": _AUDITED,
     "category_masks_match_lines": f"SELECT 'order ' || order_no || ': category mask differs from its lines' AS detail"
-                                  f" FROM ({DRIFT_SQL})",
+                                  f" FROM ({DRIFT_SQL}) drift",
 }
 
 
@@ -119,7 +119,7 @@ def run_checks(db: Database) -> dict:
     problems = []
     with db.read() as cur:
         for name, sql in INVARIANTS.items():
-            count = cur.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+            count = cur.execute(f"SELECT count(*) FROM ({sql}) problems").fetchall()[0][0]
             if count:
                 examples = [r["detail"] for r in rows_as_dicts(cur, f"{sql} LIMIT {SAMPLE}")]
                 problems.append({"check": name, "count": count, "examples": examples})

@@ -64,7 +64,7 @@ def weekly_voids_by_reason(db: Database, user: User, lang: str, weeks: int = 12,
             " FROM voids v JOIN orders o ON o.id = v.order_id"
             " LEFT JOIN reasons r ON r.kind = 'void' AND r.code = v.reason_code"
             f" WHERE {scope} AND v.status = 'applied' AND v.applied_at >= ?"
-            " GROUP BY ALL ORDER BY week, sort_order", params + [since]).df()
+            " GROUP BY 1, 2, 3 ORDER BY week, sort_order", params + [since]).df()
 
 
 def recent_voids(db: Database, user: User, lang: str, limit: int = 8) -> pd.DataFrame:

@@ -180,7 +180,7 @@ def _return_events(cur, order_id: int, lang: str) -> list[dict]:
     notes = rows_as_dicts(cur, "SELECT * FROM return_notes WHERE order_id = ?", [order_id])
     lines = rows_as_dicts(cur, "SELECT return_id, disposition, sum(qty) AS qty FROM return_lines"
                                " WHERE return_id IN (SELECT id FROM return_notes WHERE order_id = ?)"
-                               " GROUP BY ALL ORDER BY ALL", [order_id])
+                               " GROUP BY return_id, disposition ORDER BY return_id, disposition", [order_id])
     events = []
     for r in notes:
         mine = [ln for ln in lines if ln["return_id"] == r["id"]]

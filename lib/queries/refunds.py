@@ -44,7 +44,7 @@ def refund_queue(db: Database, user: User, status="pending", date_from=None, dat
         raise InvalidInput("refunds.bad_status", value=", ".join(unknown))
     parts, params = ["TRUE"], []
     if statuses:
-        parts.append("list_contains(?, f.status)")
+        parts.append("f.status = ANY(?)")
         params.append(statuses)
     period_conditions("f.created_at", date_from, date_to, parts, params)
     order = "f.created_at, f.id" if statuses == ["pending"] else "f.created_at DESC, f.id DESC"

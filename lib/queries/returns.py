@@ -25,7 +25,7 @@ def _where(user: User, statuses, order_no, return_no, reason, warehouse, date_fr
     for column, values in (("r.status", listed(statuses)), ("r.reason_code", listed(reason)),
                            ("r.warehouse", [w.upper() for w in listed(warehouse)])):
         if values:
-            parts.append(f"list_contains(?, {column})")
+            parts.append(f"{column} = ANY(?)")
             params.append(values)
     for column, prefix in (("r.order_no", order_no), ("r.return_no", return_no)):
         prefix = (prefix or "").strip().upper()

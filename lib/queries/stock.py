@@ -43,7 +43,7 @@ def stock_levels(db: Database, user: User, sku=None, warehouse=None, low_only: b
         params += [text.upper(), text]
     warehouses = [w.upper() for w in listed(warehouse)]
     if warehouses:
-        parts.append("list_contains(?, b.warehouse)")
+        parts.append("b.warehouse = ANY(?)")
         params.append(warehouses)
     with db.read() as cur:
         level = read_rules(cur).low_stock_level
@@ -60,7 +60,7 @@ def sku_ledger(db: Database, user: User, sku: str, warehouse=None, limit: int = 
     parts, params = ["TRUE"], [(sku or "").strip().upper()]
     warehouses = [w.upper() for w in listed(warehouse)]
     if warehouses:
-        parts.append("list_contains(?, l.warehouse)")
+        parts.append("l.warehouse = ANY(?)")
         params.append(warehouses)
     with db.read() as cur:
         return cur.execute(_LEDGER.format(where=" AND ".join(parts)),

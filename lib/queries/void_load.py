@@ -22,7 +22,7 @@ def _active_void_reasons(cur) -> dict[str, Reason]:
 
 def load_orders(cur, order_nos: list[str]) -> dict[str, dict]:
     """order_no -> the order row (the columns a void needs)."""
-    rows = rows_as_dicts(cur, f"SELECT {ORDER_COLUMNS} FROM orders WHERE list_contains(?, order_no)",
+    rows = rows_as_dicts(cur, f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_no = ANY(?)",
                          [list(order_nos)])
     return {r["order_no"]: r for r in rows}
 
@@ -31,7 +31,7 @@ def pending_requests(cur, order_ids: list[int]) -> dict[int, dict]:
     """order id -> its newest void request waiting for approval."""
     if not order_ids:
         return {}
-    which, param = ("order_id = ?", order_ids[0]) if len(order_ids) == 1 else ("list_contains(?, order_id)",
+    which, param = ("order_id = ?", order_ids[0]) if len(order_ids) == 1 else ("order_id = ANY(?)",
                                                                                list(order_ids))
     rows = rows_as_dicts(cur, f"SELECT * FROM voids WHERE {which} AND status = 'pending_approval'"
                               " ORDER BY requested_at, id", [param])

@@ -117,10 +117,10 @@ def _release_lines(cur, orders: list[dict]) -> dict[int, list]:
     if not orders:
         return {}
     warehouse = {o["id"]: o["warehouse"] for o in orders}
-    rows = cur.execute("SELECT l.order_id, l.sku, any_value(p.name), sum(l.qty - l.qty_shipped)::BIGINT"
+    rows = cur.execute("SELECT l.order_id, l.sku, min(p.name), sum(l.qty - l.qty_shipped)::BIGINT"
                        " FROM order_lines l LEFT JOIN products p ON p.sku = l.sku"
-                       " WHERE l.order_id IN (SELECT unnest(?)) GROUP BY ALL"
-                       " HAVING sum(l.qty - l.qty_shipped) > 0 ORDER BY ALL", [list(warehouse)]).fetchall()
+                       " WHERE l.order_id = ANY(?) GROUP BY l.order_id, l.sku"
+                       " HAVING sum(l.qty - l.qty_shipped) > 0 ORDER BY l.order_id, l.sku", [list(warehouse)]).fetchall()
     out: dict[int, list] = {}
     for order_id, sku, name, qty in rows:
         out.setdefault(order_id, []).append({"warehouse": warehouse[order_id], "sku": sku, "product_name": name,
@@ -173,10 +173,10 @@ def _customer_counts(cur, user: User, customer_ids: list[int]) -> dict[int, tupl
     since, customers = clock.now() - timedelta(days=HISTORY_DAYS), list(set(customer_ids))
     scope, params = order_visibility_sql(user)
     voids = dict(cur.execute("SELECT o.customer_id, count(*) FROM voids v JOIN orders o ON o.id = v.order_id"
-                             " WHERE v.status = 'applied' AND v.applied_at >= ? AND list_contains(?, o.customer_id)"
-                             f" AND {scope} GROUP BY ALL", [since, customers] + params).fetchall())
+                             " WHERE v.status = 'applied' AND v.applied_at >= ? AND o.customer_id = ANY(?)"
+                             f" AND {scope} GROUP BY o.customer_id", [since, customers] + params).fetchall())
     orders = dict(cur.execute("SELECT o.customer_id, count(*) FROM orders o WHERE o.created_at >= ?"
-                              f" AND list_contains(?, o.customer_id) AND {scope} GROUP BY ALL",
+                              f" AND o.customer_id = ANY(?) AND {scope} GROUP BY o.customer_id",
                               [since, customers] + params).fetchall())
     return {c: (int(voids.get(c, 0)), int(orders.get(c, 0))) for c in customer_ids}
 

@@ -12,7 +12,7 @@ def mark_read(db: Database, user: User, notification_ids) -> int:
     ids = [int(i) for i in (notification_ids or [])]
     if not ids:
         return 0
-    return _mark(db, " AND list_contains(?, id)", [clock.now(), user.id, ids])
+    return _mark(db, " AND id = ANY(?)", [clock.now(), user.id, ids])
 
 
 def mark_all_read(db: Database, user: User) -> int:

@@ -10,7 +10,7 @@ from lib.i18n import t
 
 def recipients_by_role(cur, roles: tuple[str, ...]) -> list[int]:
     return [r[0] for r in cur.execute(
-        "SELECT id FROM users WHERE active AND list_contains(?, role)", [list(roles)]).fetchall()]
+        "SELECT id FROM users WHERE active AND role = ANY(?)", [list(roles)]).fetchall()]
 
 
 def notify(cur, user_ids, kind: str, params: dict, *, order_no: str | None = None,

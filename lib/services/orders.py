@@ -65,7 +65,7 @@ def _clean_lines(cur, lines: list[LineInput]) -> list[dict]:
     if dupes:
         raise InvalidInput("orders.duplicate_sku", sku=", ".join(dupes))
     products = {r["sku"]: r for r in rows_as_dicts(
-        cur, "SELECT sku, unit_price, active FROM products WHERE list_contains(?, sku)", [skus])}
+        cur, "SELECT sku, unit_price, active FROM products WHERE sku = ANY(?)", [skus])}
     cleaned = []
     for sku, line in zip(skus, lines):
         product = products.get(sku)

@@ -54,7 +54,7 @@ def rule_changes(db: Database) -> dict[str, dict]:
     """key -> {updated_at, updated_by} (a display name) for each rule someone has changed."""
     with db.read() as cur:
         rows = cur.execute("SELECT s.key, s.updated_at, u.display_name FROM settings s"
-                           " JOIN users u ON u.id = s.updated_by WHERE list_contains(?, s.key)",
+                           " JOIN users u ON u.id = s.updated_by WHERE s.key = ANY(?)",
                            [list(RULE_KEYS)]).fetchall()
     return {key: {"updated_at": at, "updated_by": name} for key, at, name in rows}
 

@@ -31,7 +31,7 @@ def available_stock(cur, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], 
         return {}
     rows = cur.execute(
         "SELECT warehouse, sku, on_hand - reserved FROM stock_balances"
-        " WHERE (warehouse, sku) IN (SELECT unnest(?), unnest(?))",
+        " WHERE (warehouse, sku) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))",
         [[w for w, _ in pairs], [s for _, s in pairs]]).fetchall()
     found = {(w, s): int(a) for w, s, a in rows}
     return {pair: found.get(pair, 0) for pair in pairs}

@@ -42,10 +42,10 @@ def write_approvals(cur, actor: User, ready: list[tuple[dict, dict]], note: str 
 
 
 _REJECT = """UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?
-    WHERE list_contains(?, id) AND status = 'pending_approval'"""
+    WHERE id = ANY(?) AND status = 'pending_approval'"""
 # In place and counted, as every order write (lib.services.orders.bump): stale screens notice the new version.
 _BUMP_MANY = """UPDATE orders SET version = orders.version + 1, updated_at = ?
-    FROM (SELECT unnest(?) AS id, unnest(?) AS version) AS x WHERE orders.id = x.id AND orders.version = x.version"""
+    FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::INTEGER[]) AS version) AS x WHERE orders.id = x.id AND orders.version = x.version"""
 
 
 def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str, *, now: datetime,
@@ -79,7 +79,8 @@ _OPEN = "orders.status IN ('pending', 'processing')"
 _CLAIM_ONE = f"""UPDATE orders SET {_SETS.format(applies='$applies')}
     WHERE orders.id = $id AND orders.version = $version AND {_OPEN}"""
 _CLAIM_MANY = f"""UPDATE orders SET {_SETS.format(applies='x.applies')}
-    FROM (SELECT unnest($ids) AS id, unnest($versions) AS version, unnest($applies) AS applies) AS x
+    FROM (SELECT unnest($ids::BIGINT[]) AS id, unnest($versions::INTEGER[]) AS version,
+                  unnest($applies::BOOLEAN[]) AS applies) AS x
     WHERE orders.id = x.id AND orders.version = x.version AND {_OPEN}"""
 
 
@@ -105,7 +106,7 @@ def _claim_orders(cur, plans: list[Plan], now: datetime, changed_key: str) -> No
 
 def _unclaimed(cur, plans: list[Plan], now: datetime) -> str:
     """The first order the claim left alone: claimed rows carry this transaction's `now`."""
-    touched = {r[0] for r in cur.execute("SELECT id FROM orders WHERE list_contains(?, id) AND updated_at = ?",
+    touched = {r[0] for r in cur.execute("SELECT id FROM orders WHERE id = ANY(?) AND updated_at = ?",
                                          [[p.order["id"] for p in plans], now]).fetchall()}
     return next((p.order["order_no"] for p in plans if p.order["id"] not in touched), plans[0].order["order_no"])
 
@@ -145,12 +146,13 @@ def _approve_request(cur, actor: User, p: Plan, now: datetime) -> int:
 # updated_at.
 _RELEASE_BALANCES = """
     UPDATE stock_balances SET reserved = stock_balances.reserved - x.qty, updated_at = ?
-    FROM (SELECT unnest(?) AS warehouse, unnest(?) AS sku, unnest(?) AS qty) AS x
+    FROM (SELECT unnest(?::VARCHAR[]) AS warehouse, unnest(?::VARCHAR[]) AS sku, unnest(?::BIGINT[]) AS qty) AS x
     WHERE stock_balances.warehouse = x.warehouse AND stock_balances.sku = x.sku
       AND stock_balances.reserved >= x.qty"""
+# DuckDB only (a cheaper plan there for one order's lines); PostgreSQL runs _RELEASE_BALANCES for every release.
 _RELEASE_IN_ONE_WAREHOUSE = """
     UPDATE stock_balances SET reserved = reserved - map_extract_value(MAP(?::VARCHAR[], ?::BIGINT[]), sku), updated_at = ?
-    WHERE warehouse = ? AND list_contains(?::VARCHAR[], sku)
+    WHERE warehouse = ? AND sku = ANY(?::VARCHAR[])
       AND reserved >= map_extract_value(MAP(?::VARCHAR[], ?::BIGINT[]), sku)"""
 
 _LEDGER_COLUMNS = {"created_at": "TIMESTAMP", "warehouse": "VARCHAR", "sku": "VARCHAR", "kind": "VARCHAR",
@@ -164,7 +166,7 @@ def _release_stock(cur, actor: User, plans: list[Plan], void_ids: dict, now: dat
         return {}
     by_id = {p.order["id"]: p.order for p in plans}
     ids = list(by_id)
-    which, param = ("order_id = ?", ids[0]) if len(ids) == 1 else ("list_contains(?, order_id)", ids)
+    which, param = ("order_id = ?", ids[0]) if len(ids) == 1 else ("order_id = ANY(?)", ids)
     # Summed here, not in SQL: a GROUP BY doubles the cost of planning this small query.
     open_qty: dict[tuple[int, str], int] = {}
     for order_id, sku, qty in sorted(cur.execute(f"SELECT order_id, sku, qty - qty_shipped FROM order_lines"
@@ -189,13 +191,13 @@ def _release_balances(cur, totals: dict[tuple[str, str], int], now: datetime) ->
     """reserved -= qty per (warehouse, sku), never below zero; refuses naming a pair that lacks the stock."""
     pairs = list(totals)
     warehouses, skus, qtys = [w for w, _ in pairs], [s for _, s in pairs], [totals[p] for p in pairs]
-    if len(set(warehouses)) == 1:   # one order's lines: one warehouse, a cheaper statement to plan
+    if len(set(warehouses)) == 1 and getattr(cur, "backend", "duckdb") == "duckdb":   # see _RELEASE_IN_ONE_WAREHOUSE
         changed = cur.execute(_RELEASE_IN_ONE_WAREHOUSE, [skus, qtys, now, warehouses[0], skus, skus, qtys])
     else:
         changed = cur.execute(_RELEASE_BALANCES, [now, warehouses, skus, qtys])
     if changed.fetchall()[0][0] != len(pairs):
         done = set(cur.execute("SELECT warehouse, sku FROM stock_balances WHERE (warehouse, sku) IN"
-                               " (SELECT unnest(?), unnest(?)) AND updated_at = ?", [warehouses, skus, now]).fetchall())
+                               " (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])) AND updated_at = ?", [warehouses, skus, now]).fetchall())
         warehouse, sku = next((p for p in pairs if p not in done), pairs[0])
         raise RuleViolation("stock.would_go_negative", warehouse=warehouse, sku=sku)
 

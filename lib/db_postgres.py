@@ -1,0 +1,152 @@
+"""The shared-server backend: PostgreSQL through psycopg 3 and a psycopg_pool connection pool (issue #14).
+
+PgDatabase offers what lib.db.Database offers — read(), transaction(), cursors whose execute() takes the SQL texts
+the services already use — so services, rules, permissions, the CLI and the pages run unchanged on either backend.
+Where the dialects agree the services keep one SQL text: `?` and `$name` placeholders are rewritten to psycopg's
+`%s` / `%(name)s` once per text, and a statement without a result reads like DuckDB's, one row holding its row
+count. Where they differ, the services keep both texts next to each other (lib.db.dialect).
+
+Many processes share the database, so nothing is kept in memory between transactions (Cursor.memo loads every
+time), and races are settled by the rows themselves: guarded `UPDATE … WHERE version = ?` in READ COMMITTED waits
+for the other writer, re-reads the row and finds it changed.
+"""
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from lib.errors import ConcurrentChange
+
+# A serialization failure or deadlock means another transaction got there first: the user is told, nothing half done.
+CONFLICTS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.LockNotAvailable)
+_U64 = 1 << 64
+_I64_MAX = (1 << 63) - 1
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class PgDatabase:
+    backend = "postgresql"
+
+    def __init__(self, url: str, max_connections: int = 20):
+        self.url = url
+        self.path = redact(url)
+        self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, timeout=30,
+                                    kwargs={"autocommit": True}, name="voiddesk")
+
+    def forget(self) -> None:
+        """Nothing is kept (see the module's docstring)."""
+
+    @contextmanager
+    def read(self):
+        """A cursor for reads; each statement sees what is committed when it starts."""
+        with self._pool.connection() as conn:
+            cur = PgCursor(conn)
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    @contextmanager
+    def transaction(self):
+        """A cursor inside BEGIN … COMMIT; any error rolls everything back; losing a race raises ConcurrentChange."""
+        with self._pool.connection() as conn:
+            cur = PgCursor(conn)
+            try:
+                with conn.transaction():
+                    yield cur
+            except CONFLICTS as exc:
+                raise ConcurrentChange() from exc
+            finally:
+                cur.close()
+
+    unlocked_transaction = transaction   # there is no process lock to leave out
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class PgCursor:
+    """A psycopg cursor that takes the services' SQL texts and answers as a DuckDB cursor does."""
+
+    backend = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection):
+        self._conn = conn
+        self._cur = conn.cursor()
+
+    def execute(self, sql: str, parameters=None) -> "PgCursor":
+        if parameters is None or (isinstance(parameters, (list, tuple)) and not parameters):
+            self._cur.execute(sql)   # without parameters psycopg sends the text as it is (scripts too)
+        elif isinstance(parameters, dict):
+            self._cur.execute(_translated(sql, True), {k: _param(v) for k, v in parameters.items()})
+        else:
+            self._cur.execute(_translated(sql, False), [_param(v) for v in parameters])
+        return self
+
+    def executemany(self, sql: str, rows) -> "PgCursor":
+        self._cur.executemany(_translated(sql, False), [[_param(v) for v in row] for row in rows])
+        return self
+
+    def fetchall(self) -> list[tuple]:
+        if self._cur.description is None:       # INSERT/UPDATE/DELETE without RETURNING: DuckDB gives the count
+            return [(self._cur.rowcount,)]
+        return self._cur.fetchall()
+
+    def fetchone(self):
+        if self._cur.description is None:
+            return (self._cur.rowcount,)
+        return self._cur.fetchone()
+
+    @property
+    def description(self):
+        return self._cur.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    def df(self):
+        import pandas as pd
+
+        names = [d[0] for d in self._cur.description]
+        return pd.DataFrame(self._cur.fetchall(), columns=names)
+
+    def memo(self, name: str, load):
+        return load(self)
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+def _param(value):
+    """Python ints of 2^63 and up (UBIGINT category masks) go as the BIGINT with the same 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool) and _I64_MAX < value < _U64:
+        return value - _U64
+    if isinstance(value, list):
+        return [_param(v) for v in value]
+    return value
+
+
+_TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\?|\$[A-Za-z_]\w*|%)""")
+
+
+@lru_cache(maxsize=4096)
+def _translated(sql: str, named: bool) -> str:
+    """DuckDB's placeholders (`?`, `$name`) as psycopg's, a literal % doubled; quoted text and comments left alone."""
+    def swap(m: re.Match) -> str:
+        token = m.group(0)
+        if token == "?":
+            return "%s"
+        if token == "%":
+            return "%%"
+        if token.startswith("$"):
+            return f"%({token[1:]})s" if named else token
+        return token
+    return _TOKENS.sub(swap, sql)
