@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import psycopg
 
 from lib import clock
 from lib.errors import ConcurrentChange
@@ -14,6 +15,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 _handles: dict[str, "Database"] = {}
 _handles_lock = threading.Lock()
+
+
+# What each backend raises when a unique key is taken (a racing double submit) or another writer got there first.
+CONSTRAINT_ERRORS = (duckdb.ConstraintException, psycopg.errors.IntegrityError)
+CONFLICT_ERRORS = (duckdb.TransactionException, psycopg.errors.SerializationFailure,
+                   psycopg.errors.DeadlockDetected)
+DATABASE_ERRORS = (duckdb.Error, psycopg.Error)
 
 
 def is_server_url(target: str) -> bool:
@@ -28,6 +36,15 @@ def connect(target: str):
 
         return PgDatabase(str(target))
     return Database(target)
+
+
+def for_update(cur) -> str:
+    """" FOR UPDATE" for a read inside a PostgreSQL write transaction, else "".
+
+    A service reads the rows it is about to change this way (orders, in id order), so two replicas changing the
+    same order take turns as this process's writers do on DuckDB (Database.transaction): the second waits, then
+    reads what the first committed and decides on that (a refusal, not a lost batch)."""
+    return " FOR UPDATE" if getattr(cur, "locks_rows", False) else ""
 
 
 def dialect(handle, **texts: str) -> str:
@@ -47,6 +64,7 @@ class Database:
 
     def __init__(self, path: str):
         self.path = str(path)
+        self.display_name = self.path
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(self.path)

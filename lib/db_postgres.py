@@ -35,8 +35,8 @@ class PgDatabase:
     backend = "postgresql"
 
     def __init__(self, url: str, max_connections: int = 20):
-        self.url = url
-        self.path = redact(url)
+        self.path = url                  # what connect() takes again (a child process, a second handle)
+        self.display_name = redact(url)  # what messages show
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, timeout=30,
                                     kwargs={"autocommit": True}, name="voiddesk")
 
@@ -57,7 +57,7 @@ class PgDatabase:
     def transaction(self):
         """A cursor inside BEGIN … COMMIT; any error rolls everything back; losing a race raises ConcurrentChange."""
         with self._pool.connection() as conn:
-            cur = PgCursor(conn)
+            cur = PgCursor(conn, locks_rows=True)
             try:
                 with conn.transaction():
                     yield cur
@@ -77,9 +77,10 @@ class PgCursor:
 
     backend = "postgresql"
 
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, locks_rows: bool = False):
         self._conn = conn
         self._cur = conn.cursor()
+        self.locks_rows = locks_rows   # inside transaction(): lib.db.for_update locks what the service will change
 
     def execute(self, sql: str, parameters=None) -> "PgCursor":
         if parameters is None or (isinstance(parameters, (list, tuple)) and not parameters):
@@ -98,6 +99,9 @@ class PgCursor:
         if self._cur.description is None:       # INSERT/UPDATE/DELETE without RETURNING: DuckDB gives the count
             return [(self._cur.rowcount,)]
         return self._cur.fetchall()
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        return self._cur.fetchmany(size)
 
     def fetchone(self):
         if self._cur.description is None:
@@ -121,6 +125,17 @@ class PgCursor:
     def memo(self, name: str, load):
         return load(self)
 
+    # A read that must see one snapshot (a count and its page) runs inside begin() … commit(); the pool rolls back
+    # whatever a cursor leaves open.
+    def begin(self) -> None:
+        self._cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def commit(self) -> None:
+        self._cur.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._cur.execute("ROLLBACK")
+
     def close(self) -> None:
         self._cur.close()
 
@@ -139,7 +154,8 @@ _TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\?|\$[A-Za-z_]\
 
 @lru_cache(maxsize=4096)
 def _translated(sql: str, named: bool) -> str:
-    """DuckDB's placeholders (`?`, `$name`) as psycopg's, a literal % doubled; quoted text and comments left alone."""
+    """DuckDB's placeholders (`?`, `$name`) as psycopg's and every literal % doubled; a ? or $name inside quotes or
+    a comment is left alone."""
     def swap(m: re.Match) -> str:
         token = m.group(0)
         if token == "?":
@@ -148,5 +164,5 @@ def _translated(sql: str, named: bool) -> str:
             return "%%"
         if token.startswith("$"):
             return f"%({token[1:]})s" if named else token
-        return token
+        return token.replace("%", "%%")   # psycopg reads % everywhere, even inside quotes
     return _TOKENS.sub(swap, sql)

@@ -36,7 +36,7 @@ def register(sub, common, acting) -> None:
 def cmd_init_db(args) -> int:
     db = open_db(args)
     version = schema_version(db)
-    emit(args, {"version": version}, f"schema version {version} at {db.path}")
+    emit(args, {"version": version}, f"schema version {version} at {db.display_name}")
     return 0
 
 
@@ -51,11 +51,11 @@ def cmd_seed(args) -> int:
     except NotEmpty:
         if not args.if_empty:
             raise
-        emit(args, {}, f"{db.path} already holds data; nothing seeded")
+        emit(args, {}, f"{db.display_name} already holds data; nothing seeded")
         return 0
     seconds = time.perf_counter() - started
     lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in counts.items())
-    emit(args, counts, f"seeded {db.path} in {seconds:.1f} s\n{lines}")
+    emit(args, counts, f"seeded {db.display_name} in {seconds:.1f} s\n{lines}")
     return 0
 
 

@@ -64,7 +64,7 @@ def refund_totals_per_day(db: Database, user: User, date_from=None, date_to=None
     with db.read() as cur:
         return cur.execute("""
             WITH days AS (SELECT CAST(d AS DATE) AS day FROM generate_series(?::TIMESTAMP, ?::TIMESTAMP
-                                                                          - INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)),
+                                                                          - INTERVAL '1 day', INTERVAL '1 day') t(d)),
             made AS (SELECT CAST(created_at AS DATE) AS day, count(*) AS count, sum(amount) AS created_amount,
                             coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0) AS pending_amount
                      FROM refunds WHERE created_at >= ? AND created_at < ? GROUP BY 1),

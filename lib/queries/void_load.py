@@ -3,7 +3,7 @@
 Plain reads in the caller's cursor, shared by the impact preview (lib.queries.voids) and the verbs
 (lib.services.voids, inside their transaction).
 """
-from lib.db import memo, rows_as_dicts
+from lib.db import for_update, memo, rows_as_dicts
 from lib.void_checks import Reason
 
 ORDER_COLUMNS = ("id, order_no, customer_id, rep_id, warehouse, status, total, amount_paid, amount_refunded,"
@@ -22,7 +22,7 @@ def _active_void_reasons(cur) -> dict[str, Reason]:
 
 def load_orders(cur, order_nos: list[str]) -> dict[str, dict]:
     """order_no -> the order row (the columns a void needs)."""
-    rows = rows_as_dicts(cur, f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_no = ANY(?)",
+    rows = rows_as_dicts(cur, f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_no = ANY(?) ORDER BY id{for_update(cur)}",
                          [list(order_nos)])
     return {r["order_no"]: r for r in rows}
 

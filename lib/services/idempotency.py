@@ -1,10 +1,8 @@
 """Double-submit protection for every service: a form's one-time key maps to the result of the first submission."""
 import json
 
-import duckdb
-
 from lib import clock
-from lib.db import Database
+from lib.db import CONSTRAINT_ERRORS, Database
 from lib.domain import User
 from lib.errors import VoidDeskError
 
@@ -34,7 +32,7 @@ def run_once(db: Database, key: str | None, kind: str, actor: User | None, work)
                 cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
                             [key, kind, actor.id if actor else None, clock.now(), encoded])
         return json.loads(encoded)  # the same shape a repeated submission gets
-    except (VoidDeskError, duckdb.ConstraintException):
+    except (VoidDeskError, *CONSTRAINT_ERRORS):
         if not key:
             raise
         with db.read() as cur:

@@ -15,6 +15,7 @@ from lib.services import audit
 from lib.services.idempotency import run_once
 from lib.services.notify import notify
 from lib.services.stock import Movement, apply_movements
+from lib.services.orders import lock_order_of
 
 RETURN_STATUSES = ("requested", "received", "inspected", "closed")
 DISPOSITIONS = ("restock", "repair", "scrap")
@@ -75,6 +76,7 @@ def close_if_settled(cur, user: User | None, return_id: int) -> bool:
 
 
 def load_note(cur, return_no: str) -> dict:
+    lock_order_of(cur, "SELECT order_id FROM return_notes WHERE return_no = ?", [(return_no or "").strip()])
     rows = rows_as_dicts(cur, "SELECT * FROM return_notes WHERE return_no = ?", [(return_no or "").strip()])
     if not rows:
         raise NotFound("returns.not_found", return_no=return_no or "—")

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 
-import duckdb
 
 from lib import clock
-from lib.db import Database, rows_as_dicts
+from lib.db import CONFLICT_ERRORS, Database, rows_as_dicts
 from lib.errors import ConcurrentChange
 from lib.services.notify import queue_mail
 
@@ -98,7 +97,7 @@ def _claim(db: Database, row: dict) -> bool:
                 "UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, sent_at = ?"
                 " WHERE id = ? AND status = ? AND attempts = ? RETURNING id",
                 [clock.now(), row["id"], row["status"], row["attempts"]]).fetchall())
-    except (ConcurrentChange, duckdb.TransactionException):
+    except (ConcurrentChange, *CONFLICT_ERRORS):
         return False
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from lib import clock
-from lib.db import Database, rows_as_dicts, scalar
+from lib.db import Database, for_update, rows_as_dicts, scalar
 from lib.domain import User, may_see_order, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound, RuleViolation
 from lib.services import audit
@@ -146,13 +146,21 @@ def _history(cur, order_id, from_status, to_status, actor, note, at) -> None:
 
 def load_for_update(cur, actor: User, order_no: str, expected_version: int | None = None) -> dict:
     """The order as this transaction sees it; refuses unknown orders, other reps' orders, stale versions."""
-    rows = rows_as_dicts(cur, "SELECT * FROM orders WHERE order_no = ?", [order_no])
+    rows = rows_as_dicts(cur, f"SELECT * FROM orders WHERE order_no = ?{for_update(cur)}", [order_no])
     if not rows or not may_see_order(actor, rows[0]["rep_id"]):
         raise NotFound("orders.not_found", order_no=order_no)
     order = rows[0]
     if expected_version is not None and order["version"] != expected_version:
         raise ConcurrentChange("orders.changed_meanwhile", order_no=order_no)
     return order
+
+
+def lock_order_of(cur, order_id_sql: str, params: list) -> None:
+    """Lock the order a refund or return note belongs to before reading that row (PostgreSQL writes only; see
+    lib.db.for_update): every writer locks an order before its children, so racing writers take turns, never
+    deadlock, and the second reads what the first committed."""
+    if for_update(cur):
+        cur.execute(f"SELECT id FROM orders WHERE id = ({order_id_sql}) FOR UPDATE", params)
 
 
 def bump(cur, order: dict, sets: str, params: list) -> None:

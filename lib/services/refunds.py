@@ -9,7 +9,7 @@ from lib.services import audit
 from lib.services.idempotency import run_once
 from lib.services.inspection import close_if_settled
 from lib.services.notify import notify
-from lib.services.orders import bump
+from lib.services.orders import bump, lock_order_of
 
 MAX_REF = 200
 
@@ -62,6 +62,7 @@ def _load(cur, refund_id) -> dict:
         raise NotFound("refunds.not_found", refund_id=refund_id) from None
     if not 0 < rid < 2 ** 63:   # ids are BIGINT: a larger number cannot even be looked up
         raise NotFound("refunds.not_found", refund_id=str(refund_id)[:40])
+    lock_order_of(cur, "SELECT order_id FROM refunds WHERE id = ?", [rid])
     rows = rows_as_dicts(cur, "SELECT * FROM refunds WHERE id = ?", [rid])
     if not rows:
         raise NotFound("refunds.not_found", refund_id=refund_id)

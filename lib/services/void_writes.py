@@ -6,9 +6,8 @@ set-based too. Each runs in the caller's transaction after the checks (lib.void_
 """
 from datetime import datetime
 
-import duckdb
 
-from lib.db import insert_rows
+from lib.db import CONFLICT_ERRORS, insert_rows
 from lib.domain import User
 from lib.errors import ConcurrentChange, RuleViolation
 from lib.i18n import fmt_money
@@ -96,7 +95,7 @@ def _claim_orders(cur, plans: list[Plan], now: datetime, changed_key: str) -> No
                                     "applies": [p.applies for p in plans]}
     try:
         claimed = cur.execute(sql, params).fetchall()[0][0]
-    except duckdb.TransactionException:
+    except CONFLICT_ERRORS:
         if len(plans) == 1:
             raise ConcurrentChange(changed_key, order_no=plans[0].order["order_no"]) from None
         raise ConcurrentChange("voids.batch_conflict") from None

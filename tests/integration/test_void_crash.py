@@ -2,7 +2,7 @@
 file and is SIGKILLed mid-way; reopened, every order of the batch is voided or none is, and the checks hold."""
 import pytest
 
-from lib.db import Database
+from lib.db import connect
 from lib.queries.check import run_checks
 from tests.integration.crash_helpers import run_and_kill
 from tests.integration.void_helpers import bulk_orders
@@ -14,12 +14,12 @@ ORDERS = 2000
 CHILD = """
 import sys, time
 from lib.cli.common import acting_user
-from lib.db import Database
+from lib.db import connect
 from lib.services.voids import void_batch
 from tests.integration.crash_helpers import HANG
 
 path, mode, numbers = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-db = Database(path)
+db = connect(path)
 told = []
 
 def progress(fraction):
@@ -35,15 +35,15 @@ print("DONE", result["voided"], flush=True)
 
 
 def _state(path: str, numbers: list[str]) -> dict:
-    db = Database(path)
+    db = connect(path)
     try:
         with db.read() as cur:
             counts = cur.execute(
-                "SELECT (SELECT count(*) FROM orders WHERE status = 'voided' AND list_contains(?, order_no)),"
-                " (SELECT count(*) FROM voids WHERE list_contains(?, order_no)),"
-                " (SELECT count(*) FROM refunds WHERE list_contains(?, order_no)),"
-                " (SELECT count(*) FROM stock_ledger WHERE kind = 'release' AND list_contains(?, order_no)),"
-                " (SELECT count(*) FROM audit_log WHERE action = 'void.apply' AND list_contains(?, order_no)),"
+                "SELECT (SELECT count(*) FROM orders WHERE status = 'voided' AND order_no = ANY(?)),"
+                " (SELECT count(*) FROM voids WHERE order_no = ANY(?)),"
+                " (SELECT count(*) FROM refunds WHERE order_no = ANY(?)),"
+                " (SELECT count(*) FROM stock_ledger WHERE kind = 'release' AND order_no = ANY(?)),"
+                " (SELECT count(*) FROM audit_log WHERE action = 'void.apply' AND order_no = ANY(?)),"
                 " (SELECT reserved FROM stock_balances WHERE sku = 'BULK-1')", [numbers] * 5).fetchall()[0]
         return {"counts": counts, "checks": run_checks(db)}
     finally:
@@ -54,7 +54,7 @@ def _state(path: str, numbers: list[str]) -> dict:
 def test_killed_batch_is_all_or_nothing(shop, mode, delay):
     numbers = bulk_orders(shop.db, ORDERS)
     path = shop.db.path
-    shop.db.close()   # the child needs the file's write lock
+    shop.db.close()   # the child needs the file's write lock (DuckDB)
     printed = run_and_kill(CHILD, [path, mode, ",".join(numbers)], delay)
     state = _state(path, numbers)
     voided, void_rows, refunds, releases, audits, reserved = state["counts"]

@@ -27,10 +27,10 @@ def bulk_orders(db, n: int, *, sku="BULK-1", warehouse="SH", qty=1, price="10.00
         cur.execute("""
             INSERT INTO orders (order_no, customer_id, rep_id, warehouse, status, payment_status, total, amount_paid,
                                 created_at, updated_at)
-            SELECT printf('%s-%06d', ?, i), (SELECT min(id) FROM customers), (SELECT id FROM users WHERE username = ?),
+            SELECT ? || '-' || lpad(i::VARCHAR, 6, '0'), (SELECT min(id) FROM customers), (SELECT id FROM users WHERE username = ?),
                    ?, 'pending', CASE WHEN ? THEN 'paid' ELSE 'unpaid' END, ? * ?::DECIMAL(14, 2),
                    CASE WHEN ? THEN ? * ?::DECIMAL(14, 2) ELSE 0 END, now(), now()
-            FROM range(?) r(i)""", [prefix, rep, warehouse, paid, qty, price, paid, qty, price, n])
+            FROM generate_series(0, ?::BIGINT - 1) r(i)""", [prefix, rep, warehouse, paid, qty, price, paid, qty, price, n])
         cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price)"
                     " SELECT id, 1, ?, ?, ? FROM orders WHERE starts_with(order_no, ? || '-')",
                     [sku, qty, price, prefix])
