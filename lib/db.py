@@ -38,6 +38,26 @@ def connect(target: str):
     return Database(target)
 
 
+def analytics_db(db):
+    """Where analytics read (dashboards, Explore, spike alerts, the SQL console): a DuckDB file is its own analytics
+    engine; for PostgreSQL it is this process's DuckDB copy, refreshed first when older than a second
+    (lib.replica)."""
+    if db.backend == "duckdb":
+        return db
+    from lib.replica import copy_of
+
+    return copy_of(db).fresh().copy
+
+
+def data_as_of(db):
+    """When the analytics copy of `db` was taken (a datetime), or None when analytics read the database itself."""
+    if db.backend == "duckdb":
+        return None
+    from lib.replica import copy_of
+
+    return copy_of(db).as_of
+
+
 def for_update(cur) -> str:
     """" FOR UPDATE" for a read inside a PostgreSQL write transaction, else "".
 

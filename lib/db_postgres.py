@@ -11,6 +11,7 @@ time), and races are settled by the rows themselves: guarded `UPDATE … WHERE v
 for the other writer, re-reads the row and finds it changed.
 """
 import re
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -37,6 +38,9 @@ class PgDatabase:
     def __init__(self, url: str, max_connections: int = 20):
         self.path = url                  # what connect() takes again (a child process, a second handle)
         self.display_name = redact(url)  # what messages show
+        # An unreachable server or a wrong password is said now, in one line, not by the pool retrying at first use.
+        psycopg.connect(url, connect_timeout=10).close()
+        self.last_commit = 0.0            # time.monotonic() of this process's latest commit (lib.replica)
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, timeout=30,
                                     kwargs={"autocommit": True}, name="voiddesk")
 
@@ -61,6 +65,7 @@ class PgDatabase:
             try:
                 with conn.transaction():
                     yield cur
+                self.last_commit = time.monotonic()
             except CONFLICTS as exc:
                 raise ConcurrentChange() from exc
             finally:

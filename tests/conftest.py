@@ -92,6 +92,14 @@ def db(request):
     return request.getfixturevalue("pg_db" if request.config.getoption("--backend") == "postgresql" else "duck_db")
 
 
+@pytest.fixture
+def duckdb_only(request):
+    """For tests of DuckDB's own file (crash recovery from its WAL, file copies): skipped with --backend=postgresql,
+    where tests/integration/test_void_crash.py kills a writer mid-batch instead."""
+    if request.config.getoption("--backend") != "duckdb":
+        pytest.skip("a test of DuckDB's database file")
+
+
 @pytest.fixture(params=["duckdb", "postgresql"])
 def any_db(request):
     """Each backend in turn, whatever --backend says: for the promises the default run proves on both."""

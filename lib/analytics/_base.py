@@ -3,7 +3,7 @@ from contextlib import contextmanager
 
 from lib.analytics._sql import reason_key_sql
 from lib.analytics.filters import AnalyticsFilters
-from lib.db import Database
+from lib.db import Database, analytics_db
 from lib.domain import User, require
 from lib.errors import InvalidInput
 
@@ -29,9 +29,9 @@ def snapshot(db: Database):
     Group keys such as order ids have a known range (column statistics), so a perfect hash table (an array
     indexed by the key) can replace hashing: folding 2.6 M order lines into 0.9 M orders takes ~35 ms instead of
     ~150 ms at 5 M orders. DuckDB only does that for ranges up to 2^12 by default; 2^24 bounds its memory.
-    The setting belongs to this cursor's connection and ends with it.
+    The setting belongs to this cursor's connection and ends with it. On PostgreSQL this reads the analytics copy.
     """
-    with db.read() as cur:
+    with analytics_db(db).read() as cur:
         cur.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}")
         cur.begin()
         try:

@@ -25,7 +25,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from lib.db import Database, scalar
+from lib.db import Database, analytics_db, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
 
@@ -65,7 +65,7 @@ def run_readonly(db: Database, user: User, sql: str, row_limit: int = 10_000,
     row_limit = max(1, min(int(row_limit), MAX_ROWS))
     time_limit_s = max(0.1, min(float(time_limit_s), MAX_SECONDS))
     statement = single_select(sql)
-    with db.read() as cur:
+    with analytics_db(db).read() as cur:   # on PostgreSQL: the DuckDB copy, never the shared database
         cur.execute("BEGIN TRANSACTION READ ONLY")
         try:
             _check(cur, statement.query)
@@ -89,7 +89,7 @@ def _check(cur, sql: str) -> None:
 def schema(db: Database, user: User) -> dict[str, list[str]]:
     """The tables and columns the console can read (hidden ones left out), for the list beside it."""
     require(user, "sql.console")
-    with db.read() as cur:
+    with analytics_db(db).read() as cur:
         return visible_columns(cur)
 
 

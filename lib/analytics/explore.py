@@ -17,7 +17,7 @@ import pandas as pd
 
 from lib import i18n
 from lib.analytics.filters import GRAINS, AnalyticsFilters, period_end
-from lib.db import Database
+from lib.db import Database, analytics_db
 from lib.domain import User, require
 from lib.errors import InvalidInput
 
@@ -89,7 +89,7 @@ def pivot(db: Database, user: User, dims: list[str], measure: str, grain: str | 
     require(user, "analytics.view")
     dims, f = check_choice(dims, measure, grain), f.cleaned()
     lang = lang if lang in i18n.LANGUAGES else "en"
-    with db.read() as cur:
+    with analytics_db(db).read() as cur:
         sql, params = _pivot_sql(dims, measure, grain, f, lang, _category_bits(cur, f))
         frame = cur.execute(sql, params + [ROW_CAP + 1]).df()
     capped = len(frame) > ROW_CAP

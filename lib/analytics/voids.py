@@ -16,7 +16,7 @@ from lib.analytics import _rates
 from lib.analytics._base import language, prepare, reason_labels_in, snapshot
 from lib.analytics._sql import Span, load_voids, orders_cte, period_sql, reasons_sql, scope_sql, span, voids_select
 from lib.analytics.filters import DIMENSIONS, AnalyticsFilters, check_dimension, check_grain
-from lib.db import Database
+from lib.db import Database, analytics_db
 from lib.domain import User
 
 RANKING_METHOD_KEY = "analytics.ranking_wilson"
@@ -132,7 +132,7 @@ def reason_labels(db: Database, kind: str = "void", labels: str = "current") -> 
 
     labels "recorded": "as recorded" key -> the labels as the records carry them.
     """
-    with db.read() as cur:
+    with analytics_db(db).read() as cur:
         return reason_labels_in(cur, kind, labels)
 
 

@@ -7,9 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
+import psycopg
+from psycopg_pool import PoolTimeout
 
 from lib.config import db_path
-from lib.db import Database, apply_migrations, rows_as_dicts
+from lib.db import Database, apply_migrations, connect, rows_as_dicts
+from lib.db_postgres import redact
 from lib.errors import InvalidInput, NotFound
 
 _opened: list[Database] = []
@@ -18,7 +21,9 @@ _opened: list[Database] = []
 def parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The parent parsers: `common` (--db, --json) for every command, `acting` (--user) for those acting as someone."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", help="database file (default: $VOIDDESK_DB or data/voiddesk.duckdb)")
+    common.add_argument("--db", metavar="PATH|URL", help="a DuckDB file, or postgresql://user:pass@host:port/dbname for"
+                                                          " a shared PostgreSQL server (default: $VOIDDESK_DB or"
+                                                          " data/voiddesk.duckdb)")
     common.add_argument("--json", action="store_true", help="print JSON")
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--user", metavar="USERNAME", help="act as this user (same permissions as in the app)")
@@ -26,14 +31,15 @@ def parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 
 def open_db(args) -> Database:
-    """The --db file, migrated; main() closes it when the command is done."""
+    """The --db database, migrated; main() closes it when the command is done."""
     path = db_path(args.db)
     try:
-        db = Database(path)
-    except duckdb.IOException as exc:
-        raise SystemExit(f"error: cannot open the database {path}: {str(exc).splitlines()[0]}")
-    _opened.append(db)
-    apply_migrations(db)
+        db = connect(path)
+        _opened.append(db)
+        apply_migrations(db)
+    except (duckdb.IOException, psycopg.OperationalError, PoolTimeout) as exc:
+        close_databases()
+        raise SystemExit(f"error: cannot open the database {redact(path)}: {str(exc).strip().splitlines()[0]}")
     return db
 
 

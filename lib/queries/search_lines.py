@@ -20,8 +20,8 @@ OVERSHOOT = 3         # the first window holds this many times the candidates th
 
 def few_skus(cur, sets: list[tuple[str, list]]) -> bool:
     """Whether some set names only a sliver of the catalogue (then the semi-join's build side is small)."""
-    shares = cur.execute(" UNION ALL ".join(f"SELECT count(*) / greatest((SELECT count(*) FROM products), 1)"
-                                            f" FROM ({sql})" for sql, _ in sets),
+    shares = cur.execute(" UNION ALL ".join(f"SELECT 1.0 * count(*) / greatest((SELECT count(*) FROM products), 1)"
+                                            f" FROM ({sql}) skus" for sql, _ in sets),
                          [p for _, ps in sets for p in ps]).fetchall()
     return min(share for (share,) in shares) < FEW_SKUS
 

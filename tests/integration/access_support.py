@@ -1,6 +1,6 @@
 """What the access matrix and the fuzz tests share: a fingerprint of the whole database (to prove a refusal
 changed nothing) and records in the states a call needs (made through the real services on the `shop` fixture)."""
-from lib.db import scalar
+from lib.db import dialect, scalar
 from lib.domain import User
 from lib.services import inspection, orders, returns, voids
 from lib.services.orders import LineInput
@@ -13,10 +13,11 @@ def fingerprint(db) -> dict[str, tuple[int, int]]:
     """table -> (row count, hash of every row), over every table of the database: equal means nothing was written."""
     with db.read() as cur:
         tables = [r[0] for r in cur.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-            " AND schema_name = 'main' AND NOT temporary ORDER BY table_name").fetchall()]
-        sql = " UNION ALL ".join(f"SELECT '{t}', count(*), coalesce(sum(hash(t)), 0)::HUGEINT FROM \"{t}\" t"
-                                 for t in tables)
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        row_hash = dialect(cur, duckdb="coalesce(sum(hash(t)), 0)::HUGEINT",
+                           postgresql="coalesce(sum(hashtextextended(t::text, 0)), 0)")
+        sql = " UNION ALL ".join(f"SELECT '{t}', count(*), {row_hash} FROM \"{t}\" t" for t in tables)
         return {name: (n, h) for name, n, h in cur.execute(sql).fetchall()}
 
 

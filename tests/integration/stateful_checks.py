@@ -66,7 +66,7 @@ INVARIANTS = {
     "reserved_matches_open_orders": """
         WITH open AS (SELECT o.warehouse, l.sku, sum(l.qty - l.qty_shipped) AS qty
                       FROM orders o JOIN order_lines l ON l.order_id = o.id
-                      WHERE o.status IN ('pending', 'processing') GROUP BY ALL)
+                      WHERE o.status IN ('pending', 'processing') GROUP BY o.warehouse, l.sku)
         SELECT coalesce(b.warehouse, p.warehouse) || '/' || coalesce(b.sku, p.sku) || ': reserved '
                || coalesce(b.reserved, 0) || ', open orders hold ' || coalesce(p.qty, 0) AS detail
         FROM stock_balances b FULL OUTER JOIN open p ON p.warehouse = b.warehouse AND p.sku = b.sku
@@ -82,7 +82,8 @@ INVARIANTS = {
                              sum(rl.qty) FILTER (WHERE rl.disposition = 'restock') AS restock,
                              sum(rl.qty) FILTER (WHERE rl.disposition = 'repair') AS repair,
                              count(rl.disposition) AS decided
-                      FROM return_notes n JOIN return_lines rl ON rl.return_id = n.id GROUP BY ALL),
+                      FROM return_notes n JOIN return_lines rl ON rl.return_id = n.id
+                      GROUP BY n.id, n.return_no, n.status),
              got AS (SELECT ref_id, sum(d_on_hand) AS restock, sum(d_quarantine) AS repair, count(*) AS moves
                      FROM stock_ledger WHERE ref_type = 'return' GROUP BY ref_id)
         SELECT w.return_no || ' (' || w.status || '): restock ' || coalesce(w.restock, 0) || '/'
@@ -170,7 +171,7 @@ def audit_counts(db, actions) -> Counter:
     """(order_no, action) -> audit entries, for the actions."""
     with db.read() as cur:
         return Counter({(no, a): n for no, a, n in cur.execute(
-            "SELECT order_no, action, count(*) FROM audit_log WHERE list_contains(?, action) GROUP BY ALL",
+            "SELECT order_no, action, count(*) FROM audit_log WHERE action = ANY(?) GROUP BY order_no, action",
             [list(actions)]).fetchall()})
 
 

@@ -222,7 +222,7 @@ def test_heatmap_holds_with_many_categories(own_desk, count):
     db, analyst = own_desk
     before = voids.heatmap(db, analyst, MARCH)
     with db.transaction() as cur:
-        cur.execute("INSERT INTO categories SELECT 'c' || lpad(i::VARCHAR, 3, '0'), 'C', 'C', 0 FROM range(?) r(i)",
+        cur.execute("INSERT INTO categories SELECT 'c' || lpad(i::VARCHAR, 3, '0'), 'C', 'C', 0 FROM generate_series(0, ?::BIGINT - 1) r(i)",
                     [count])
     pd.testing.assert_frame_equal(voids.heatmap(db, analyst, MARCH), before)
 

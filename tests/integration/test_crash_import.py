@@ -33,6 +33,8 @@ from lib.db import Database
 from lib.imports import propose, read_path, run_import
 from tests.integration.crash_helpers import HANG, checkpoint_every_commit, statement_hook
 
+pytestmark = pytest.mark.usefixtures("duckdb_only")
+
 path, file, mode, at, checkpoint = sys.argv[1:6]
 
 def mid(hit):

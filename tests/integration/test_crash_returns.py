@@ -16,6 +16,8 @@ from lib.services.stock import Movement, apply_movements
 from tests.integration.crash_helpers import calibrate, copy_database, duplicate_ids, perform, run_plan_and_kill
 from tests.integration.returns_fixture import shipped_order
 
+pytestmark = pytest.mark.usefixtures("duckdb_only")
+
 RETURNS = "lib.services.returns"
 MIXED = [LineInput("PHN-1", 1), LineInput("PHN-2", 1), LineInput("TOY-1", 2)]
 

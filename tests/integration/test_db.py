@@ -35,7 +35,7 @@ def test_transaction_rolls_back_on_error(db):
         assert cur.execute("SELECT count(*) FROM counters WHERE name = 'x'").fetchall()[0][0] == 0
 
 
-def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
+def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db, duckdb_only):
     with db.transaction() as cur:
         cur.execute("INSERT INTO counters VALUES ('n', 0)")
     # Two sessions' transactions, driven by hand so they certainly overlap (issue #13): the first writes and stays
@@ -52,7 +52,7 @@ def test_conflicting_writes_raise_concurrent_change_and_keep_the_winner(db):
 
 def test_cursors_in_threads_see_only_their_own_results(db):
     with db.transaction() as cur:
-        cur.execute("INSERT INTO counters SELECT 'c' || i, i FROM range(200) t(i)")
+        cur.execute("INSERT INTO counters SELECT 'c' || i, i FROM generate_series(0, 199) t(i)")
     errors = []
 
     def worker(i):
@@ -84,7 +84,7 @@ def test_reopening_an_existing_file_keeps_data(tmp_path):
     second.close()
 
 
-def test_writers_in_one_process_take_turns(db):
+def test_writers_in_one_process_take_turns(db, duckdb_only):
     with db.transaction() as cur:
         cur.execute("INSERT INTO counters VALUES ('n', 0)")
 

@@ -46,7 +46,7 @@ def world(db):
         for no, house, rep, customer, created, shipped, status, lines in ORDERS:
             cur.execute("INSERT INTO orders (id, order_no, customer_id, rep_id, warehouse, status, payment_status,"
                         " total, created_at, updated_at, shipped_at) VALUES (?, ?, ?, (SELECT id FROM users WHERE"
-                        " username = ?), ?, ?, 'paid', ?, ?::TIMESTAMP + INTERVAL 10 HOUR, now(), ?::TIMESTAMP)",
+                        " username = ?), ?, ?, 'paid', ?, ?::TIMESTAMP + INTERVAL '10 hours', now(), ?::TIMESTAMP)",
                         [no, f"SO-{no}", customer, rep, house, status, sum(q * p for _, q, p in lines), created,
                          shipped])
             for line_no, (sku, qty, price) in enumerate(lines, 1):
@@ -55,7 +55,7 @@ def world(db):
         for order, status, reason, applied in VOIDS:
             cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
                         " requested_at, applied_at) VALUES (?, ?, ?, ?, 'x', 'x', '2026-10-01', ?::TIMESTAMP"
-                        " + INTERVAL 12 HOUR)", [order, f"SO-{order}", status, reason, applied])
+                        " + INTERVAL '12 hours')", [order, f"SO-{order}", status, reason, applied])
         for no, order, reason, created, refund, lines in RETURNS:
             cur.execute("INSERT INTO return_notes (id, return_no, order_id, order_no, status, reason_code,"
                         " reason_label_en, reason_label_zh, warehouse, refund_amount, created_at)"

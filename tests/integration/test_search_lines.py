@@ -15,16 +15,16 @@ def many(shop):
         cur.execute("""
             INSERT INTO orders (order_no, customer_id, rep_id, warehouse, status, payment_status, total, created_at,
                                 updated_at)
-            SELECT printf('SO-T-%04d', i), (SELECT min(id) FROM customers),
+            SELECT 'SO-T-' || lpad(i::VARCHAR, 4, '0'), (SELECT min(id) FROM customers),
                    (SELECT id FROM users WHERE username = CASE WHEN i % 3 = 0 THEN 'sales' ELSE 'ops' END),
                    CASE WHEN i % 2 = 0 THEN 'SH' ELSE 'GZ' END, 'pending', 'unpaid', (i * 37 % 1000)::DECIMAL(14, 2),
-                   TIMESTAMP '2025-01-01' + INTERVAL (i * 7919 % 1000) MINUTE, now()
-            FROM range(?) r(i)""", [N])
+                   TIMESTAMP '2025-01-01' + (i * 7919 % 1000) * INTERVAL '1 minute', now()
+            FROM generate_series(0, ?::BIGINT - 1) r(i)""", [N])
         cur.execute("""
             INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price)
             SELECT o.id, k, CASE WHEN (o.id * 13 + k * 7) % 11 < 1 THEN 'PHN-2'
                                  WHEN (o.id * 13 + k * 7) % 11 < 5 THEN 'PHN-1' ELSE 'TOY-1' END, 1, 1
-            FROM orders o, range(1, 1 + o.id % 3 + 1) r(k) WHERE starts_with(o.order_no, 'SO-T-')""")
+            FROM orders o, generate_series(1, o.id % 3 + 1) r(k) WHERE starts_with(o.order_no, 'SO-T-')""")
     return shop
 
 

@@ -1,0 +1,149 @@
+"""The analytics copy: on PostgreSQL, dashboards, Explore, spike alerts and the SQL console read an in-memory DuckDB
+copy of the shared database, refreshed incrementally (issue #14 §4). Search, order pages, queues and every action
+read PostgreSQL itself, so nothing a user acts on is ever stale.
+
+The copy is a DuckDB database with the app's own migrations, so the analytics SQL runs on it unchanged and at
+DuckDB's speed (the same aggregates are 16–60× slower as PostgreSQL SQL). Each refresh runs in one REPEATABLE READ
+snapshot of PostgreSQL and pulls the rows written by transactions the previous snapshot did not see (the
+`changed_by_xact` column, PostgreSQL migration 005): exact, also for a transaction that began before the last
+refresh and committed after it. The first refresh of a process copies everything. Nothing here is ever deleted
+from the shared database, so a refresh only replaces rows by key and adds new ones.
+
+Secrets stay behind: sign-in sessions and the failed-login log are not copied, nor the users' password hashes.
+"""
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime
+
+import pyarrow as pa
+
+from lib import clock
+from lib.db import Database, apply_migrations
+
+# table -> the columns that name a row. Codes and ids never change once written.
+KEYS = {
+    "users": ("id",), "categories": ("code",), "products": ("sku",), "warehouses": ("code",), "customers": ("id",),
+    "category_bits": ("code",), "reasons": ("kind", "code"), "settings": ("key",), "counters": ("name",),
+    "stock_balances": ("warehouse", "sku"), "stock_ledger": ("id",), "orders": ("id",), "order_lines": ("id",),
+    "voids": ("id",), "return_notes": ("id",), "return_lines": ("id",), "refunds": ("id",),
+    "notifications": ("id",), "mail_outbox": ("id",), "comments": ("id",), "assignments": ("id",),
+    "order_status_history": ("id",), "audit_log": ("id",), "submissions": ("key",),
+}
+WITHHELD = {"users": {"password_hash": "''"}}   # column -> what the copy holds instead
+MAX_AGE_S = 1.0          # a read refreshes the copy first when it is older than this
+CHUNK = 50_000           # rows fetched from PostgreSQL at a time
+
+_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "SMALLINT": pa.int16(),
+          "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"), "DATE": pa.date32(), "DOUBLE": pa.float64(),
+          "UBIGINT": pa.uint64()}
+
+
+class AnalyticsCopy:
+    """One process's DuckDB copy of one PostgreSQL database."""
+
+    def __init__(self, source):
+        self.source = source
+        self.copy = Database(":memory:")
+        apply_migrations(self.copy)
+        self._columns = self._copy_columns()
+        self._snapshot: str | None = None     # the PostgreSQL snapshot the copy holds, as text
+        self._refreshed = -1.0                # time.monotonic() just before the last refresh's snapshot
+        self.as_of: datetime | None = None    # when that snapshot was taken (the business clock)
+        self.last_rows = 0                    # rows the last refresh brought over
+        self._lock = threading.Lock()
+
+    def _copy_columns(self) -> dict[str, list[tuple[str, str]]]:
+        with self.copy.read() as cur:
+            rows = cur.execute("SELECT table_name, column_name, data_type FROM information_schema.columns"
+                               " WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in rows:
+            if table in KEYS:
+                columns.setdefault(table, []).append((column, kind))
+        return columns
+
+    def stale(self) -> bool:
+        """Older than MAX_AGE_S, or older than this process's latest commit (a user sees their own change at once;
+        other replicas' changes within MAX_AGE_S)."""
+        return time.monotonic() - self._refreshed > MAX_AGE_S or self.source.last_commit >= self._refreshed
+
+    def fresh(self) -> "AnalyticsCopy":
+        """The copy, refreshed first when stale (one refresh at a time; readers wait for it)."""
+        if self.stale():
+            with self._lock:
+                if self.stale():
+                    self.refresh()
+        return self
+
+    def refresh(self) -> int:
+        """Bring over what changed since the last refresh (everything, the first time); return the rows copied."""
+        copied = 0
+        with self.source.read() as src, self.copy.transaction() as dst:
+            src.begin()    # one REPEATABLE READ snapshot for every table
+            try:
+                # Taken just before the snapshot: a commit after this moment makes the copy stale again.
+                taken, started = time.monotonic(), clock.now()
+                snapshot = src.execute("SELECT pg_current_snapshot()::text").fetchall()[0][0]
+                for table in KEYS:
+                    copied += self._pull(src, dst, table)
+            finally:
+                src.rollback()
+        self._snapshot, self._refreshed, self.as_of, self.last_rows = snapshot, taken, started, copied
+        return copied
+
+    def _pull(self, src, dst, table: str) -> int:
+        columns = self._columns[table]
+        select = ", ".join(WITHHELD.get(table, {}).get(c, c) for c, _ in columns)
+        sql, params = f"SELECT {select} FROM {table}", []
+        if self._snapshot is None:
+            dst.execute(f"DELETE FROM {table}")   # the copy's own migrations filled some tables (reasons, rules)
+        else:
+            sql += (" WHERE changed_by_xact >= pg_snapshot_xmin(?::pg_snapshot)"
+                    " AND NOT pg_visible_in_snapshot(changed_by_xact, ?::pg_snapshot)")
+            params = [self._snapshot, self._snapshot]
+        src.execute(sql, params)
+        total = 0
+        while rows := src.fetchmany(CHUNK):
+            total += len(rows)
+            self._store(dst, table, columns, rows)
+        return total
+
+    def _store(self, dst, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+        names = [c for c, _ in columns]
+        arrays = [_arrow(kind, [r[i] for r in rows]) for i, (_, kind) in enumerate(columns)]
+        dst.register("incoming", pa.Table.from_arrays(arrays, names=names))
+        try:
+            if self._snapshot is not None:   # a first copy starts from emptied tables
+                key = ", ".join(KEYS[table])
+                dst.execute(f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM incoming)")
+            dst.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM incoming")
+        finally:
+            dst.unregister("incoming")
+
+    @contextmanager
+    def read(self):
+        with self.fresh().copy.read() as cur:
+            yield cur
+
+
+def _arrow(kind: str, values: list) -> pa.Array:
+    if kind.startswith("DECIMAL"):
+        precision, scale = (int(x) for x in kind[kind.index("(") + 1:-1].split(","))
+        return pa.array(values, type=pa.decimal128(precision, scale))
+    if kind == "UBIGINT":   # PostgreSQL holds the 64 bits as a signed BIGINT (its migration 004)
+        values = [None if v is None else v & 0xFFFF_FFFF_FFFF_FFFF for v in values]
+    return pa.array(values, type=_ARROW[kind])
+
+
+_copies: dict[str, AnalyticsCopy] = {}
+_copies_lock = threading.Lock()
+
+
+def copy_of(source) -> AnalyticsCopy:
+    """This process's analytics copy of the PostgreSQL database `source`, made (a full copy) on first use."""
+    with _copies_lock:
+        copy = _copies.get(source.path)
+        if copy is None or copy.source is not source:
+            copy = _copies[source.path] = AnalyticsCopy(source)
+        return copy
