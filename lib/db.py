@@ -50,12 +50,13 @@ def analytics_db(db):
 
 
 def data_as_of(db):
-    """When the analytics copy of `db` was taken (a datetime), or None when analytics read the database itself."""
+    """When the analytics copy of `db` was taken (a datetime; refreshed first if stale, so the figures read next come
+    from it), or None when analytics read the database itself."""
     if db.backend == "duckdb":
         return None
     from lib.replica import copy_of
 
-    return copy_of(db).as_of
+    return copy_of(db).fresh().as_of
 
 
 def for_update(cur) -> str:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from lib.errors import ConcurrentChange
+from lib.errors import ConcurrentChange, InvalidInput
 
 # A serialization failure or deadlock means another transaction got there first: the user is told, nothing half done.
 CONFLICTS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.LockNotAvailable)
@@ -105,6 +105,10 @@ class PgCursor:
             return [(self._cur.rowcount,)]
         return self._cur.fetchall()
 
+    def copy(self, statement: str):
+        """PostgreSQL's COPY (psycopg's Copy object): how `migrate --to` moves whole tables."""
+        return self._cur.copy(statement)
+
     def fetchmany(self, size: int) -> list[tuple]:
         return self._cur.fetchmany(size)
 
@@ -146,7 +150,10 @@ class PgCursor:
 
 
 def _param(value):
-    """Python ints of 2^63 and up (UBIGINT category masks) go as the BIGINT with the same 64 bits."""
+    """Python ints of 2^63 and up (UBIGINT category masks) go as the BIGINT with the same 64 bits. Text holding a NUL
+    character, which PostgreSQL cannot store, is refused in plain words (the transaction rolls back)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidInput("input.nul_character")
     if isinstance(value, int) and not isinstance(value, bool) and _I64_MAX < value < _U64:
         return value - _U64
     if isinstance(value, list):

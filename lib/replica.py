@@ -51,6 +51,7 @@ class AnalyticsCopy:
         self._refreshed = -1.0                # time.monotonic() just before the last refresh's snapshot
         self.as_of: datetime | None = None    # when that snapshot was taken (the business clock)
         self.last_rows = 0                    # rows the last refresh brought over
+        self.version = 0                      # goes up with every refresh that brought rows (cache keys use it)
         self._lock = threading.Lock()
 
     def _copy_columns(self) -> dict[str, list[tuple[str, str]]]:
@@ -90,6 +91,7 @@ class AnalyticsCopy:
             finally:
                 src.rollback()
         self._snapshot, self._refreshed, self.as_of, self.last_rows = snapshot, taken, started, copied
+        self.version += 1 if copied else 0
         return copied
 
     def _pull(self, src, dst, table: str) -> int:

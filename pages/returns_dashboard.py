@@ -6,7 +6,7 @@ from lib.analytics import voids
 from lib.ui import analytics_views as views
 from lib.ui.cached import returns_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top
-from lib.ui.context import database, lang, tr
+from lib.ui.context import data_as_of_caption, database, lang, tr
 from lib.ui.guard import signed_in_user
 
 KPIS = (Kpi("shipped_orders", "dash.kpi.shipped_orders", help_key="dash.kpi.shipped_orders_help"),
@@ -21,6 +21,7 @@ user = signed_in_user("analytics.view")
 
 st.title(tr("dash.returns_title"))
 st.caption(tr("dash.returns_subtitle"))
+data_as_of_caption(database())
 f, grain, dash, names, colours = dashboard_top(
     db, "return", lambda f, grain: returns_dashboard(db, user, f, grain, lang=lang()), KPIS,
     "shipped_orders", "returns")

@@ -6,7 +6,7 @@ from lib.analytics import voids
 from lib.ui import analytics_views as views
 from lib.ui.cached import void_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top, turnaround
-from lib.ui.context import database, lang, tr
+from lib.ui.context import data_as_of_caption, database, lang, tr
 from lib.ui.guard import signed_in_user
 
 KPIS = (Kpi("orders", "dash.kpi.orders", help_key="dash.kpi.orders_help"),
@@ -22,6 +22,7 @@ user = signed_in_user("analytics.view")
 
 st.title(tr("dash.void_title"))
 st.caption(tr("dash.void_subtitle"))
+data_as_of_caption(database())
 f, grain, dash, names, colours = dashboard_top(
     db, "void", lambda f, grain: void_dashboard(db, user, f, grain, lang=lang()), KPIS, "orders", "voids")
 

@@ -1,9 +1,11 @@
-"""Setting a database up and looking after it (SPEC §9, §11): init-db, seed, check, mail."""
+"""Setting a database up and looking after it (SPEC §9, §11): init-db, seed, check, mail, migrate --to."""
 import time
 
 from lib.cli.common import day_arg, emit, open_db, progress
-from lib.db import schema_version
-from lib.errors import NotEmpty
+from lib.config import db_path
+from lib.db import apply_migrations, schema_version
+from lib.db_postgres import redact
+from lib.errors import InvalidInput, NotEmpty
 from lib.queries.check import run_checks
 from lib.services.mailer import config_from_env, send_pending
 
@@ -32,6 +34,16 @@ def register(sub, common, acting) -> None:
     p = sub.add_parser("mail", parents=[common], help="send the notification mail outbox once (needs VOIDDESK_SMTP_*)")
     p.set_defaults(func=cmd_mail)
 
+    p = sub.add_parser("migrate", parents=[common],
+                       help="move up: copy the DuckDB file (--db) into an empty PostgreSQL database (--to)",
+                       description="Copies every table of the DuckDB database --db into the empty PostgreSQL database"
+                                   " --to in one transaction, sets its sequences past the copied ids, and keeps the"
+                                   " copy only when every table's row count and money sums are equal; `check` runs"
+                                   " on both ends. Refuses a PostgreSQL database that already holds data. Exit 0"
+                                   " when both checks are ok, 1 otherwise.")
+    p.add_argument("--to", required=True, metavar="URL", help="postgresql://user:pass@host:port/dbname (empty)")
+    p.set_defaults(func=cmd_migrate)
+
 
 def cmd_init_db(args) -> int:
     db = open_db(args)
@@ -47,7 +59,10 @@ def cmd_seed(args) -> int:
     db = open_db(args)
     started = time.perf_counter()
     try:
-        counts = seed(db, orders=args.orders, seed=args.seed, today=args.today, progress=progress(args))
+        if db.backend == "postgresql":   # seeded in a temporary DuckDB file, then moved up whole
+            counts = _seed_server(db, args, seed)
+        else:
+            counts = seed(db, orders=args.orders, seed=args.seed, today=args.today, progress=progress(args))
     except NotEmpty:
         if not args.if_empty:
             raise
@@ -57,6 +72,48 @@ def cmd_seed(args) -> int:
     lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in counts.items())
     emit(args, counts, f"seeded {db.display_name} in {seconds:.1f} s\n{lines}")
     return 0
+
+
+def _seed_server(db, args, seed) -> dict:
+    import tempfile
+    from pathlib import Path
+
+    from lib.db import Database
+    from lib.move_up import filled_tables, move_up
+
+    with db.read() as cur:
+        if filled_tables(cur):
+            raise NotEmpty()
+    with tempfile.TemporaryDirectory(prefix="voiddesk-seed-") as scratch:
+        demo = Database(str(Path(scratch) / "demo.duckdb"))
+        try:
+            apply_migrations(demo)
+            counts = seed(demo, orders=args.orders, seed=args.seed, today=args.today, progress=progress(args))
+            move_up(demo, db)
+        finally:
+            demo.close()
+    return counts
+
+
+def cmd_migrate(args) -> int:
+    from lib.db import connect, is_server_url
+    from lib.move_up import move_up
+
+    if is_server_url(db_path(args.db)) or not is_server_url(args.to):
+        raise InvalidInput("migrate.same_backend")
+    source = open_db(args)
+    started = time.perf_counter()
+    target = connect(args.to)
+    try:
+        report = move_up(source, target, progress=progress(args))
+    finally:
+        target.close()
+    seconds = time.perf_counter() - started
+    lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in report["tables"].items())
+    verdict = "check ok on both ends" if report["checks_ok"] else "check NOT ok: run `check` on both"
+    emit(args, {**report, "seconds": round(seconds, 2)},
+         f"copied {source.display_name} into {redact(args.to)} in {seconds:.1f} s; {verdict}\n{lines}")
+    return 0 if report["checks_ok"] else 1
 
 
 def cmd_check(args) -> int:

@@ -46,4 +46,4 @@ def outbox(db: Database, user: User, status: str | None = None, limit: int = 500
     with db.read() as cur:
         return cur.execute(
             "SELECT id, created_at, to_address, subject, status, attempts, last_error, sent_at FROM mail_outbox"
-            " WHERE ? IS NULL OR status = ? ORDER BY id DESC LIMIT ?", [status, status, limit]).df()
+            " WHERE ?::VARCHAR IS NULL OR status = ? ORDER BY id DESC LIMIT ?", [status, status, limit]).df()

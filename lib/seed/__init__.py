@@ -56,7 +56,7 @@ def seed(db: Database, orders: int = 200_000, seed: int = 42, today: date | None
 
 def _refuse_non_empty(cur) -> None:
     for table in _GUARDED:  # fixed names, never user input
-        if scalar(cur, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"):
+        if scalar(cur, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"):
             raise NotEmpty()
 
 

@@ -1,17 +1,23 @@
 """The analytics the pages show, cached with st.cache_data; a page clears them after each write it makes.
 
-Per process, cleared by the app's own writes: the CLI cannot write the DuckDB file while the app holds it.
+On a DuckDB file, per process, cleared by the app's own writes: the CLI cannot write the file while the app holds
+it. On PostgreSQL, other replicas and scheduled jobs write too: an entry is keyed by the version of this process's
+analytics copy (lib.replica), which moves on as soon as a refresh brings any change, so no entry outlives the data
+it was computed from by more than the copy's one-second refresh.
 """
 import streamlit as st
 
 from lib.analytics import explore, returns, voids
 from lib.db import Database
+from lib.db_postgres import PgDatabase
 from lib.domain import User
+from lib.replica import copy_of
 
 TTL_SECONDS = 600
 MAX_ENTRIES = 64   # per function
 # The handle by its file (never by content); a user by what the figures depend on (a renamed user shares entries).
-_KEYS = {Database: lambda db: db.path, User: lambda user: (user.role, user.id, user.language)}
+_KEYS = {Database: lambda db: db.path, PgDatabase: lambda db: (db.path, copy_of(db).fresh().version),
+         User: lambda user: (user.role, user.id, user.language)}
 
 
 def _cached(fn):

@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib import i18n
 from lib.config import db_path, default_language
-from lib.db import Database, open_database
+from lib.db import Database, data_as_of, open_database
 from lib.errors import VoidDeskError
 
 
@@ -28,6 +28,14 @@ def tr(key: str, **params) -> str:
 
 def label(kind: str, code: str | None) -> str:
     return i18n.label(kind, code, lang())
+
+
+def data_as_of_caption(db) -> None:
+    """On PostgreSQL, when the analytics copy this page reads was taken ("Data as of 14:03:05"); nothing on a DuckDB
+    file, which analytics read directly."""
+    taken = data_as_of(db)
+    if taken is not None:
+        st.caption(tr("common.data_as_of", time=taken.strftime("%H:%M:%S")), help=None)
 
 
 def show_error(exc: VoidDeskError) -> None:

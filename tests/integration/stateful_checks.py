@@ -22,7 +22,7 @@ _ONCE_ACTIONS = ("void.request", "void.apply", "void.approve", "void.reject", "v
 INVARIANTS = {
     "status_matches_history": """
         SELECT o.order_no || ': status ' || o.status || ', history ends at ' || coalesce(h.to_status, '–') AS detail
-        FROM orders o LEFT JOIN (SELECT order_id, arg_max(to_status, id) AS to_status
+        FROM orders o LEFT JOIN (SELECT order_id, (array_agg(to_status ORDER BY id DESC))[1] AS to_status
                                  FROM order_status_history GROUP BY order_id) h ON h.order_id = o.id
         WHERE h.to_status IS DISTINCT FROM o.status""",
     "payment_matches_refunds": """
@@ -96,14 +96,14 @@ INVARIANTS = {
     "one_entry_per_status_change": f"""
         WITH h AS (SELECT order_id, count(*) AS n FROM order_status_history GROUP BY order_id),
              a AS (SELECT order_no, count(*) AS n FROM audit_log
-                   WHERE list_contains({list(_HISTORY_ACTIONS)}, action) GROUP BY order_no)
+                   WHERE action IN ({', '.join(repr(a) for a in _HISTORY_ACTIONS)}) GROUP BY order_no)
         SELECT o.order_no || ': ' || coalesce(h.n, 0) || ' status changes, ' || coalesce(a.n, 0)
                || ' audit entries for them' AS detail
         FROM orders o LEFT JOIN h ON h.order_id = o.id LEFT JOIN a ON a.order_no = o.order_no
         WHERE coalesce(h.n, 0) <> coalesce(a.n, 0)
         UNION ALL
         SELECT action || ' on ' || entity_type || ' ' || entity_id || ' recorded ' || count(*) || ' times'
-        FROM audit_log WHERE list_contains({list(_ONCE_ACTIONS)}, action)
+        FROM audit_log WHERE action IN ({', '.join(repr(a) for a in _ONCE_ACTIONS)})
         GROUP BY action, entity_type, entity_id HAVING count(*) > 1""",
 }
 

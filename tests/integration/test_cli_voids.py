@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from lib.db import Database
+from lib.db import connect
 from tests.integration.cli_helpers import cli
 from tests.integration.void_helpers import make_order
 
@@ -20,7 +20,7 @@ def desk(shop):
 
 
 def _status(path, order_no):
-    db = Database(path)
+    db = connect(path)
     try:
         with db.read() as cur:
             return cur.execute("SELECT status FROM orders WHERE order_no = ?", [order_no]).fetchall()[0][0]

@@ -19,6 +19,8 @@ from tests.conftest import add_user
 from tests.integration.crash_helpers import copy_database, duplicate_ids, run_and_kill, statement_hook
 from tests.integration.import_samples import EN_HEADERS, csv_text, orders_csv
 
+pytestmark = pytest.mark.usefixtures("duckdb_only")
+
 ORDERS, LINES_PER_ORDER, PRODUCTS, CUSTOMERS = 1000, 3, 40, 200
 STATUSES = ["pending", "processing", "shipped", "completed", "cancelled"]
 OPEN = ("pending", "processing")
@@ -32,8 +34,6 @@ from lib.cli.common import acting_user
 from lib.db import Database
 from lib.imports import propose, read_path, run_import
 from tests.integration.crash_helpers import HANG, checkpoint_every_commit, statement_hook
-
-pytestmark = pytest.mark.usefixtures("duckdb_only")
 
 path, file, mode, at, checkpoint = sys.argv[1:6]
 

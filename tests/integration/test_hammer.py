@@ -135,7 +135,7 @@ class Hammer:
             lambda r: {r["order_no"]: "order.status"}
 
     def form_return(self, rng):
-        shipped = self.read("SELECT o.order_no, list(l.sku ORDER BY l.sku) AS skus FROM orders o JOIN order_lines l"
+        shipped = self.read("SELECT o.order_no, array_agg(l.sku ORDER BY l.sku) AS skus FROM orders o JOIN order_lines l"
                             " ON l.order_id = o.id WHERE o.status IN ('shipped', 'completed') GROUP BY o.id, o.order_no"
                             " ORDER BY o.id")
         order = rng.choice(shipped[-4:])
@@ -145,7 +145,7 @@ class Hammer:
             lambda r: {r["order_no"]: "return.create"}
 
     def form_inspect(self, rng):
-        notes = self.read("SELECT return_no, list(sku) AS skus FROM return_notes n JOIN return_lines l"
+        notes = self.read("SELECT return_no, array_agg(sku) AS skus FROM return_notes n JOIN return_lines l"
                           " ON l.return_id = n.id WHERE n.status = 'requested' GROUP BY return_no")
         if not notes:
             return self.form_return(rng)
