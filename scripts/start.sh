@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up and start VoidDesk at http://localhost:8501 on a demo database.
-#   scripts/start.sh              uses data/voiddesk.duckdb (or $VOIDDESK_DB), seeded when empty
+#   scripts/start.sh              uses data/voiddesk.duckdb (or $VOIDDESK_DB: a file, or postgresql://… for a
+#                                 shared PostgreSQL server), seeded when empty
 #   ORDERS=50000 scripts/start.sh a smaller demo
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Set everything up that the tests need (Python packages, Debian's chromium for the browser tests)
-# and run the whole suite. Extra arguments go to pytest, e.g. scripts/test.sh -k search
+# Set everything up that the tests need (Python packages, Debian's chromium for the browser tests, Debian's
+# postgresql for the shared-server tests, which start a throwaway server of their own) and run the whole suite.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k search, or scripts/test.sh --backend=postgresql
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+   || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk postgresql >/dev/null
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt

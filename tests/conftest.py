@@ -86,10 +86,24 @@ def duck_db(tmp_path, migrated_file):
 
 
 @pytest.fixture
-def db(request):
-    """A fresh, migrated database: a DuckDB file, or with `--backend=postgresql` a PostgreSQL database, so the
-    same tests prove the same promises on both backends (issue #14)."""
-    return request.getfixturevalue("pg_db" if request.config.getoption("--backend") == "postgresql" else "duck_db")
+def backend(request) -> str:
+    """The backend behind `db`: --backend (default duckdb); modules marked both_backends run on each in turn."""
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture
+def db(request, backend):
+    """A fresh, migrated database: a DuckDB file, or a PostgreSQL database, so the same tests prove the same
+    promises on both backends (issue #14)."""
+    return request.getfixturevalue("pg_db" if backend == "postgresql" else "duck_db")
+
+
+def pytest_generate_tests(metafunc):
+    """Modules marked `both_backends` (races, double submits, a kill mid-batch, the copy and moving up) run on a
+    DuckDB file and on PostgreSQL in the default run; `--backend=postgresql` runs every db test on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_backends") and "backend" in metafunc.fixturenames \
+            and metafunc.config.getoption("--backend") == "duckdb":
+        metafunc.parametrize("backend", ["duckdb", "postgresql"])
 
 
 @pytest.fixture
@@ -98,12 +112,6 @@ def duckdb_only(request):
     where tests/integration/test_void_crash.py kills a writer mid-batch instead."""
     if request.config.getoption("--backend") != "duckdb":
         pytest.skip("a test of DuckDB's database file")
-
-
-@pytest.fixture(params=["duckdb", "postgresql"])
-def any_db(request):
-    """Each backend in turn, whatever --backend says: for the promises the default run proves on both."""
-    return request.getfixturevalue("pg_db" if request.param == "postgresql" else "duck_db")
 
 
 def add_user(db: Database, username: str, role: str, active: bool = True):

@@ -24,6 +24,8 @@ from lib.services.stock import Movement, apply_movements
 from lib.services.stock_adjust import adjust_stock
 from tests.integration.stateful_checks import assert_readable, audit_counts, money_and_goods, problems, versions
 
+pytestmark = pytest.mark.both_backends
+
 REFUSALS = (ConcurrentChange, RuleViolation)   # the only answers besides success a correct request may get
 FORMS = ("void", "void", "sales_void", "batch", "approve", "approve", "reject", "restore", "restore", "step",
          "return", "return", "inspect", "pay", "pay", "adjust", "create")

@@ -3,11 +3,15 @@ exactly one succeeds, the others are told the order changed (or why it no longer
 import threading
 from collections import Counter
 
+import pytest
+
 from lib.errors import ConcurrentChange, RuleViolation
 from lib.queries.check import run_checks
 from lib.services import voids
 from tests.conftest import balance
 from tests.integration.void_helpers import make_order, order_row, refunds_of, voids_of
+
+pytestmark = pytest.mark.both_backends
 
 ROUNDS = 3
 

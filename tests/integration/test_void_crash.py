@@ -7,6 +7,8 @@ from lib.queries.check import run_checks
 from tests.integration.crash_helpers import run_and_kill
 from tests.integration.void_helpers import bulk_orders
 
+pytestmark = pytest.mark.both_backends
+
 ORDERS = 2000
 
 # Runs the batch; after the first chunk is written (still inside the transaction) it says MID and, in

@@ -8,6 +8,8 @@ from lib.services import voids
 from tests.conftest import balance
 from tests.integration.void_helpers import audit_of, inbox, make_order, order_row, refunds_of, voids_of
 
+pytestmark = pytest.mark.both_backends
+
 BIG = (("PHN-2", 2),)   # at or above the approval threshold: ops_lead's own void becomes a request
 
 

@@ -1,0 +1,174 @@
+"""The shared-server mode on a real PostgreSQL server (issue #14): two app processes are two handles (two connection
+pools) on one database; the analytics copy; moving an embedded database up; the console never reaching PostgreSQL.
+Races inside one handle are proven by the both_backends modules (test_void_concurrency, test_void_decide_many,
+test_hammer, test_void_crash)."""
+import threading
+
+import psycopg
+import pytest
+
+from lib.analytics.console import run_readonly
+from lib.db import apply_migrations, connect, data_as_of, scalar
+from lib.errors import ConcurrentChange, RuleViolation
+from lib.queries.check import run_checks
+from lib.replica import copy_of
+from lib.services import voids
+from tests.integration.cli_helpers import cli
+from tests.integration.void_helpers import make_order, refunds_of, voids_of
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgresql"
+
+
+@pytest.fixture
+def replica(shop):
+    """A second app process: its own handle (its own pool of connections) on the same PostgreSQL database."""
+    other = connect(shop.db.path)
+    yield other
+    other.close()
+
+
+def _race(*calls):
+    """Run the calls at once (a barrier releases them together); each one's result or the exception it raised."""
+    barrier, out = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            out[i] = call()
+        except Exception as exc:   # noqa: BLE001 - the outcome under test
+            out[i] = exc
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def test_two_replicas_voiding_one_order_void_it_once_and_the_other_is_told(shop, replica):
+    for _ in range(5):
+        number = make_order(shop, paid=True)
+        results = _race(lambda: voids.void_order(shop.db, shop.users["ops"], number, "customer_cancelled"),
+                        lambda: voids.void_order(replica, shop.users["ops_lead"], number, "out_of_stock"))
+        won = [r for r in results if isinstance(r, dict)]
+        told = [r for r in results if isinstance(r, (ConcurrentChange, RuleViolation))]
+        assert len(won) == 1 and len(told) == 1, results
+        assert [v["status"] for v in voids_of(shop.db, number)] == ["applied"]
+        assert len(refunds_of(shop.db, number)) == 1
+    assert run_checks(shop.db)["ok"]
+
+
+def test_a_double_submit_through_two_replicas_voids_once_with_one_refund(shop, replica):
+    number = make_order(shop, paid=True)
+    results = _race(*[lambda db=db: voids.void_order(db, shop.users["ops"], number, "customer_cancelled",
+                                                      submission_key="form-1") for db in (shop.db, replica)])
+    assert all(isinstance(r, dict) for r in results), results
+    assert results[0]["void_id"] == results[1]["void_id"]
+    assert len(voids_of(shop.db, number)) == 1 and len(refunds_of(shop.db, number)) == 1
+    assert run_checks(shop.db)["ok"]
+
+
+def test_a_change_on_one_replica_reaches_the_others_analytics_copy(shop, replica):
+    copy = copy_of(replica)
+    copy.fresh()
+    before = _applied_in_copy(replica)
+    number = make_order(shop, paid=True)
+    voids.void_order(shop.db, shop.users["ops"], number, "customer_cancelled")   # on the first replica
+    copy.refresh()   # what the second replica does at least once a second (MAX_AGE_S)
+    assert _applied_in_copy(replica) == before + 1
+    assert copy.last_rows > 0 and data_as_of(replica) is not None
+
+
+def test_a_transaction_that_commits_after_a_refresh_it_overlapped_is_still_copied(shop, replica):
+    """A watermark on time or on a sequence would skip this row: it was written before the refresh, committed after."""
+    copy = copy_of(replica)
+    copy.fresh()
+    with shop.db.transaction() as cur:
+        cur.execute("INSERT INTO comments (order_id, author_id, created_at, body) VALUES (1, NULL, now(), 'late')")
+        copy.refresh()   # runs while the insert is not yet committed: it cannot see it
+        with copy.copy.read() as dst:
+            assert not scalar(dst, "SELECT count(*) FROM comments WHERE body = 'late'")
+    copy.refresh()
+    with copy.copy.read() as dst:
+        assert scalar(dst, "SELECT count(*) FROM comments WHERE body = 'late'") == 1
+
+
+def test_the_copy_holds_no_secrets_and_the_console_reads_only_the_copy(shop):
+    copy = copy_of(shop.db).fresh()
+    with copy.copy.read() as cur:
+        assert scalar(cur, "SELECT count(*) FROM users WHERE password_hash <> ''") == 0
+        assert scalar(cur, "SELECT count(*) FROM sessions") == 0
+    engine = run_readonly(shop.db, shop.users["analyst"], "SELECT version() AS v").frame["v"][0]
+    assert engine.startswith("v") and "PostgreSQL" not in engine   # DuckDB answered, not the shared server
+
+
+def _applied_in_copy(db) -> int:
+    with copy_of(db).fresh().copy.read() as cur:
+        return scalar(cur, "SELECT count(*) FROM voids WHERE status = 'applied'")
+
+
+def test_migrate_copies_a_duckdb_file_into_an_empty_postgresql_database(tmp_path, pg_url):
+    source = tmp_path / "demo.duckdb"
+    assert cli(source, "seed", "--orders", "400", "--today", "2026-11-29").returncode == 0
+    moved = cli(source, "migrate", "--to", pg_url, "--json")
+    assert moved.returncode == 0, moved.stderr
+    target = connect(pg_url)
+    try:
+        with target.read() as cur:
+            assert scalar(cur, "SELECT count(*) FROM orders") == 400
+        assert run_checks(target)["ok"]
+        # Sequences continue past the copied ids: a new order gets a fresh id, not a clash.
+        user = next(u for u in [_user(target, "ops")] if u)
+        number = voids_free_order(target, user)
+        assert number
+    finally:
+        target.close()
+    again = cli(source, "migrate", "--to", pg_url)
+    assert again.returncode == 1 and "already holds data" in again.stderr
+
+
+def test_migrate_refuses_to_copy_in_the_wrong_direction(tmp_path, pg_url):
+    result = cli(pg_url, "migrate", "--to", str(tmp_path / "x.duckdb"))
+    assert result.returncode == 1 and "--to must name a PostgreSQL database" in result.stderr
+
+
+def _user(db, username):
+    from lib.cli.common import acting_user
+
+    return acting_user(db, username)
+
+
+def voids_free_order(db, user) -> str:
+    """A new order created through the service on the moved-up database: its number."""
+    from lib.services import orders
+    from lib.services.orders import LineInput
+
+    with db.read() as cur:
+        customer, warehouse, sku = cur.execute(
+            "SELECT (SELECT code FROM customers ORDER BY id LIMIT 1), b.warehouse, b.sku FROM stock_balances b"
+            " WHERE b.on_hand - b.reserved > 5 ORDER BY b.sku LIMIT 1").fetchall()[0]
+    return orders.create_order(db, user, customer, warehouse, [LineInput(sku, 1)])["order_no"]
+
+
+def test_a_wrong_address_is_said_in_one_line(tmp_path):
+    result = cli("postgresql://nobody:secret@127.0.0.1:1/none", "check")
+    assert result.returncode == 1
+    assert "cannot open the database postgresql://nobody:***@127.0.0.1:1/none" in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_replicas_migrating_at_once_apply_each_migration_once(pg_server):
+    with psycopg.connect(pg_server.url, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE vd_fresh")
+    handles = [connect(pg_server.database_url("vd_fresh")) for _ in range(3)]
+    try:
+        versions = _race(*[lambda h=h: apply_migrations(h) for h in handles])
+        assert len(set(versions)) == 1 and isinstance(versions[0], int), versions
+        with handles[0].read() as cur:
+            assert scalar(cur, "SELECT count(*) FROM schema_migrations") == versions[0]
+    finally:
+        for h in handles:
+            h.close()
