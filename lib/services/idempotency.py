@@ -7,9 +7,19 @@ from lib.domain import User
 from lib.errors import VoidDeskError
 
 
-def _prior(cur, key: str):
+def prior(cur, key: str):
+    """The result the first submission with `key` got, or None."""
     rows = cur.execute("SELECT result FROM submissions WHERE key = ?", [key]).fetchall()
     return json.loads(rows[0][0]) if rows else None
+
+
+def remember(cur, key: str | None, kind: str, actor: User | None, result) -> object:
+    """Record `result` as the answer to `key` (in the caller's transaction); return it as a repeat gets it (JSON)."""
+    encoded = json.dumps(result, default=str)
+    if key:
+        cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
+                    [key, kind, actor.id if actor else None, clock.now(), encoded])
+    return json.loads(encoded)
 
 
 def run_once(db: Database, key: str | None, kind: str, actor: User | None, work):
@@ -24,19 +34,16 @@ def run_once(db: Database, key: str | None, kind: str, actor: User | None, work)
     """
     try:
         with db.transaction() as cur:
-            prior = _prior(cur, key) if key else None
-            if prior is not None:
-                return prior
-            encoded = json.dumps(work(cur), default=str)
-            if key:
-                cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
-                            [key, kind, actor.id if actor else None, clock.now(), encoded])
-        return json.loads(encoded)  # the same shape a repeated submission gets
+            first = prior(cur, key) if key else None
+            if first is not None:
+                return first
+            result = remember(cur, key, kind, actor, work(cur))
+        return result  # the same shape a repeated submission gets
     except (VoidDeskError, *CONSTRAINT_ERRORS):
         if not key:
             raise
         with db.read() as cur:
-            prior = _prior(cur, key)
-        if prior is not None:
-            return prior
+            first = prior(cur, key)
+        if first is not None:
+            return first
         raise

@@ -17,6 +17,7 @@ from lib.queries.void_load import (applied_void, find_reason, has_pending_reques
 from lib.services.idempotency import run_once
 from lib.services.orders import load_for_update, refuse_if_archived
 from lib.services.stock import shortfalls
+from lib.services.void_group import group_for
 from lib.services.void_restore_writes import write_restore
 from lib.services.void_writes import write_approvals, write_rejections, write_voids
 from lib.void_checks import (Plan, actor_refusal, approval_reason, clean_decision, clean_note, clean_numbers,
@@ -39,15 +40,20 @@ def void_order(db: Database, user: User, order_no: str, reason_code: str, note: 
     """
     order_no = (order_no or "").strip()
 
-    def work(cur):
+    def plan(cur) -> Plan:
         rules = read_rules(cur)
         _refuse(actor_refusal(user, rules))
         reason = _reason(cur, reason_code)
         cleaned = clean_void_note(note, reason)
         order = load_for_update(cur, user, order_no, expected_version)
         _refuse(state_refusal(order, has_pending_request(cur, order["id"])))
-        plan = Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
-        return write_voids(cur, user, [plan], now=clock.now(), changed_key="orders.changed_meanwhile")[0]
+        return Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
+
+    if db.backend == "duckdb":   # written together with the voids other sessions make meanwhile
+        return group_for(db).void(user, order_no, plan, submission_key)
+
+    def work(cur):
+        return write_voids(cur, user, [plan(cur)], now=clock.now(), changed_key="orders.changed_meanwhile")[0]
 
     return run_once(db, submission_key, "void.order", user, work)
 

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED_BYTES_PER_ORDER = 2_800   # peak memory of `seed`, measured: ≈2.7 GB per million orders
 SINGLE_VOIDS = 200             # voids timed one after another
 BATCH_SIZE = 1000
+CLIENTS = 16                   # sessions voiding at once (void_concurrent)
+CONCURRENT_VOIDS = 800         # voids they make between them
 MIN_ORDERS = 1000
 
 # figure -> (bar, larger is better), from SPEC §12
@@ -118,10 +120,14 @@ def search_cases(db: Database, ops, rep) -> dict[str, tuple]:
 
 
 def _void_figures(db: Database, ops) -> dict:
-    numbers = _voidable(db, SINGLE_VOIDS + 1 + BATCH_SIZE)
+    numbers = _voidable(db, SINGLE_VOIDS + 1 + BATCH_SIZE + CONCURRENT_VOIDS)
+    at_once = min(CONCURRENT_VOIDS, len(numbers) // 3)   # small databases: a third voided at once
+    concurrent, numbers = numbers[:at_once], numbers[at_once:]
     split = min(SINGLE_VOIDS + 1, len(numbers) // 2)   # small databases: half one by one, half as the batch
     single, batch = numbers[:split], numbers[split:]
-    f: dict = {"voidable_orders_found": len(numbers)}
+    f: dict = {"voidable_orders_found": len(numbers) + len(concurrent)}
+    if concurrent:
+        f.update(_concurrent_voids(db, ops, concurrent))
     if len(single) >= 2:
         void_order(db, ops, single[0], "customer_cancelled")   # warm-up, not counted
         times, started = [], time.perf_counter()
@@ -140,6 +146,41 @@ def _void_figures(db: Database, ops) -> dict:
         f.update(batch_void_s=round(time.perf_counter() - t0, 3), batch_void_orders=len(batch),
                  batch_voided=result["voided"])
     return f
+
+
+def _concurrent_voids(db: Database, ops, numbers: list[str]) -> dict:
+    """CLIENTS sessions (threads, as Streamlit's) voiding distinct orders at once: voids per second, and how many
+    transactions carried them (lib.services.void_group writes the voids waiting together)."""
+    import threading
+
+    from lib.services.void_group import group_for
+
+    queue, lock, errors = list(numbers), threading.Lock(), []
+
+    def client():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                number = queue.pop()
+            try:
+                void_order(db, ops, number, "customer_cancelled")
+            except Exception as exc:   # noqa: BLE001 - counted, not fatal
+                errors.append(type(exc).__name__)
+
+    rounds = group_for(db).rounds if db.backend == "duckdb" else 0
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    out = {"voids_concurrent_per_second": round((len(numbers) - len(errors)) / elapsed, 1),
+           "voids_concurrent_clients": CLIENTS, "voids_concurrent": len(numbers), "voids_concurrent_errors": len(errors)}
+    if db.backend == "duckdb":
+        out["voids_concurrent_transactions"] = group_for(db).rounds - rounds
+    return out
 
 
 def _voidable(db: Database, limit: int) -> list[str]:
@@ -282,7 +323,10 @@ def rows(f: dict) -> list[tuple[str, str, str]]:
     elif naive:
         out.append(("naive: load whole tables", f"{naive['load_ms']} ms, +{naive['rss_growth_mb']} MB RSS", ""))
     for name, unit in [(d, "ms") for d in DASHBOARD_FIGURES] + [
-            ("void_single_ms", "ms"), ("void_single_p90_ms", "ms"), ("voids_per_second", "/s"), ("batch_void_s", "s")]:
+            ("void_single_ms", "ms"), ("void_single_p90_ms", "ms"), ("voids_per_second", "/s"),
+            ("voids_concurrent_per_second", f"/s ({f.get('voids_concurrent_clients')} sessions at once,"
+                                            f" {f.get('voids_concurrent_transactions', '?')} transactions for"
+                                            f" {f.get('voids_concurrent')} voids)"), ("batch_void_s", "s")]:
         if name in f:
             out.append((name, f"{f[name]} {unit}", bar(name) if name in BARS else ""))
     if "batch_void_orders" in f:
