@@ -6,9 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from lib.db import is_server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VOIDDESK_CHROMIUM", "/usr/bin/chromium")
@@ -22,13 +25,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_file: Path, env_extra: dict | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """streamlit run app.py on 127.0.0.1 and a free port, on `db_file`; returns (process, base URL) once healthy.
+def start_server(db_file: Path | str, env_extra: dict | None = None, timeout: float = 60
+                 ) -> tuple[subprocess.Popen, str]:
+    """streamlit run app.py on 127.0.0.1 and a free port, on `db_file` (a DuckDB file or a PostgreSQL URL); returns
+    (process, base URL) once healthy.
 
-    The server's output goes to `<db_file>.server.log` (a pipe nobody reads would fill up and stall the server)."""
+    The server's output goes to `<db_file>.server.log`, or for a PostgreSQL URL to voiddesk-<port>.server.log in
+    the temp dir (a pipe nobody reads would fill up and stall the server)."""
     port = free_port()
     env = {**os.environ, "VOIDDESK_DB": str(db_file), **(env_extra or {})}
-    log_path = Path(f"{db_file}.server.log")
+    log_path = (Path(tempfile.gettempdir()) / f"voiddesk-{port}.server.log" if is_server_url(str(db_file))
+                else Path(f"{db_file}.server.log"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
