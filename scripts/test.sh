@@ -13,7 +13,7 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-# Two worker processes (pytest-xdist), handed a test module at a time, the browser modules first (pytest.ini,
-# tests/e2e/conftest.py). VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins (-n 0: one process).
+# Two worker processes (pytest-xdist), handed a test module at a time; the browser tests go to one of them
+# together, first (pytest.ini, tests/conftest.py). VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins (-n 0: one process).
 # pytest exits 5 when it collected no test, so an empty run fails too.
 exec .venv/bin/python -m pytest -n "${VOIDDESK_TEST_WORKERS:-2}" "$@"

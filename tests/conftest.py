@@ -4,7 +4,12 @@ The suite never reads the calendar: it runs as if today were FIXED_TODAY (or the
 lib.clock's VOIDDESK_TODAY, which the seed, the services, the pages, the CLI and the browser tests' servers share.
 """
 import os
-import shutil
+
+# Before anything imports lib.services.auth (which picks its hasher on import), and inherited by the CLI processes
+# and browser-test servers the tests start: Argon2id with cheap parameters (see lib.services.auth).
+os.environ["VOIDDESK_FAST_PASSWORD_HASHING_FOR_TESTS"] = "1"
+
+import shutil  # noqa: E402
 from datetime import date
 
 import pytest
@@ -96,6 +101,20 @@ def db(request, backend):
     """A fresh, migrated database: a DuckDB file, or a PostgreSQL database, so the same tests prove the same
     promises on both backends (issue #14)."""
     return request.getfixturevalue("pg_db" if backend == "postgresql" else "duck_db")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """How `pytest -n N` (scripts/test.sh) shares the suite out: a module at a time (its module-scoped fixtures
+    are built once), except the browser tests, which are one unit together (tests/e2e/conftest.py). xdist's own
+    groups (`--dist loadgroup`) do nothing with pytest 9: xdist 3.8 renames `item._nodeid`, which pytest 9 no
+    longer reads, so the unit is chosen here."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndBrowser(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid.split("::", 1)[0]
+
+    return ModulesAndBrowser(config, log)
 
 
 def pytest_generate_tests(metafunc):

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from lib import clock
 from lib.config import SESSION_COOKIE
@@ -30,11 +30,9 @@ SERVER_ENV = {"VOIDDESK_LANG": "en"}   # the sign-in page's language, whatever t
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """The browser tests first: with `pytest -n N --dist loadfile` (pytest.ini, scripts/test.sh) each module is
-    one unit of work, handed out in collection order, so the longest modules start at once and the short ones
-    fill in at the end. (Groups of our own, `--dist loadgroup`, do nothing with pytest 9: xdist 3.8 renames
-    `item._nodeid`, which pytest 9 no longer reads.) Each worker that runs browser tests seeds its own demo
-    database and starts its own server and Chromium."""
+    """The browser tests first, as one unit of work for one worker (tests/conftest.py's scheduler): one seeded
+    demo database, one server and one Chromium, never two of each competing for the two cores; the longest unit
+    starts at once and the other worker takes the modules one by one meanwhile."""
     browser = [item for item in items if HERE in Path(item.path).resolve().parents]
     items[:] = browser + [item for item in items if item not in browser]
 
@@ -192,10 +190,19 @@ def wait_for_params(page, **expected: str) -> None:
 
 def click_plot(page, plot, x: float, y: float) -> None:
     """Click a Plotly mark at page pixels (x, y): Plotly acts on the point it has registered under the pointer,
-    so hover there first and wait until it has."""
-    page.mouse.move(x, y)
-    page.wait_for_function("gd => (gd._hoverdata || []).length > 0", arg=plot.element_handle())
-    page.mouse.click(x, y)
+    so hover there first and wait until it has. A chart drawn again meanwhile (a loaded machine) never saw that
+    pointer move: move again, by half a pixel, until the chart on the page now has registered the point."""
+    for attempt in range(40):
+        page.mouse.move(x + (attempt % 2) * 0.5, y)
+        try:
+            page.wait_for_function("gd => (gd._hoverdata || []).length > 0", arg=plot.element_handle(),
+                                   timeout=1500)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError(f"Plotly registered no point under the pointer at ({x:.0f}, {y:.0f})")
+    page.mouse.click(x + (attempt % 2) * 0.5, y)
 
 
 def void_in_dialog(page, button: str, reason: str, confirm: str, look=None) -> None:

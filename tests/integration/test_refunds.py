@@ -63,13 +63,13 @@ def test_a_double_click_racing_the_first_gets_the_first_answer_not_already_paid(
     _return(shop, order_no, {"PHN-1": 1})
     refund_id = _pending_id(shop)
     first = mark_paid(shop.db, shop.users["finance"], refund_id, "BANK-1", submission_key="pay-form")
-    real, looks = idempotency._prior, []
+    real, looks = idempotency.prior, []
 
     def as_seen_before_the_first_commit(db, key):
         looks.append(key)
         return None if len(looks) == 1 else real(db, key)
 
-    monkeypatch.setattr(idempotency, "_prior", as_seen_before_the_first_commit)
+    monkeypatch.setattr(idempotency, "prior", as_seen_before_the_first_commit)
     assert mark_paid(shop.db, shop.users["finance"], refund_id, "BANK-1", submission_key="pay-form") == first
     assert count(shop.db, "SELECT count(*) FROM audit_log WHERE action = 'refund.paid'") == 1
 
