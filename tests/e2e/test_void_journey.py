@@ -22,7 +22,10 @@ def test_void_with_preview_and_confirmation_then_restore(server, page, demo_orde
     page.get_by_text("Order voided: Customer cancelled").first.wait_for()  # on the timeline
 
     page.get_by_text("Undo the void (restore)").click()
-    page.get_by_label("Why is the void undone? (required)").fill("Customer called back: keep it")
+    why = page.get_by_label("Why is the void undone? (required)")
+    why.fill("Customer called back: keep it")
+    why.press("Tab")   # the note is sent (a run of its own) before the click, not raced by it
+    settle(page)
     page.get_by_role("button", name="Restore order").click()
     page.get_by_text(f"Order {order_no} restored").wait_for()
 
