@@ -13,7 +13,8 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-# Two worker processes (pytest-xdist), handed a test module at a time; the browser tests go to one of them
-# together, first (pytest.ini, tests/conftest.py). VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins (-n 0: one process).
+# Three worker processes (pytest-xdist) on two cores, handed a test module at a time; the browser tests go to one
+# of them together, first (pytest.ini, tests/conftest.py). That worker mostly waits for its server and Chromium,
+# so the other two keep both cores busy. VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins (-n 0: one process).
 # pytest exits 5 when it collected no test, so an empty run fails too.
-exec .venv/bin/python -m pytest -n "${VOIDDESK_TEST_WORKERS:-2}" "$@"
+exec .venv/bin/python -m pytest -n "${VOIDDESK_TEST_WORKERS:-3}" "$@"

@@ -20,7 +20,7 @@ def replicas(pg_server):
     with psycopg.connect(pg_server.url, autocommit=True) as admin:
         admin.execute("CREATE DATABASE vd_replicas")
     url = pg_server.database_url("vd_replicas")
-    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "600", "--today", clock.today().isoformat(),
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "300", "--today", clock.today().isoformat(),
                     "--db", url], cwd=ROOT, check=True, capture_output=True)
     with psycopg.connect(url) as conn:
         order = conn.execute(
