@@ -20,11 +20,11 @@ def replicas(pg_server):
     with psycopg.connect(pg_server.url, autocommit=True) as admin:
         admin.execute("CREATE DATABASE vd_replicas")
     url = pg_server.database_url("vd_replicas")
-    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "300", "--today", clock.today().isoformat(),
+    subprocess.run([sys.executable, "-m", "lib.cli", "seed", "--orders", "600", "--today", clock.today().isoformat(),
                     "--db", url], cwd=ROOT, check=True, capture_output=True)
     with psycopg.connect(url) as conn:
         order = conn.execute(
-            "SELECT order_no FROM orders o WHERE status = 'processing' AND amount_paid > 0 AND total < 10000"
+            "SELECT order_no FROM orders o WHERE status IN ('pending', 'processing') AND total < 10000"
             " AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval')"
             " ORDER BY id DESC LIMIT 1").fetchone()[0]
     servers = [start_server(url, env_extra=SERVER_ENV) for _ in range(2)]
