@@ -1,7 +1,7 @@
 """The database handle: one DuckDB connection per process, a cursor per unit of work, numbered migrations."""
 import re
 import threading
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,11 +108,8 @@ class Database:
     @contextmanager
     def read(self):
         """A cursor for reads, closed afterwards."""
-        cur = self.cursor()
-        try:
+        with closing(self.cursor()) as cur:
             yield cur
-        finally:
-            cur.close()
 
     @contextmanager
     def transaction(self):

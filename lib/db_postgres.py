@@ -12,7 +12,7 @@ for the other writer, re-reads the row and finds it changed.
 """
 import re
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import lru_cache
 
 import psycopg
@@ -50,12 +50,8 @@ class PgDatabase:
     @contextmanager
     def read(self):
         """A cursor for reads; each statement sees what is committed when it starts."""
-        with self._pool.connection() as conn:
-            cur = PgCursor(conn)
-            try:
-                yield cur
-            finally:
-                cur.close()
+        with self._pool.connection() as conn, closing(PgCursor(conn)) as cur:
+            yield cur
 
     @contextmanager
     def transaction(self):
