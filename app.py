@@ -1,6 +1,7 @@
 """VoidDesk — the router: page config, database, sign-in gate, navigation for the user's role."""
 import streamlit as st
 
+from lib import replica
 from lib.ui import mail_worker, nav, sidebar
 from lib.ui.context import database, tr
 from lib.ui.session import current_user, login_page, sync_cookie
@@ -9,6 +10,7 @@ st.set_page_config(page_title="VoidDesk", page_icon=":material/assignment_return
 
 db = database()
 mail_worker.start(db, db.path)
+replica.warm_up(db)   # PostgreSQL: the analytics copy is made in the background as the process starts
 user = current_user(db)
 sync_cookie()
 

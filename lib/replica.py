@@ -11,6 +11,7 @@ from the shared database, so a refresh only replaces rows by key and adds new on
 
 Secrets stay behind: sign-in sessions and the failed-login log are not copied, nor the users' password hashes.
 """
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from lib import clock
-from lib.db import Database, apply_migrations
+from lib.db import Database, apply_migrations, scalar
 
 # table -> the columns that name a row. Codes and ids never change once written.
 KEYS = {
@@ -97,14 +98,12 @@ class AnalyticsCopy:
     def _pull(self, src, dst, table: str) -> int:
         columns = self._columns[table]
         select = ", ".join(WITHHELD.get(table, {}).get(c, c) for c, _ in columns)
-        sql, params = f"SELECT {select} FROM {table}", []
         if self._snapshot is None:
             dst.execute(f"DELETE FROM {table}")   # the copy's own migrations filled some tables (reasons, rules)
-        else:
-            sql += (" WHERE changed_by_xact >= pg_snapshot_xmin(?::pg_snapshot)"
-                    " AND NOT pg_visible_in_snapshot(changed_by_xact, ?::pg_snapshot)")
-            params = [self._snapshot, self._snapshot]
-        src.execute(sql, params)
+            return _bulk(src, dst, table, columns, select)
+        src.execute(f"SELECT {select} FROM {table} WHERE changed_by_xact >= pg_snapshot_xmin(?::pg_snapshot)"
+                    " AND NOT pg_visible_in_snapshot(changed_by_xact, ?::pg_snapshot)",
+                    [self._snapshot, self._snapshot])
         total = 0
         while rows := src.fetchmany(CHUNK):
             total += len(rows)
@@ -129,6 +128,24 @@ class AnalyticsCopy:
             yield cur
 
 
+def _bulk(src, dst, table: str, columns: list[tuple[str, str]], select: str) -> int:
+    """A whole table, the first time: PostgreSQL's COPY writes CSV into a temporary file and DuckDB's CSV reader
+    loads it (no Python object per row: about ten times faster than fetching rows)."""
+    with tempfile.NamedTemporaryFile(suffix=".csv", prefix="voiddesk-copy-") as spool:
+        with src.copy(f"COPY (SELECT {select} FROM {table}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for chunk in copy:
+                spool.write(chunk)
+        spool.flush()
+        # PostgreSQL holds UBIGINT as BIGINT: read it as such, give back the same 64 bits unsigned.
+        types = {c: ("BIGINT" if kind == "UBIGINT" else kind) for c, kind in columns}
+        values = ", ".join(f"CASE WHEN {c} < 0 THEN ({c}::HUGEINT + 18446744073709551616)::UBIGINT ELSE {c}::UBIGINT"
+                           f" END" if kind == "UBIGINT" else c for c, kind in columns)
+        dst.execute(f"INSERT INTO {table} ({', '.join(c for c, _ in columns)}) SELECT {values} FROM read_csv(?,"
+                    " header = false, columns = ?, allow_quoted_nulls = false, auto_detect = false)",
+                    [spool.name, types])
+        return scalar(dst, f"SELECT count(*) FROM {table}")
+
+
 def _arrow(kind: str, values: list) -> pa.Array:
     if kind.startswith("DECIMAL"):
         precision, scale = (int(x) for x in kind[kind.index("(") + 1:-1].split(","))
@@ -140,6 +157,19 @@ def _arrow(kind: str, values: list) -> pa.Array:
 
 _copies: dict[str, AnalyticsCopy] = {}
 _copies_lock = threading.Lock()
+_warming: set[str] = set()
+
+
+def warm_up(source) -> None:
+    """Start this process's first (whole) copy in the background, once: the app calls it as it starts, so the first
+    dashboard a user opens does not wait for it (at 100,000 orders it takes about five seconds)."""
+    if source.backend != "postgresql":
+        return
+    with _copies_lock:
+        if source.path in _warming:
+            return
+        _warming.add(source.path)
+    threading.Thread(target=lambda: copy_of(source).fresh(), name="voiddesk-analytics-copy", daemon=True).start()
 
 
 def copy_of(source) -> AnalyticsCopy:
