@@ -275,9 +275,9 @@ def apply_migrations(db: Database) -> int:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-    applied = False
+    applied, current = False, schema_version(db)
     for number, name, path in migration_files(db.backend):
-        if number <= schema_version(db):
+        if number <= current:
             continue
         with db.transaction() as cur:
             if lock:

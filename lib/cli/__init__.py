@@ -6,18 +6,22 @@ what they share.
 """
 import argparse
 import sys
-
-import duckdb
+from functools import lru_cache
 
 from lib.cli import bench, catalog, imports, orders, returns, setup, stats, users, voids
 from lib.cli.common import close_databases, parents, refuse_undecodable, say_error
+from lib.db import DATABASE_ERRORS
 from lib.errors import VoidDeskError
 
-EPILOG = "The database is --db PATH, else $VOIDDESK_DB, else data/voiddesk.duckdb."
+EPILOG = ("The database is --db PATH|URL, else $VOIDDESK_DB, else data/voiddesk.duckdb: a DuckDB file, or"
+          " postgresql://user:pass@host:port/dbname for a shared PostgreSQL server.")
 GROUPS = (setup, users, catalog, orders, voids, returns, imports, stats, bench)
 
 
+@lru_cache(maxsize=1)
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, built once per process (some 130 arguments: building it costs more than most
+    commands' work; a parser parses any number of argument lists)."""
     common, acting = parents()
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0],
                                      epilog=EPILOG)
@@ -37,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     except VoidDeskError as exc:
         say_error(exc.message("en"))
         return 1
-    except duckdb.Error as exc:
-        say_error(f"database: {str(exc).splitlines()[0]}")
+    except DATABASE_ERRORS as exc:
+        say_error(f"database: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}")
         return 1
     finally:
         close_databases()
