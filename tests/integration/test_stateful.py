@@ -266,7 +266,7 @@ def start_orders(db, users, model: Model) -> None:
 
 
 @pytest.fixture
-def work(shop, tmp_path):
+def work(shop, tmp_path, duckdb_only):   # each run starts from a copy of the database file
     """The machine class, with the shop fixture's database plus start_orders checkpointed into a file each run
     copies, and the model of that state each run starts from."""
     model = Model({name: u.role for name, u in shop.users.items()}, snapshot(shop.db)["stock"])

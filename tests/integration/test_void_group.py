@@ -15,6 +15,8 @@ from lib.services import voids
 from lib.services.void_group import group_for
 from tests.integration.void_helpers import bulk_orders, make_order, refunds_of, voids_of
 
+pytestmark = pytest.mark.usefixtures("duckdb_only")   # PostgreSQL's writers run side by side instead
+
 
 def _queued(group, n: int, deadline_s: float = 60) -> None:
     """Wait until n voids wait in the group (a condition, polled; never a fixed sleep)."""
