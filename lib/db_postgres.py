@@ -145,13 +145,21 @@ class PgCursor:
         self._cur.close()
 
 
-def _param(value):
-    """Python ints of 2^63 and up (UBIGINT category masks) go as the BIGINT with the same 64 bits. Text holding a NUL
-    character, which PostgreSQL cannot store, is refused in plain words (the transaction rolls back)."""
-    if isinstance(value, str) and "\x00" in value:
-        raise InvalidInput("input.nul_character")
+def as_bigint(value):
+    """A Python int of 2^63 and up (a UBIGINT category mask) as the BIGINT with the same 64 bits; anything else
+    as it is."""
     if isinstance(value, int) and not isinstance(value, bool) and _I64_MAX < value < _U64:
         return value - _U64
+    return value
+
+
+def _param(value):
+    """A parameter as PostgreSQL takes it (as_bigint). Text holding a NUL character, which PostgreSQL cannot
+    store, is refused in plain words (the transaction rolls back)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidInput("input.nul_character")
+    if isinstance(value, int):
+        return as_bigint(value)
     if isinstance(value, list):
         return [_param(v) for v in value]
     return value

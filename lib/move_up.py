@@ -8,6 +8,7 @@ money column's sum must be equal, or the transaction is rolled back.
 from decimal import Decimal
 
 from lib.db import apply_migrations, scalar
+from lib.db_postgres import as_bigint
 from lib.errors import VoidDeskError
 from lib.queries.check import run_checks
 
@@ -100,16 +101,9 @@ def _copy_table(source, dst, table: str) -> int:
         with dst.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
             while rows := src.fetchmany(CHUNK):
                 for row in rows:
-                    copy.write_row([_signed(v) for v in row])
+                    copy.write_row([as_bigint(v) for v in row])
                 copied += len(rows)
     return copied
-
-
-def _signed(value):
-    """UBIGINT (category masks) goes into PostgreSQL's BIGINT as the same 64 bits."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0x7FFF_FFFF_FFFF_FFFF:
-        return value - (1 << 64)
-    return value
 
 
 def _set_sequences(dst) -> None:

@@ -121,9 +121,7 @@ def test_migrate_copies_a_duckdb_file_into_an_empty_postgresql_database(tmp_path
             assert scalar(cur, "SELECT count(*) FROM orders") == 400
         assert run_checks(target)["ok"]
         # Sequences continue past the copied ids: a new order gets a fresh id, not a clash.
-        user = next(u for u in [_user(target, "ops")] if u)
-        number = voids_free_order(target, user)
-        assert number
+        assert new_order(target, _user(target, "ops"))
     finally:
         target.close()
     again = cli(source, "migrate", "--to", pg_url)
@@ -141,7 +139,7 @@ def _user(db, username):
     return acting_user(db, username)
 
 
-def voids_free_order(db, user) -> str:
+def new_order(db, user) -> str:
     """A new order created through the service on the moved-up database: its number."""
     from lib.services import orders
     from lib.services.orders import LineInput
