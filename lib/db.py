@@ -167,12 +167,16 @@ class Cursor:
 
     def execute(self, sql, parameters=None) -> duckdb.DuckDBPyConnection:
         if isinstance(sql, str):
-            if _writes_memo_tables(sql):
+            if writes_memo_tables(sql):
                 self._wrote_memo_tables = True
                 if self._db is not None:
                     self._db.forget()
             sql = _parsed(sql)
         return self._cur.execute(sql, parameters)
+
+    def send(self, sql: str, parameters=None) -> None:
+        """execute() for a write whose result nobody reads (PostgreSQL's cursor sends it with the next statement)."""
+        self.execute(sql, parameters)
 
     def memo(self, name: str, load):
         """load(self), kept per database until a write to MEMO_TABLES (rules, reasons, people: read by every
@@ -199,7 +203,7 @@ _READ_ONLY = re.compile(r"^\s*(?:SELECT|WITH|FROM|VALUES|DESCRIBE|SHOW|EXPLAIN|S
 
 
 @lru_cache(maxsize=2048)
-def _writes_memo_tables(sql: str) -> bool:
+def writes_memo_tables(sql: str) -> bool:
     """Whether a statement may change a table that Cursor.memo keeps (any non-read naming one of them)."""
     return bool(_MEMO_TABLE_NAMES.search(sql)) and not _READ_ONLY.match(sql)
 
@@ -297,8 +301,18 @@ def apply_migrations(db: Database) -> int:
 
 
 def memo(cur, name: str, load):
-    """Cursor.memo where the cursor is one of ours, else load(cur)."""
-    return cur.memo(name, load) if isinstance(cur, Cursor) else load(cur)
+    """cur.memo where the cursor is one of ours (lib.db.Cursor, lib.db_postgres.PgCursor), else load(cur)."""
+    keep = getattr(cur, "memo", None)
+    return keep(name, load) if keep is not None else load(cur)
+
+
+def send(cur, sql: str, params=None) -> None:
+    """A write whose result nobody reads: cur.send where the cursor has it (see PgCursor.send), else execute."""
+    quiet = getattr(cur, "send", None)
+    if quiet is not None:
+        quiet(sql, params)
+    else:
+        cur.execute(sql, params or [])
 
 
 def scalar(cur, sql: str, params=None):
@@ -315,7 +329,8 @@ def rows_as_dicts(cur, sql: str, params=None) -> list[dict]:
 
 def insert_rows(cur, table: str, columns: dict[str, str], rows: list[tuple], returning: str = "") -> list[tuple]:
     """INSERT `rows` (tuples in the order of `columns`, a {column: SQL type} dict) in one statement and return
-    what `returning` names (else the row count).
+    what `returning` names (else nothing, and the insert is sent as send() sends: on PostgreSQL it costs no round
+    trip of its own).
 
     DuckDB parses and plans every statement afresh, and the plan of `unnest(?::T[])` per column costs about
     twice that of a one-row VALUES: one row goes in as VALUES, more as one list per column, which plans in
@@ -323,7 +338,11 @@ def insert_rows(cur, table: str, columns: dict[str, str], rows: list[tuple], ret
     """
     names, tail = ", ".join(columns), f" RETURNING {returning}" if returning else ""
     if len(rows) == 1:
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}){tail}"
-        return cur.execute(sql, list(rows[0])).fetchall()
-    lists = ", ".join(f"unnest(?::{kind}[])" for kind in columns.values())
-    return cur.execute(f"INSERT INTO {table} ({names}) SELECT {lists}{tail}", [list(c) for c in zip(*rows)]).fetchall()
+        sql, params = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}){tail}", list(rows[0])
+    else:
+        lists = ", ".join(f"unnest(?::{kind}[])" for kind in columns.values())
+        sql, params = f"INSERT INTO {table} ({names}) SELECT {lists}{tail}", [list(c) for c in zip(*rows)]
+    if not returning:
+        send(cur, sql, params)
+        return []
+    return cur.execute(sql, params).fetchall()

@@ -2,7 +2,7 @@
 import json
 
 from lib import clock
-from lib.db import CONSTRAINT_ERRORS, Database
+from lib.db import CONSTRAINT_ERRORS, Database, send
 from lib.domain import User
 from lib.errors import VoidDeskError
 
@@ -17,8 +17,8 @@ def remember(cur, key: str | None, kind: str, actor: User | None, result) -> obj
     """Record `result` as the answer to `key` (in the caller's transaction); return it as a repeat gets it (JSON)."""
     encoded = json.dumps(result, default=str)
     if key:
-        cur.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
-                    [key, kind, actor.id if actor else None, clock.now(), encoded])
+        send(cur, "INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
+             [key, kind, actor.id if actor else None, clock.now(), encoded])
     return json.loads(encoded)
 
 

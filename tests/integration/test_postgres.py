@@ -9,10 +9,12 @@ import pytest
 
 from lib.analytics.console import run_readonly
 from lib.db import apply_migrations, connect, data_as_of, scalar
-from lib.errors import ConcurrentChange, RuleViolation
+from lib.errors import ConcurrentChange, InvalidInput, RuleViolation
 from lib.queries.check import run_checks
 from lib.replica import copy_of
 from lib.services import voids
+from lib.services.reasons import update_reason
+from lib.services.settings import update_rules
 from tests.integration.cli_helpers import cli
 from tests.integration.void_helpers import make_order, refunds_of, voids_of
 
@@ -69,6 +71,38 @@ def test_a_double_submit_through_two_replicas_voids_once_with_one_refund(shop, r
     assert results[0]["void_id"] == results[1]["void_id"]
     assert len(voids_of(shop.db, number)) == 1 and len(refunds_of(shop.db, number)) == 1
     assert run_checks(shop.db)["ok"]
+
+
+def test_rules_and_reasons_changed_on_one_replica_hold_at_once_on_the_other(shop, replica):
+    """Each process keeps the rules and reasons it read (PgCursor.memo); a change anywhere moves the server's
+    counter on, so the next void on any replica acts on the new values."""
+    ops = shop.users["ops"]
+    voids.void_order(replica, ops, make_order(shop), "customer_cancelled")   # the replica now keeps both
+    update_rules(shop.db, shop.users["admin"], approval_threshold="0.01")
+    asked = voids.void_order(replica, ops, make_order(shop), "customer_cancelled")
+    assert asked["outcome"] == "pending_approval"
+    update_reason(shop.db, shop.users["admin"], "void", "customer_cancelled", active=False)
+    with pytest.raises(InvalidInput):
+        voids.void_order(replica, ops, make_order(shop), "customer_cancelled")
+    assert scalar_of(replica, "SELECT version FROM memo_version") >= 2
+
+
+def scalar_of(db, sql):
+    with db.read() as cur:
+        return scalar(cur, sql)
+
+
+def test_a_failing_write_that_travels_with_the_commit_rolls_the_whole_transaction_back(shop):
+    """A write sent with the COMMIT (PgCursor.send) that fails fails its transaction: nothing of it stays."""
+    before = scalar_of(shop.db, "SELECT count(*) FROM audit_log")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        with shop.db.transaction() as cur:
+            cur.execute("INSERT INTO settings (key, value, updated_at) VALUES ('probe', '1', now())")
+            cur.send("INSERT INTO audit_log (created_at, action) VALUES (now(), NULL)")
+    assert scalar_of(shop.db, "SELECT count(*) FROM settings WHERE key = 'probe'") == 0
+    assert scalar_of(shop.db, "SELECT count(*) FROM audit_log") == before
+    with shop.db.transaction() as cur:   # the connection went back to the pool usable
+        assert scalar(cur, "SELECT count(*) FROM settings WHERE key = 'probe'") == 0
 
 
 def test_a_change_on_one_replica_reaches_the_others_analytics_copy(shop, replica):
