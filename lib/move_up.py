@@ -8,14 +8,13 @@ money column's sum must be equal, or the transaction is rolled back.
 from decimal import Decimal
 
 from lib.db import apply_migrations, scalar
-from lib.db_postgres import as_bigint
+from lib.transfer import duck_to_pg
 from lib.errors import VoidDeskError
 from lib.queries.check import run_checks
 
 # Filled by the migrations themselves; replaced by the source's rows.
 MIGRATION_FILLED = ("reasons", "settings", "counters", "category_bits")
 SKIPPED = ("schema_migrations", "memo_version")   # each side records its own migrations; a server its own counter
-CHUNK = 20_000
 
 
 class TargetNotEmpty(VoidDeskError):
@@ -93,17 +92,11 @@ def move_up(source, target, progress=None) -> dict:
 
 
 def _copy_table(source, dst, table: str) -> int:
-    """Stream one table from DuckDB into PostgreSQL's COPY; return the rows copied."""
+    """One table from DuckDB into PostgreSQL's COPY (lib.transfer); return the rows copied."""
     with source.read() as src:
-        names = columns(src, table)
-        src.execute(f"SELECT {', '.join(names)} FROM {table}")
-        copied = 0
-        with dst.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            while rows := src.fetchmany(CHUNK):
-                for row in rows:
-                    copy.write_row([as_bigint(v) for v in row])
-                copied += len(rows)
-    return copied
+        kinds = src.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema ="
+                            " current_schema() AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+        return duck_to_pg(src, f"SELECT {', '.join(c for c, _ in kinds)} FROM {table}", dst, table, kinds)
 
 
 def _set_sequences(dst) -> None:

@@ -11,7 +11,6 @@ from the shared database, so a refresh only replaces rows by key and adds new on
 
 Secrets stay behind: sign-in sessions and the failed-login log are not copied, nor the users' password hashes.
 """
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -20,7 +19,8 @@ from datetime import datetime
 import pyarrow as pa
 
 from lib import clock
-from lib.db import Database, apply_migrations, scalar
+from lib.db import Database, apply_migrations
+from lib.transfer import pg_to_duck
 
 # table -> the columns that name a row. Codes and ids never change once written.
 KEYS = {
@@ -100,7 +100,7 @@ class AnalyticsCopy:
         select = ", ".join(WITHHELD.get(table, {}).get(c, c) for c, _ in columns)
         if self._snapshot is None:
             dst.execute(f"DELETE FROM {table}")   # the copy's own migrations filled some tables (reasons, rules)
-            return _bulk(src, dst, table, columns, select)
+            return pg_to_duck(src, f"SELECT {select} FROM {table}", dst, table, columns)   # the first copy
         src.execute(f"SELECT {select} FROM {table} WHERE changed_by_xact >= pg_snapshot_xmin(?::pg_snapshot)"
                     " AND NOT pg_visible_in_snapshot(changed_by_xact, ?::pg_snapshot)",
                     [self._snapshot, self._snapshot])
@@ -126,24 +126,6 @@ class AnalyticsCopy:
     def read(self):
         with self.fresh().copy.read() as cur:
             yield cur
-
-
-def _bulk(src, dst, table: str, columns: list[tuple[str, str]], select: str) -> int:
-    """A whole table, the first time: PostgreSQL's COPY writes CSV into a temporary file and DuckDB's CSV reader
-    loads it (no Python object per row: about ten times faster than fetching rows)."""
-    with tempfile.NamedTemporaryFile(suffix=".csv", prefix="voiddesk-copy-") as spool:
-        with src.copy(f"COPY (SELECT {select} FROM {table}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for chunk in copy:
-                spool.write(chunk)
-        spool.flush()
-        # PostgreSQL holds UBIGINT as BIGINT: read it as such, give back the same 64 bits unsigned.
-        types = {c: ("BIGINT" if kind == "UBIGINT" else kind) for c, kind in columns}
-        values = ", ".join(f"CASE WHEN {c} < 0 THEN ({c}::HUGEINT + 18446744073709551616)::UBIGINT ELSE {c}::UBIGINT"
-                           f" END" if kind == "UBIGINT" else c for c, kind in columns)
-        dst.execute(f"INSERT INTO {table} ({', '.join(c for c, _ in columns)}) SELECT {values} FROM read_csv(?,"
-                    " header = false, columns = ?, allow_quoted_nulls = false, auto_detect = false)",
-                    [spool.name, types])
-        return scalar(dst, f"SELECT count(*) FROM {table}")
 
 
 def _arrow(kind: str, values: list) -> pa.Array:

@@ -1,4 +1,6 @@
 """What every kind of import shares: the run's context, id blocks, and the checks several kinds make in SQL."""
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,11 +40,20 @@ class Context:
         return f"import: {self.file_name}"[:200]
 
 
+# Set while an import runs in a workspace for a PostgreSQL server (lib.imports.server): (sequence, n) -> the first
+# of n consecutive ids reserved in that server's sequence.
+ID_SOURCE: ContextVar[Callable[[str, int], int] | None] = ContextVar("import_id_source", default=None)
+
+
 def take_ids(cur, sequence: str, n: int) -> int:
     """Draw n values from a sequence and return the first; consecutive, because writers of this process take
-    turns (Database.transaction) and only this process can write the file."""
+    turns (Database.transaction) and only this process can write the file. In a server's workspace the block is
+    reserved in the server's own sequence (ID_SOURCE)."""
     if n <= 0:
         return 0
+    source = ID_SOURCE.get()
+    if source is not None:
+        return source(sequence, n)
     first = cur.execute("SELECT nextval(?)", [sequence]).fetchall()[0][0]
     if n > 1:
         cur.execute("SELECT max(nextval(?)) FROM range(?)", [sequence, n - 1]).fetchall()

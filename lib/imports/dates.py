@@ -4,10 +4,12 @@ timestamps with an offset or Z, moved to this process's local wall-clock time, a
 (datetime.now()). SQL expressions for the staging table, made of fixed formats and Python numbers only."""
 import os
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+import duckdb
 import pyarrow as pa
 
 from lib.errors import InvalidInput
@@ -103,9 +105,10 @@ def detect(cur, source, mapping) -> Detection:
     return Detection(**found)
 
 
-def detect_date_order(db, source, mapping) -> Detection:
-    """The detection for the wizard's date-order choice; reads only the file."""
-    with db.read() as cur:
+def detect_date_order(source, mapping) -> Detection:
+    """The detection for the wizard's date-order choice; reads only the file (in a DuckDB of its own, whatever
+    the app's database is)."""
+    with closing(duckdb.connect()) as cur:
         return detect(cur, source, mapping)
 
 

@@ -3,6 +3,7 @@
 check_import() only reports (the wizard's preview); run_import() checks again inside the loading transaction, so
 what is loaded is exactly what was checked against the database as it is at that moment."""
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from lib import clock
 from lib.db import Database
 from lib.domain import User, require
-from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report
+from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server
 from lib.imports.base import Context, count
 from lib.imports.mapping import Mapping
 from lib.imports.readers import Source
@@ -62,8 +63,8 @@ def check_import(db: Database, actor: User, source: Source, mapping: Mapping, *,
                  progress: Progress | None = None) -> ImportResult:
     """Check every row and show how the first ones will be stored; writes nothing."""
     ctx = _start(actor, source, mapping, lang)
-    with db.read() as cur:
-        return _check(cur, ctx, source, lang, progress or _quiet)
+    with _session(db, write=False) as (cur, ws):
+        return _check(cur, ctx, source, lang, progress or _quiet, ws=ws)
 
 
 def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, lang: str = "en",
@@ -72,14 +73,16 @@ def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, l
     and the result carries the problems and the report."""
     say = progress or _quiet
     ctx = _start(actor, source, mapping, lang)
-    with db.transaction() as cur:
-        result = _check(cur, ctx, source, lang, say, fraction=0.5)
+    with _session(db, write=True) as (cur, ws):
+        result = _check(cur, ctx, source, lang, say, fraction=0.5, ws=ws)
         if not result.ok:
             return result
         say(0.55, "import.progress.load")
         result.counts = KINDS[ctx.kind].load(cur, ctx)
         result.loaded = result.rows
         _audit_run(cur, ctx, result)
+        if ws is not None:
+            ws.write_back(cur)
         say(0.95, "import.progress.commit")
     say(1.0, "import.progress.done")
     return result
@@ -89,6 +92,18 @@ def _quiet(fraction: float, key: str) -> None:
     pass
 
 
+@contextmanager
+def _session(db: Database, write: bool):
+    """(cursor, workspace): on a DuckDB file the import runs in the database itself (workspace None); on a
+    PostgreSQL server in a DuckDB workspace written back to the server (lib.imports.server)."""
+    if db.backend == "postgresql":
+        with server.workspace(db, write) as (cur, ws):
+            yield cur, ws
+    else:
+        with (db.transaction() if write else db.read()) as cur:
+            yield cur, None
+
+
 def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
     require(actor, "import.run")
     mappings.check_kind(mapping.kind)
@@ -96,12 +111,16 @@ def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
     return Context(mapping, actor, clock.now().replace(microsecond=0), source.name)
 
 
-def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0) -> ImportResult:
+def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0,
+           ws=None) -> ImportResult:
     kind = KINDS[ctx.kind]
     say(0.05 * fraction, "import.progress.read")
     order = create_stage(cur, source, ctx.mapping)
     say(0.3 * fraction, "import.progress.types")
     check_types(cur, ctx.mapping, ctx.now, order)
+    if ws is not None:   # what the checks look up, from the server
+        numbered = ctx.kind in ("orders", "lines")
+        ws.pull(cur, "SELECT order_no_raw FROM imp_stage" if numbered else None, with_lines=ctx.kind == "lines")
     kind.resolve(cur, ctx)
     cur.execute("DROP TABLE IF EXISTS imp_stage")   # imp_rows holds all of it now: memory for loading
     say(0.6 * fraction, "import.progress.checks")

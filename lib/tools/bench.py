@@ -42,6 +42,15 @@ MIN_ORDERS = 1000
 BARS = {"lookup_by_number_ms": (5, False), "search_ms": (100, False), "home_ms": (500, False),
         "void_single_ms": (10, False), "voids_per_second": (200, True), "batch_void_s": (2, False),
         "void_dashboard_ms": (500, False)}
+# On a PostgreSQL server (issue #14's bars: durable commits, dashboards from the analytics copy)
+BARS_POSTGRES = {"lookup_by_number_ms": (2, False), "search_ms": (50, False), "home_ms": (500, False),
+                 "void_single_ms": (3, False), "voids_per_second": (300, True),
+                 "voids_4_writers_per_second": (500, True), "batch_void_s": (1, False),
+                 "void_dashboard_ms": (300, False), "refresh_lag_max_s": (2, False)}
+
+
+def bars_for(f: dict) -> dict:
+    return BARS_POSTGRES if f.get("backend") == "postgresql" else BARS
 
 
 def cache_dir(explicit: str | None = None) -> Path:
@@ -49,18 +58,28 @@ def cache_dir(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get(CACHE_ENV) or Path(gettempdir()) / "voiddesk-bench")
 
 
-def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] | None = None) -> dict:
-    """Build or reuse the seeded database for `orders`, measure on a fresh copy, return the named figures."""
+def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] | None = None,
+              server: str | None = None) -> dict:
+    """Build or reuse the seeded database for `orders`, measure on a fresh copy, return the named figures.
+    `server`: a PostgreSQL URL; the copy is then a database on that server (lib.tools.bench_postgres)."""
     if orders < MIN_ORDERS:
         raise SystemExit(f"error: bench needs at least {MIN_ORDERS:,} orders")
     say = say or (lambda _msg: None)
     figures: dict = {"orders": orders, "load_average_start": _load(), "cpus": os.cpu_count(),
-                     "duckdb": duckdb.__version__}
-    work, figures["database"] = _fresh_copy(orders, cache_dir(cache), say)
-    db = Database(str(work))
+                     "duckdb": duckdb.__version__, "backend": "postgresql" if server else "duckdb"}
+    if server:
+        from lib.tools import bench_postgres
+
+        db, figures["database"] = bench_postgres.fresh_database(server, orders, cache_dir(cache), say)
+    else:
+        work, figures["database"] = _fresh_copy(orders, cache_dir(cache), say)
+        db = Database(str(work))
     try:
         apply_migrations(db)
         figures.update(_measure(db, orders, say))
+        if server:
+            figures.update(bench_postgres.server_figures(db, _user(db, "ops"), _voidable, say))
+            figures["postgresql"] = bench_postgres.server_version(db)
     finally:
         db.close()
     figures["peak_rss_mb"] = _peak_rss_mb()
@@ -82,13 +101,22 @@ def _measure(db: Database, orders: int, say) -> dict:
     f["home_ms"] = {"home_figures": _median(lambda: home.home_figures(db, ops)),
                     "weekly_voids_by_reason": _median(lambda: home.weekly_voids_by_reason(db, ops, "en")),
                     "recent_voids": _median(lambda: home.recent_voids(db, ops, "en"))}
+    if db.backend == "postgresql":   # the first (whole) analytics copy, which the dashboards then read
+        say("the analytics copy")
+        from lib.replica import copy_of
+
+        t0 = time.perf_counter()
+        f["analytics_first_copy_rows"] = copy_of(db).fresh().last_rows
+        f["analytics_first_copy_s"] = round(time.perf_counter() - t0, 2)
     say("dashboards")
     f.update(dashboard_figures(db, _user(db, "analyst"), _median))
     say("voids")
     f.update(_void_figures(db, ops))
     # ru_maxrss only grows: read it before the naive searches load whole tables.
     f["peak_rss_mb_search_void_phase"] = _peak_rss_mb()
-    if orders <= NAIVE_MAX_ORDERS:
+    if db.backend == "postgresql":
+        f["naive"] = {"skipped": "the naive searches compare with DuckDB's file"}
+    elif orders <= NAIVE_MAX_ORDERS:
         say("naive searches (whole tables in pandas)")
         f["naive"] = naive_searches(db, cases, f["search_ms"], _median)
     else:
@@ -127,7 +155,7 @@ def _void_figures(db: Database, ops) -> dict:
     single, batch = numbers[:split], numbers[split:]
     f: dict = {"voidable_orders_found": len(numbers) + len(concurrent)}
     if concurrent:
-        f.update(_concurrent_voids(db, ops, concurrent))
+        f.update(concurrent_voids(db, ops, concurrent))
     if len(single) >= 2:
         void_order(db, ops, single[0], "customer_cancelled")   # warm-up, not counted
         times, started = [], time.perf_counter()
@@ -148,9 +176,10 @@ def _void_figures(db: Database, ops) -> dict:
     return f
 
 
-def _concurrent_voids(db: Database, ops, numbers: list[str]) -> dict:
-    """CLIENTS sessions (threads, as Streamlit's) voiding distinct orders at once: voids per second, and how many
-    transactions carried them (lib.services.void_group writes the voids waiting together)."""
+def concurrent_voids(db: Database, ops, numbers: list[str], clients: int = CLIENTS, name: str = "voids_concurrent"
+                     ) -> dict:
+    """`clients` sessions (threads, as Streamlit's) voiding distinct orders at once: voids per second, and on DuckDB
+    how many transactions carried them (lib.services.void_group writes the voids waiting together)."""
     import threading
 
     from lib.services.void_group import group_for
@@ -169,17 +198,17 @@ def _concurrent_voids(db: Database, ops, numbers: list[str]) -> dict:
                 errors.append(type(exc).__name__)
 
     rounds = group_for(db).rounds if db.backend == "duckdb" else 0
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    out = {"voids_concurrent_per_second": round((len(numbers) - len(errors)) / elapsed, 1),
-           "voids_concurrent_clients": CLIENTS, "voids_concurrent": len(numbers), "voids_concurrent_errors": len(errors)}
+    out = {f"{name}_per_second": round((len(numbers) - len(errors)) / elapsed, 1), f"{name}_clients": clients,
+           name: len(numbers), f"{name}_errors": len(errors)}
     if db.backend == "duckdb":
-        out["voids_concurrent_transactions"] = group_for(db).rounds - rounds
+        out[f"{name}_transactions"] = group_for(db).rounds - rounds
     return out
 
 
@@ -254,7 +283,8 @@ def _user(db: Database, username: str):
 
 def _an_order_number(db: Database) -> str:
     with db.read() as cur:
-        return scalar(cur, "SELECT order_no FROM orders WHERE id = (SELECT (min(id) + max(id)) // 2 FROM orders)")
+        return scalar(cur, "SELECT order_no FROM orders WHERE id >= (SELECT (min(id) + max(id)) / 2 FROM orders)"
+                           " ORDER BY id LIMIT 1")
 
 
 def _count(db: Database, table: str) -> int:
@@ -286,7 +316,7 @@ def _load() -> list[float]:
 def check_bars(f: dict) -> dict:
     """figure -> {value, bar, ok} for every figure SPEC §12 sets a bar for (worst search / home figure)."""
     out = {}
-    for name, (bar, larger_is_better) in BARS.items():
+    for name, (bar, larger_is_better) in bars_for(f).items():
         value = f.get(name)
         if isinstance(value, dict):
             value = max(value.values()) if value else None
@@ -299,14 +329,19 @@ def check_bars(f: dict) -> dict:
 
 def rows(f: dict) -> list[tuple[str, str, str]]:
     """(figure, value, bar) rows for the text and Markdown tables."""
-    bars = f.get("bars", {})
+    bars, limits = f.get("bars", {}), bars_for(f)
 
     def bar(name):
         b = bars.get(name)
-        return "" if b is None else f"{'≥' if BARS[name][1] else '≤'} {b['bar']}  {'ok' if b['ok'] else 'MISSED'}"
+        return "" if b is None else f"{'≥' if limits[name][1] else '≤'} {b['bar']}  {'ok' if b['ok'] else 'MISSED'}"
 
+    where = (f"PostgreSQL {f.get('postgresql', '')}, {f['database']['file_mb']:,} MB ({f['database']['seed']})"
+             if f.get("backend") == "postgresql" else f"{f['database']['file_mb']:,} MB ({f['database']['seed']})")
     out = [("orders / order lines", f"{f['orders']:,} / {f.get('order_lines', 0):,}", ""),
-           ("database file", f"{f['database']['file_mb']:,} MB ({f['database']['seed']})", "")]
+           ("database", where, "")]
+    if "analytics_first_copy_s" in f:
+        out.append(("analytics copy, first (whole)", f"{f['analytics_first_copy_s']} s"
+                                                     f" ({f['analytics_first_copy_rows']:,} rows)", ""))
     for name in ("lookup_by_number_ms", "order_page_ms"):
         out.append((name, f"{f[name]} ms", bar(name)))
     naive = f.get("naive", {})
@@ -316,7 +351,7 @@ def rows(f: dict) -> list[tuple[str, str, str]]:
             if key == "search_ms" and name in naive.get("searches", {}):
                 n = naive["searches"][name]
                 extra = f"  (naive {n['ms']} ms in memory, x{n['ratio_in_memory']}; with load x{n['ratio_with_load']})"
-            limit = BARS[key][0]
+            limit = limits[key][0]
             out.append((f"{table}: {name}", f"{ms} ms{extra}", f"≤ {limit}  {'ok' if ms <= limit else 'MISSED'}"))
     if "skipped" in naive:
         out.append(("naive searches", f"skipped: {naive['skipped']}", ""))
@@ -325,10 +360,17 @@ def rows(f: dict) -> list[tuple[str, str, str]]:
     for name, unit in [(d, "ms") for d in DASHBOARD_FIGURES] + [
             ("void_single_ms", "ms"), ("void_single_p90_ms", "ms"), ("voids_per_second", "/s"),
             ("voids_concurrent_per_second", f"/s ({f.get('voids_concurrent_clients')} sessions at once,"
-                                            f" {f.get('voids_concurrent_transactions', '?')} transactions for"
-                                            f" {f.get('voids_concurrent')} voids)"), ("batch_void_s", "s")]:
+                                            + (f" {f.get('voids_concurrent_transactions', '?')} transactions for"
+                                               if "voids_concurrent_transactions" in f else "")
+                                            + f" {f.get('voids_concurrent')} voids)"),
+            ("voids_4_writers_per_second", f"/s ({f.get('voids_4_writers')} voids)"), ("batch_void_s", "s"),
+            ("refresh_ms", "ms (median refresh of the analytics copy while voids stream in)"),
+            ("refresh_lag_median_s", "s"),
+            ("refresh_lag_max_s", f"s (a void on another replica to this replica's copy;"
+                                  f" {f.get('refresh_lag_voids')} voids at {f.get('refresh_lag_rate_per_s')}/s,"
+                                  f" {f.get('refresh_lag_unseen')} never seen)")]:
         if name in f:
-            out.append((name, f"{f[name]} {unit}", bar(name) if name in BARS else ""))
+            out.append((name, f"{f[name]} {unit}", bar(name) if name in limits else ""))
     if "batch_void_orders" in f:
         out.append(("batch size / voided", f"{f['batch_void_orders']} / {f['batch_voided']}", ""))
     out += [("peak RSS, search + void phase", f"{f['peak_rss_mb_search_void_phase']} MB", ""),

@@ -32,14 +32,17 @@ def pg_bin() -> Path:
 
 
 class PgServer:
-    """One PostgreSQL cluster in a temporary directory, up between start() and stop().
+    """One PostgreSQL cluster, up between start() and stop(): in a temporary directory (removed by stop()), or in
+    `directory`, which keeps its data from one start to the next (initialised by the first start).
 
     `durable=False` turns fsync off: for tests, whose data dies with the directory; never for figures in bench."""
 
-    def __init__(self, durable: bool = True):
+    def __init__(self, durable: bool = True, directory: Path | None = None, port: int = 0):
         self.durable = durable
-        self.port = 0
+        self.port = port
         self.dir: Path | None = None
+        self._keep = directory is not None
+        self._directory = directory
         self._as: list[str] = []
 
     @property
@@ -56,28 +59,51 @@ class PgServer:
 
     def start(self) -> "PgServer":
         binary = pg_bin()
-        self.dir = Path(tempfile.mkdtemp(prefix="voiddesk-pg-"))
+        if self._keep:
+            self.dir = self._directory.resolve()
+            self.dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.dir = Path(tempfile.mkdtemp(prefix="voiddesk-pg-"))
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(self.dir, user.pw_uid, user.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
         data = self.dir / "data"
-        self._run(str(binary / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
-                  "--locale", "C.UTF-8", "--no-sync")
-        self.port = free_port()
+        if not (data / "PG_VERSION").exists():
+            self._run(str(binary / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
+                      "--locale", "C.UTF-8", *([] if self._keep else ["--no-sync"]))
+        self.port = self.port or free_port()
         options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
                    + ("" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"))
         self._run(str(binary / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "server.log"), "-o", options,
                   "-w", "-t", "60", "start")
         return self
 
+    def attach(self) -> "PgServer":
+        """This object for a server that another process started in `directory` (to stop it)."""
+        self.dir = self._directory.resolve()
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+        return self
+
+    def create_database(self, name: str) -> str:
+        """The URL of database `name`, created if it does not exist yet."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.database_url(name)
+
     def stop(self) -> None:
         if self.dir is None:
             return
         try:
-            self._run(str(pg_bin() / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+            self._run(str(pg_bin() / "pg_ctl"), "-D", str(self.dir / "data"), "-m",
+                      "fast" if self._keep else "immediate", "-w", "stop")
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            if not self._keep:
+                shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
     def __enter__(self) -> "PgServer":

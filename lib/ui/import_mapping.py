@@ -50,7 +50,7 @@ def _detected(db, upload: Upload, mapping: Mapping) -> Detection | None:
     key = (upload.token, columns)
     kept = st.session_state.get("import_dates")
     if not kept or kept["key"] != key:
-        kept = {"key": key, "found": detect_date_order(db, upload.source, mapping)}
+        kept = {"key": key, "found": detect_date_order(upload.source, mapping)}
         st.session_state["import_dates"] = kept
     return kept["found"]
 

@@ -3,9 +3,9 @@ file, the flag winning), offsets read in the process's local time zone; run in-p
 import json
 import time
 
-import duckdb
 import pytest
 
+from lib.db import connect
 from lib.imports import propose, read_bytes
 from tests.integration import import_samples as samples
 from tests.integration.cli_helpers import cli
@@ -14,12 +14,13 @@ from tests.integration.test_import_sheets import book
 
 
 def created(path) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
+    db = connect(str(path))   # a DuckDB file or a PostgreSQL URL (--backend=postgresql)
     try:
-        return {str(k): f"{v:%Y-%m-%d %H:%M}" for k, v in con.execute(
-            "SELECT order_no, created_at FROM orders WHERE source = 'import' ORDER BY 1").fetchall()}
+        with db.read() as cur:
+            return {str(k): f"{v:%Y-%m-%d %H:%M}" for k, v in cur.execute(
+                "SELECT order_no, created_at FROM orders WHERE source = 'import' ORDER BY 1").fetchall()}
     finally:
-        con.close()
+        db.close()
 
 
 def day_first_csv(folder):

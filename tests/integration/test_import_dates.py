@@ -58,7 +58,7 @@ def test_one_telling_date_decides_for_the_ambiguous_ones(shop):
     lines = ["A-1,CUS-1,05/03/2026 09:15,pending,SH,TOY-1,1,", "A-2,CUS-1,25/03/2026,pending,SH,TOY-1,1,",
              "A-3,CUS-1,7.3.2026,pending,SH,TOY-1,1,"]
     source = read_bytes("a.csv", samples.orders_csv(lines))
-    found = detect_date_order(shop.db, source, propose("orders", source))
+    found = detect_date_order(source, propose("orders", source))
     assert found == Detection(day=("25/03/2026", 3), ambiguous=("05/03/2026 09:15", 2))
     assert found.order == "day_first"
     assert load(shop, samples.orders_csv(lines)).ok
