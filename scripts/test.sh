@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Set everything up that the tests need (Python packages, Debian's chromium for the browser tests, Debian's
-# postgresql for the shared-server tests, which start a throwaway server of their own) and run the whole suite.
+# postgresql and nginx for the shared-server tests, which start a throwaway server and proxy of their own) and run
+# the whole suite.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k search, or scripts/test.sh --backend=postgresql
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-   || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+   || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk postgresql >/dev/null
+  # A policy-rc.d keeps the packages from starting system-wide services of their own (ports 80 and 5432).
+  OWN_POLICY=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    echo 'exit 101' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null; $SUDO chmod +x /usr/sbin/policy-rc.d; OWN_POLICY=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk postgresql nginx >/dev/null
+  [ -z "$OWN_POLICY" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt

@@ -137,7 +137,8 @@ def _run_cli(args: list[str], url: str) -> None:
         raise SystemExit(f"error: lib.cli {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
 
 
-def start(replicas: int = 2, port: int = 8500, orders: int = 50_000, mail_every: int = 60) -> dict:
+def start(replicas: int = 2, port: int = 8500, orders: int = 50_000, mail_every: int = 60,
+          replica_port: int = FIRST_REPLICA_PORT, pg_port: int = PG_PORT) -> dict:
     """Start PostgreSQL (unless VOIDDESK_DB names one), seed it when empty, start the replicas, nginx and the mail
     job; return the state written to state.json."""
     directory = cluster_dir()
@@ -151,14 +152,14 @@ def start(replicas: int = 2, port: int = 8500, orders: int = 50_000, mail_every:
     if is_server_url(url):
         state["database"] = url
     else:
-        server = PgServer(durable=True, directory=directory / "pg", port=PG_PORT).start()
-        state["postgresql_dir"] = str(server.dir)
+        server = PgServer(durable=True, directory=directory / "pg", port=pg_port).start()
+        state["postgresql_dir"], state["postgresql_port"] = str(server.dir), server.port
         state["database"] = url = server.create_database(DATABASE)
     _save(directory, state)   # from here on, stop() can undo what is running
     try:
         _run_cli(["init-db"], url)
         _run_cli(["seed", "--if-empty", "--orders", str(orders)], url)
-        ports = [FIRST_REPLICA_PORT + i for i in range(replicas)]
+        ports = [replica_port + i for i in range(replicas)]
         for i, replica_port in enumerate(ports, start=1):
             log = logs / f"replica-{i}.log"
             state["processes"][f"replica_{i}"] = _spawn(
@@ -210,7 +211,7 @@ def stop() -> list[str]:
                     os.killpg(pid, signal.SIGKILL)
             stopped.append(name)
     if state.get("postgresql_dir"):
-        PgServer(directory=Path(state["postgresql_dir"]), port=PG_PORT).attach().stop()
+        PgServer(directory=Path(state["postgresql_dir"]), port=state["postgresql_port"]).attach().stop()
         stopped.append("postgresql")
     path.unlink()
     return stopped
@@ -257,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8500, help="nginx's port on 127.0.0.1 (default 8500)")
     p.add_argument("--orders", type=int, default=50_000, help="demo orders seeded into an empty database")
     p.add_argument("--mail-every", type=int, default=60, metavar="S", help="seconds between mail runs (default 60)")
+    p.add_argument("--replica-port", type=int, default=FIRST_REPLICA_PORT,
+                   help=f"the first replica's port; the others follow (default {FIRST_REPLICA_PORT})")
+    p.add_argument("--pg-port", type=int, default=PG_PORT,
+                   help=f"the local PostgreSQL server's port, when VOIDDESK_DB names none (default {PG_PORT})")
     sub.add_parser("stop", help="stop what start started (the data stays)")
     sub.add_parser("status", help="what runs")
     p = sub.add_parser("every", help="run a lib.cli command every S seconds (the demo's cron)")
@@ -266,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "start":
         if args.replicas < 1:
             parser.error("--replicas must be at least 1")
-        state = start(args.replicas, args.port, args.orders, args.mail_every)
+        state = start(args.replicas, args.port, args.orders, args.mail_every, args.replica_port, args.pg_port)
         print(f"VoidDesk is up at {state['url']} ({args.replicas} replicas on ports"
               f" {', '.join(map(str, state['replica_ports']))}, behind nginx; the mail job runs every"
               f" {args.mail_every} s)\nDatabase: {state['database']}\nLogs: {state['dir']}/logs;"
