@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 import pandas as pd
 
-from lib.db import Database, scalar
+from lib.db import Database, ready_copy, scalar
 from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
 from lib.queries import search_lines
@@ -224,7 +224,7 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
-            total = _total(cur, rows, where, params, limit, offset)
+            total = _total(cur, rows, where, params, limit, offset, ready_copy(db))
         finally:
             cur.rollback()
     return SearchResult(total=total, rows=rows)
@@ -282,9 +282,14 @@ def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: i
     return SearchResult(total=total, rows=cur.execute(_BY_IDS, [ids, len(ids)]).df())
 
 
-def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int) -> int:
+def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int, copy=None) -> int:
+    """The number of matches: the page tells when it is the last one; else counted, in the analytics copy when
+    there is one (lib.db.ready_copy: PostgreSQL), else here."""
     if len(rows) < limit and (len(rows) or not offset):
         return offset + len(rows)  # the last page: nothing more to count
+    if copy is not None:   # never fewer than the rows just read (the copy may be a moment behind)
+        with copy.read() as counting:
+            return max(int(count_matches(counting, where, params)), offset + len(rows))
     return int(count_matches(cur, where, params))
 
 

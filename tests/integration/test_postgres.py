@@ -204,3 +204,16 @@ def test_replicas_migrating_at_once_apply_each_migration_once(pg_server):
     finally:
         for h in handles:
             h.close()
+
+
+def test_a_search_reads_its_rows_from_the_server_and_counts_in_the_copy(shop, replica):
+    from lib.queries.search import SearchFilters, search_orders
+
+    numbers = [make_order(shop, lines=[("TOY-1", 1)]) for _ in range(12)]
+    copy_of(shop.db).fresh()   # the copy is made: totals are counted there
+    result = search_orders(shop.db, shop.users["ops"], SearchFilters(), limit=5)
+    with shop.db.read() as cur:
+        assert result.total == scalar(cur, "SELECT count(*) FROM orders") == 12
+    voids.void_order(replica, shop.users["ops"], numbers[-1], "customer_cancelled")   # on the other replica
+    newest = search_orders(shop.db, shop.users["ops"], SearchFilters(), limit=5).rows
+    assert newest.iloc[0]["order_no"] == numbers[-1] and newest.iloc[0]["status"] == "voided"   # the rows: current
