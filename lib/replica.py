@@ -80,6 +80,8 @@ class AnalyticsCopy:
 
     def refresh(self) -> int:
         """Bring over what changed since the last refresh (everything, the first time); return the rows copied."""
+        if self._snapshot is None:
+            return self._first_copy()
         copied = 0
         with self.source.read() as src, self.copy.transaction() as dst:
             src.begin()    # one REPEATABLE READ snapshot for every table
@@ -95,12 +97,64 @@ class AnalyticsCopy:
         self.version += 1 if copied else 0
         return copied
 
+    def _first_copy(self) -> int:
+        """Every table, in one snapshot, by two connections at once: PostgreSQL writes one table's CSV while DuckDB
+        reads another's (the second connection joins the first one's snapshot: pg_export_snapshot). Readers wait
+        for it (fresh() holds the lock; ready_copy() sees no copy until as_of is set)."""
+        with self.source.read() as src:
+            src.begin()
+            try:
+                taken, started = time.monotonic(), clock.now()
+                snapshot = src.execute("SELECT pg_current_snapshot()::text").fetchall()[0][0]
+                exported = src.execute("SELECT pg_export_snapshot()").fetchall()[0][0]
+                sizes = dict(src.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(?)",
+                                         [list(KEYS)]).fetchall())
+                halves: tuple[list[str], list[str]] = ([], [])
+                for table in sorted(KEYS, key=lambda t: -max(sizes.get(t, 0), 0)):   # largest first, to the lighter
+                    min(halves, key=lambda h: sum(max(sizes.get(t, 0), 0) for t in h)).append(table)
+                counts: list[int] = []
+                failed: list[BaseException] = []
+
+                def second():
+                    try:
+                        with self.source.read() as other:
+                            other.begin()
+                            try:
+                                other.execute(f"SET TRANSACTION SNAPSHOT '{exported}'")
+                                counts.append(self._whole_tables(other, halves[1]))
+                            finally:
+                                other.rollback()
+                    except BaseException as exc:   # noqa: BLE001 - raised in the caller's thread below
+                        failed.append(exc)
+                helper = threading.Thread(target=second, name="voiddesk-analytics-copy-2")
+                helper.start()
+                try:
+                    counts.append(self._whole_tables(src, halves[0]))
+                finally:
+                    helper.join()
+                if failed:
+                    raise failed[0]
+            finally:
+                src.rollback()
+        copied = sum(counts)
+        self._snapshot, self._refreshed, self.as_of, self.last_rows = snapshot, taken, started, copied
+        self.version += 1
+        return copied
+
+    def _whole_tables(self, src, tables: list[str]) -> int:
+        """The tables emptied and copied whole from `src` (its snapshot), through a DuckDB cursor of this thread."""
+        copied = 0
+        with self.copy.read() as dst:
+            for table in tables:
+                columns = self._columns[table]
+                select = ", ".join(WITHHELD.get(table, {}).get(c, c) for c, _ in columns)
+                dst.execute(f"DELETE FROM {table}")   # the copy's own migrations filled some (reasons, rules)
+                copied += pg_to_duck(src, f"SELECT {select} FROM {table}", dst, table, columns)
+        return copied
+
     def _pull(self, src, dst, table: str) -> int:
         columns = self._columns[table]
         select = ", ".join(WITHHELD.get(table, {}).get(c, c) for c, _ in columns)
-        if self._snapshot is None:
-            dst.execute(f"DELETE FROM {table}")   # the copy's own migrations filled some tables (reasons, rules)
-            return pg_to_duck(src, f"SELECT {select} FROM {table}", dst, table, columns)   # the first copy
         src.execute(f"SELECT {select} FROM {table} WHERE changed_by_xact >= pg_snapshot_xmin(?::pg_snapshot)"
                     " AND NOT pg_visible_in_snapshot(changed_by_xact, ?::pg_snapshot)",
                     [self._snapshot, self._snapshot])
@@ -115,9 +169,8 @@ class AnalyticsCopy:
         arrays = [_arrow(kind, [r[i] for r in rows]) for i, (_, kind) in enumerate(columns)]
         dst.register("incoming", pa.Table.from_arrays(arrays, names=names))
         try:
-            if self._snapshot is not None:   # a first copy starts from emptied tables
-                key = ", ".join(KEYS[table])
-                dst.execute(f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM incoming)")
+            key = ", ".join(KEYS[table])
+            dst.execute(f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM incoming)")
             dst.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM incoming")
         finally:
             dst.unregister("incoming")
