@@ -75,12 +75,16 @@ def move_up(source, target, progress=None) -> dict:
         if filled:
             raise TargetNotEmpty(tables=", ".join(filled))
         total, done = sum(n for n, *_ in before.values()) or 1, 0
+        indexes = _drop_secondary_indexes(dst)
         for table in names:
             if table in MIGRATION_FILLED:
                 dst.execute(f"DELETE FROM {table}")
             done += _copy_table(source, dst, table)
             if progress:
                 progress(done / total)
+        for definition in indexes:   # built once over the copied rows: several times faster than row by row
+            dst.execute(definition)
+        dst.execute("ANALYZE")
         _set_sequences(dst)
         after = fingerprint(dst, names, money)
         differ = sorted(t for t in names if before[t] != after[t])
@@ -89,6 +93,18 @@ def move_up(source, target, progress=None) -> dict:
     target_checks = run_checks(target)
     return {"tables": {t: before[t][0] for t in names}, "checks_ok": source_checks["ok"] and target_checks["ok"],
             "source_checks": source_checks, "target_checks": target_checks}
+
+
+def _drop_secondary_indexes(dst) -> list[str]:
+    """Drop the indexes that back no constraint (the migrations' lookup indexes), in this transaction; return
+    their definitions to create them again once the rows are in."""
+    rows = dst.execute("""SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema()
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        ORDER BY i.indexname""").fetchall()
+    for name, _ in rows:
+        dst.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in rows]
 
 
 def _copy_table(source, dst, table: str) -> int:

@@ -147,12 +147,16 @@ def _applied_in_copy(db) -> int:
 def test_migrate_copies_a_duckdb_file_into_an_empty_postgresql_database(tmp_path, pg_url):
     source = tmp_path / "demo.duckdb"
     assert cli(source, "seed", "--orders", "400", "--today", "2026-11-29").returncode == 0
+    target = connect(pg_url)
+    with target.read() as cur:   # the migrations' indexes: dropped for the copy, built again after it
+        indexes = sorted(cur.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'").fetchall())
     moved = cli(source, "migrate", "--to", pg_url, "--json")
     assert moved.returncode == 0, moved.stderr
-    target = connect(pg_url)
     try:
         with target.read() as cur:
             assert scalar(cur, "SELECT count(*) FROM orders") == 400
+            assert sorted(cur.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'").fetchall()) \
+                == indexes and len(indexes) > 30
         assert run_checks(target)["ok"]
         # Sequences continue past the copied ids: a new order gets a fresh id, not a clash.
         assert new_order(target, _user(target, "ops"))
