@@ -221,10 +221,11 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
         try:
             where, params = order_where(cur, user, filters)
             sets = line_filters(cur, filters)
+            copy = ready_copy(db)
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
-            total = _total(cur, rows, where, params, limit, offset, ready_copy(db))
+            total = _total(cur, rows, where, params, limit, offset, copy)
         finally:
             cur.rollback()
     return SearchResult(total=total, rows=rows)
@@ -266,7 +267,7 @@ def _counted_page_sql(where: str, sort: str) -> str:
 def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: int, offset: int) -> SearchResult:
     """Count and page when order lines are filtered too (see lib.queries.search_lines)."""
     # A small semi-join: one statement counts and pages. PostgreSQL always takes it (its indexes on order_lines
-    # serve it; the bitstrings below are DuckDB's).
+    # serve it; the bitstrings below are DuckDB's). The matching orders are few: counted with the page, here.
     if getattr(cur, "backend", "duckdb") == "postgresql" or search_lines.few_skus(cur, sets):
         for sku_sql, sku_params in sets:
             sql, more = _lines_condition(sku_sql, sku_params)
