@@ -12,10 +12,10 @@ from lib.db import Database
 from lib.domain import User, require
 from lib.errors import ConcurrentChange
 from lib.queries.settings import read_rules
-from lib.queries.void_load import (applied_void, find_reason, has_pending_request, load_orders, open_quantities,
+from lib.queries.void_load import (applied_void, find_reason, load_orders, open_quantities,
                                    pending_requests, void_refunds)
 from lib.services.idempotency import run_once
-from lib.services.orders import load_for_update, refuse_if_archived
+from lib.services.orders import PENDING_VOID, load_for_update, refuse_if_archived
 from lib.services.stock import shortfalls
 from lib.services.void_group import group_for
 from lib.services.void_restore_writes import write_restore
@@ -45,8 +45,8 @@ def void_order(db: Database, user: User, order_no: str, reason_code: str, note: 
         _refuse(actor_refusal(user, rules))
         reason = _reason(cur, reason_code)
         cleaned = clean_void_note(note, reason)
-        order = load_for_update(cur, user, order_no, expected_version)
-        _refuse(state_refusal(order, has_pending_request(cur, order["id"])))
+        order = load_for_update(cur, user, order_no, expected_version, also=PENDING_VOID)
+        _refuse(state_refusal(order, order.pop("pending_void_request")))
         return Plan(order, reason, cleaned, approval_reason(user, order["total"], rules))
 
     if db.backend == "duckdb":   # written together with the voids other sessions make meanwhile
