@@ -11,6 +11,10 @@ from the shared database, so a refresh only replaces rows by key and adds new on
 
 Secrets stay behind: sign-in sessions and the failed-login log are not copied, nor the users' password hashes.
 """
+import atexit
+import os
+import shutil
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -50,7 +54,12 @@ class AnalyticsCopy:
 
     def __init__(self, source):
         self.source = source
-        self.copy = Database(":memory:")
+        # A file in the temp directory, not ":memory:": DuckDB compresses what it writes to a file (an in-memory
+        # database it does not), so scans read a fraction of the bytes, and the operating system's page cache, not
+        # this process, holds it. Removed when the process ends.
+        self._folder = tempfile.mkdtemp(prefix="voiddesk-analytics-")
+        atexit.register(shutil.rmtree, self._folder, True)
+        self.copy = Database(os.path.join(self._folder, "copy.duckdb"))
         apply_migrations(self.copy)
         with self.copy.read() as cur:
             for table in LEFT_ON_THE_SERVER:
@@ -145,6 +154,8 @@ class AnalyticsCopy:
             finally:
                 src.rollback()
         copied = sum(counts)
+        with self.copy.read() as cur:
+            cur.execute("CHECKPOINT")   # written compressed now; later refreshes are small
         self._snapshot, self._refreshed, self.as_of, self.last_rows = snapshot, taken, started, copied
         self.version += 1
         return copied

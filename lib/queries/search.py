@@ -222,6 +222,10 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
             where, params = order_where(cur, user, filters)
             sets = line_filters(cur, filters)
             copy = ready_copy(db)
+            if sets and copy is not None:   # PostgreSQL: which orders, and how many, from the copy; rows here
+                with copy.read() as matching:
+                    found = _search_lines(matching, where, params, sets, sort, limit, offset)
+                return SearchResult(total=found.total, rows=_rows_by_ids(cur, [int(i) for i in found.rows["id"]]))
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
@@ -253,6 +257,18 @@ _BY_IDS = f"""SELECT {_COLUMNS}
     ORDER BY p.pos"""
 
 
+# PostgreSQL's form of _BY_IDS (no range() there).
+_BY_IDS_POSTGRESQL = f"""SELECT {_COLUMNS} FROM orders o {_NAMES}
+    WHERE o.id = ANY(?::BIGINT[]) ORDER BY array_position(?::BIGINT[], o.id)"""
+
+
+def _rows_by_ids(cur, ids: list[int]):
+    """The result rows of these orders, in this order, as they are now."""
+    if getattr(cur, "backend", "duckdb") == "postgresql":
+        return cur.execute(_BY_IDS_POSTGRESQL, [ids, ids]).df()
+    return cur.execute(_BY_IDS, [ids, len(ids)]).df()
+
+
 def _counted_page_sql(where: str, sort: str) -> str:
     """page_sql plus a total_count column, from the matches collected once (for a few matching lines)."""
     expr, join, direction = _order_by(sort)
@@ -280,7 +296,7 @@ def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: i
     ids = []
     if total > offset:
         ids = search_lines.page_ids(cur, where, params, sets, _order_by(sort), offset + limit, total, bounds)[offset:]
-    return SearchResult(total=total, rows=cur.execute(_BY_IDS, [ids, len(ids)]).df())
+    return SearchResult(total=total, rows=_rows_by_ids(cur, ids))
 
 
 def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int, copy=None) -> int:
