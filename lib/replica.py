@@ -19,6 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -57,7 +58,8 @@ class AnalyticsCopy:
         # A file in the temp directory, not ":memory:": DuckDB compresses what it writes to a file (an in-memory
         # database it does not), so scans read a fraction of the bytes, and the operating system's page cache, not
         # this process, holds it. Removed when the process ends.
-        self._folder = tempfile.mkdtemp(prefix="voiddesk-analytics-")
+        _remove_left_behind()
+        self._folder = tempfile.mkdtemp(prefix=f"voiddesk-analytics-{os.getpid()}-")
         atexit.register(shutil.rmtree, self._folder, True)
         self.copy = Database(os.path.join(self._folder, "copy.duckdb"))
         apply_migrations(self.copy)
@@ -198,6 +200,24 @@ class AnalyticsCopy:
     def read(self):
         with self.fresh().copy.read() as cur:
             yield cur
+
+
+def _remove_left_behind() -> None:
+    """Remove the copies of processes that ended without removing theirs (killed): their folders name their pid."""
+    for folder in Path(tempfile.gettempdir()).glob("voiddesk-analytics-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _arrow(kind: str, values: list) -> pa.Array:

@@ -223,3 +223,22 @@ def test_a_search_reads_its_rows_from_the_server_and_counts_in_the_copy(shop, re
     voids.void_order(replica, shop.users["ops"], numbers[-1], "customer_cancelled")   # on the other replica
     newest = search_orders(shop.db, shop.users["ops"], SearchFilters(), limit=5).rows
     assert newest.iloc[0]["order_no"] == numbers[-1] and newest.iloc[0]["status"] == "voided"   # the rows: current
+
+
+def test_a_copy_left_behind_by_a_killed_process_is_removed_by_the_next_one(shop, tmp_path):
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from lib.replica import AnalyticsCopy
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = Path(tempfile.gettempdir()) / f"voiddesk-analytics-{int(ended.stdout)}-x1"
+    left.mkdir()
+    (left / "copy.duckdb").write_bytes(b"left behind")
+    copy = AnalyticsCopy(shop.db)
+    try:
+        assert not left.exists() and Path(copy._folder).exists()
+    finally:
+        copy.copy.close()
