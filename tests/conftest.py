@@ -103,16 +103,25 @@ def db(request, backend):
     return request.getfixturevalue("pg_db" if backend == "postgresql" else "duck_db")
 
 
+# Browser modules that start their own servers (not the shared demo server): another worker can run them at the
+# same time as the other browser tests.
+OWN_SERVERS = ("tests/e2e/test_replicas_journey.py",)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """How `pytest -n N` (scripts/test.sh) shares the suite out: a module at a time (its module-scoped fixtures
-    are built once), except the browser tests, which are one unit together (tests/e2e/conftest.py). xdist's own
+    are built once), except the browser tests on the shared demo server, which are one unit together
+    (tests/e2e/conftest.py); OWN_SERVERS modules are units of their own. xdist's own
     groups (`--dist loadgroup`) do nothing with pytest 9: xdist 3.8 renames `item._nodeid`, which pytest 9 no
     longer reads, so the unit is chosen here."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ModulesAndBrowser(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid.split("::", 1)[0]
+            module = nodeid.split("::", 1)[0]
+            if module in OWN_SERVERS:   # browser tests with servers of their own: a unit of their own
+                return module
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else module
 
     return ModulesAndBrowser(config, log)
 

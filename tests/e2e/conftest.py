@@ -34,6 +34,8 @@ def pytest_collection_modifyitems(config, items):
     demo database, one server and one Chromium, never two of each competing for the two cores; the longest unit
     starts at once and the other worker takes the modules one by one meanwhile."""
     browser = [item for item in items if HERE in Path(item.path).resolve().parents]
+    # The two replicas' module first: the scheduler hands it to a second worker (it has servers of its own).
+    browser.sort(key=lambda item: item.path.name != "test_replicas_journey.py")
     items[:] = browser + [item for item in items if item not in browser]
 
 
