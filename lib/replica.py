@@ -206,11 +206,12 @@ def _remove_left_behind() -> None:
     """Remove the copies of processes that ended without removing theirs (killed): their folders name their pid."""
     for folder in Path(tempfile.gettempdir()).glob("voiddesk-analytics-*-*"):
         pid = folder.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

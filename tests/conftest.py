@@ -191,6 +191,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def replica(shop):
+    """A second app process on the shop's PostgreSQL database: its own handle (its own pool of connections)."""
+    from lib.db import connect
+
+    other = connect(shop.db.path)
+    yield other
+    other.close()
+
+
+@pytest.fixture
 def shop(db):
     """A tiny catalogue: warehouses SH and GZ, three products, stock received through the ledger,
     two customers, and one user per role (as `shop.users[role]`)."""

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from lib.db import is_server_url
+from lib.replica import process_alive
 from lib.tools.pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,12 +118,8 @@ def _wait_http(url: str, pid: int, log: Path, timeout: float = 90) -> None:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_alive(pid):
         return False
-    except PermissionError:
-        return True
     try:   # a child of this process that ended is a zombie until reaped
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0

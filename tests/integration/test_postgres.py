@@ -24,12 +24,6 @@ def backend() -> str:
     return "postgresql"
 
 
-@pytest.fixture
-def replica(shop):
-    """A second app process: its own handle (its own pool of connections) on the same PostgreSQL database."""
-    other = connect(shop.db.path)
-    yield other
-    other.close()
 
 
 def _race(*calls):

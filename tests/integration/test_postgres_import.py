@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from lib.db import connect, scalar
+from lib.db import scalar
 from lib.errors import ConcurrentChange, RuleViolation
 from lib.imports import propose, read_bytes
 from lib.imports.run import run_import
@@ -21,11 +21,6 @@ def backend() -> str:
     return "postgresql"
 
 
-@pytest.fixture
-def replica(shop):
-    other = connect(shop.db.path)
-    yield other
-    other.close()
 
 
 def counts(db) -> tuple:
