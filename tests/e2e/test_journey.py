@@ -18,6 +18,7 @@ def test_sign_in_read_home_switch_language_refresh_and_sign_out(server, page):
     SHOTS.mkdir(exist_ok=True)
     login(page, server, "lead", language="en")
     page.get_by_role("heading", name="Good to see you").wait_for()
+    page.locator("[data-testid=stMetric]").filter(has_text="Open orders").first.wait_for()   # drawn, not just begun
     settle(page)
     labels = _metric_labels(page)
     assert "Open orders" in labels and "Voids this week" in labels and "Pending approvals" in labels
