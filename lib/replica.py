@@ -42,6 +42,10 @@ KEYS = {
 LEFT_ON_THE_SERVER = ("stock_ledger", "audit_log", "order_status_history", "assignments", "comments",
                       "notifications", "mail_outbox", "submissions")
 WITHHELD = {"users": {"password_hash": "''"}}   # column -> what the copy holds instead
+# Which orders have a line of a SKU, sorted by SKU: a search by SKU or product reads a few row groups of it instead of
+# every line (order_lines is in id order: 26 ms to find one SKU's lines at 5,000,000 orders, 1 ms here). Lines never
+# change SKU or order, so new lines are added and none removed. Its own schema: the SQL console reads only `main`.
+LINES_BY_SKU = "by_sku.order_lines"
 MAX_AGE_S = 1.0          # a read refreshes the copy first when it is older than this
 CHUNK = 50_000           # rows fetched from PostgreSQL at a time
 
@@ -157,6 +161,8 @@ class AnalyticsCopy:
                 src.rollback()
         copied = sum(counts)
         with self.copy.read() as cur:
+            cur.execute("CREATE SCHEMA by_sku")
+            cur.execute(f"CREATE TABLE {LINES_BY_SKU} AS SELECT sku, order_id FROM order_lines ORDER BY sku, order_id")
             cur.execute("CHECKPOINT")   # written compressed now; later refreshes are small
         self._snapshot, self._refreshed, self.as_of, self.last_rows = snapshot, taken, started, copied
         self.version += 1
@@ -191,6 +197,10 @@ class AnalyticsCopy:
         dst.register("incoming", pa.Table.from_arrays(arrays, names=names))
         try:
             key = ", ".join(KEYS[table])
+            if table == "order_lines":   # the new ones (their ids bound the lookup: order_lines is in id order)
+                dst.execute(f"""INSERT INTO {LINES_BY_SKU} SELECT sku, order_id FROM incoming WHERE id NOT IN
+                    (SELECT id FROM order_lines WHERE id BETWEEN (SELECT min(id) FROM incoming)
+                                                             AND (SELECT max(id) FROM incoming))""")
             dst.execute(f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM incoming)")
             dst.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM incoming")
         finally:

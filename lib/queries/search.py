@@ -2,6 +2,7 @@
 
 Everything is filtered, counted and sorted inside DuckDB; only the page itself becomes a DataFrame.
 """
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
@@ -12,6 +13,7 @@ from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
 from lib.queries import search_lines
 from lib.queries.category_mask import mask_of
+from lib.replica import LINES_BY_SKU
 from lib.queries.search_filters import (MAX_AMOUNT, MAX_LIMIT, MAX_TEXT, MAX_VALUES, PARAM_NAMES,  # noqa: F401
                                           SearchFilters, parse_amount, parse_date)
 
@@ -67,9 +69,10 @@ def _number_condition(cur, number: str) -> tuple[str, list]:
     return "(" + " OR ".join("starts_with(o.order_no, ?)" for _ in variants) + ")", variants
 
 
-def _lines_condition(sku_sql: str, params: list) -> tuple[str, list]:
-    """Orders having at least one line whose SKU is in the (small) set `sku_sql` — a semi-join."""
-    return f"o.id IN (SELECT l.order_id FROM order_lines l WHERE l.sku IN ({sku_sql}))", params
+def _lines_condition(sku_sql: str, params: list, lines: str = "order_lines") -> tuple[str, list]:
+    """Orders having at least one line whose SKU is in the (small) set `sku_sql` — a semi-join over `lines` (the
+    order lines, or in the analytics copy the same pairs sorted by SKU: lib.replica.LINES_BY_SKU)."""
+    return f"o.id IN (SELECT l.order_id FROM {lines} l WHERE l.sku IN ({sku_sql}))", params
 
 
 def line_filters(cur, f: SearchFilters) -> list[tuple[str, list]]:
@@ -224,12 +227,13 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
             copy = ready_copy(db)
             if sets and copy is not None:   # PostgreSQL: which orders, and how many, from the copy; rows here
                 with copy.read() as matching:
-                    found = _search_lines(matching, where, params, sets, sort, limit, offset)
-                return SearchResult(total=found.total, rows=_rows_by_ids(cur, [int(i) for i in found.rows["id"]]))
+                    return _search_lines(matching, where, params, sets, sort, limit, offset, LINES_BY_SKU,
+                                         rows_from=cur)
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
+            counted = _count_in(copy, where, params) if copy is not None else None
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
-            total = _total(cur, rows, where, params, limit, offset, copy)
+            total = _total(cur, rows, where, params, limit, offset, counted)
         finally:
             cur.rollback()
     return SearchResult(total=total, rows=rows)
@@ -269,10 +273,16 @@ def _rows_by_ids(cur, ids: list[int]):
     return cur.execute(_BY_IDS, [ids, len(ids)]).df()
 
 
+def _matches(where: str, sort: str) -> tuple[str, str]:
+    """(a CTE `m` of the matching orders' ids and sort keys, collected once, the sort direction)."""
+    expr, join, direction = _order_by(sort)
+    return f"WITH m AS MATERIALIZED (SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where})", direction
+
+
 def _counted_page_sql(where: str, sort: str) -> str:
     """page_sql plus a total_count column, from the matches collected once (for a few matching lines)."""
-    expr, join, direction = _order_by(sort)
-    return f"""WITH m AS MATERIALIZED (SELECT o.id, {expr} AS sort_key FROM orders o {join} WHERE {where})
+    matches, direction = _matches(where, sort)
+    return f"""{matches}
         SELECT {_COLUMNS}, (SELECT count(*) FROM m) AS total_count
         FROM (SELECT id, sort_key FROM m ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?) p
         JOIN orders o ON o.id = p.id
@@ -280,33 +290,60 @@ def _counted_page_sql(where: str, sort: str) -> str:
         ORDER BY p.sort_key {direction}, p.id {direction}"""
 
 
-def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: int, offset: int) -> SearchResult:
-    """Count and page when order lines are filtered too (see lib.queries.search_lines)."""
+def _counted_ids_sql(where: str, sort: str) -> str:
+    """The page's order ids and the total count, as _counted_page_sql without the rows."""
+    matches, direction = _matches(where, sort)
+    return f"""{matches}
+        SELECT id, (SELECT count(*) FROM m) AS total_count FROM m
+        ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?"""
+
+
+def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: int, offset: int,
+                  lines: str = "order_lines", rows_from=None) -> SearchResult:
+    """Count and page when order lines are filtered too (see lib.queries.search_lines); `lines` as
+    _lines_condition's. With `rows_from` (PostgreSQL, when `cur` is the analytics copy) `cur` only finds which
+    orders match and how many; their rows are read from `rows_from`."""
     # A small semi-join: one statement counts and pages. PostgreSQL always takes it (its indexes on order_lines
     # serve it; the bitstrings below are DuckDB's). The matching orders are few: counted with the page, here.
     if getattr(cur, "backend", "duckdb") == "postgresql" or search_lines.few_skus(cur, sets):
         for sku_sql, sku_params in sets:
-            sql, more = _lines_condition(sku_sql, sku_params)
+            sql, more = _lines_condition(sku_sql, sku_params, lines)
             where, params = f"{where} AND {sql}", params + more
-        rows = cur.execute(_counted_page_sql(where, sort), params + [limit, offset]).df()
-        total = int(rows["total_count"].iloc[0]) if len(rows) else _total(cur, rows, where, params, limit, offset)
-        return SearchResult(total=total, rows=rows.drop(columns="total_count"))
+        if rows_from is None:
+            rows = cur.execute(_counted_page_sql(where, sort), params + [limit, offset]).df()
+            total = int(rows["total_count"].iloc[0]) if len(rows) else _total(cur, rows, where, params, limit, offset)
+            return SearchResult(total=total, rows=rows.drop(columns="total_count"))
+        found = cur.execute(_counted_ids_sql(where, sort), params + [limit, offset]).fetchall()
+        ids = [int(i) for i, _ in found]
+        total = int(found[0][1]) if found else _total(cur, ids, where, params, limit, offset)
+        return SearchResult(total=total, rows=_rows_by_ids(rows_from, ids))
     bounds = search_lines.order_bounds(cur)
     total = search_lines.count(cur, where, params, sets, bounds) if bounds else 0
     ids = []
     if total > offset:
         ids = search_lines.page_ids(cur, where, params, sets, _order_by(sort), offset + limit, total, bounds)[offset:]
-    return SearchResult(total=total, rows=_rows_by_ids(cur, ids))
+    return SearchResult(total=total, rows=_rows_by_ids(rows_from or cur, ids))
 
 
-def _total(cur, rows: pd.DataFrame, where: str, params: list, limit: int, offset: int, copy=None) -> int:
+# Counting in the analytics copy while PostgreSQL reads the page: both wait outside Python (DuckDB and psycopg
+# release the GIL), so a search takes the longer of the two, not their sum.
+_COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voiddesk-count")
+
+
+def _count_in(copy, where: str, params: list) -> Future:
+    def count() -> int:
+        with copy.read() as counting:
+            return int(count_matches(counting, where, params))
+    return _COUNTING.submit(count)
+
+
+def _total(cur, rows, where: str, params: list, limit: int, offset: int, counted: Future | None = None) -> int:
     """The number of matches: the page tells when it is the last one; else counted, in the analytics copy when
-    there is one (lib.db.ready_copy: PostgreSQL), else here."""
+    there is one (`counted`, started beside the page: lib.db.ready_copy, PostgreSQL), else here."""
     if len(rows) < limit and (len(rows) or not offset):
         return offset + len(rows)  # the last page: nothing more to count
-    if copy is not None:   # never fewer than the rows just read (the copy may be a moment behind)
-        with copy.read() as counting:
-            return max(int(count_matches(counting, where, params)), offset + len(rows))
+    if counted is not None:   # never fewer than the rows just read (the copy may be a moment behind)
+        return max(counted.result(), offset + len(rows))
     return int(count_matches(cur, where, params))
 
 

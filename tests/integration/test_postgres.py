@@ -219,6 +219,33 @@ def test_a_search_reads_its_rows_from_the_server_and_counts_in_the_copy(shop, re
     assert newest.iloc[0]["order_no"] == numbers[-1] and newest.iloc[0]["status"] == "voided"   # the rows: current
 
 
+def test_a_search_by_sku_takes_its_orders_from_the_copy_including_lines_copied_later(shop):
+    """The copy keeps order lines sorted by SKU for these searches (lib.replica.LINES_BY_SKU): lines of orders made
+    after the first copy come with a refresh, and a line changed later (a return) is not listed twice."""
+    from lib.queries.search import SearchFilters, search_orders
+    from lib.replica import LINES_BY_SKU
+
+    ops = shop.users["ops"]
+    with shop.db.transaction() as cur:   # a catalogue in which one SKU is a sliver (the semi-join's case)
+        cur.execute("INSERT INTO products SELECT 'FILL-' || i, 'Filler', 'toys', 1.00, TRUE"
+                    " FROM generate_series(1, 60) AS g(i)")
+    first = [make_order(shop, lines=[("TOY-1", 1), ("PHN-1", 1)]) for _ in range(3)]
+    make_order(shop, lines=[("PHN-1", 2)])
+    copy = copy_of(shop.db)
+    copy.fresh()
+    later = make_order(shop, lines=[("TOY-1", 2)])   # its lines reach the copy with a refresh
+    with shop.db.transaction() as cur:   # a changed line comes over again, its SKU and order unchanged
+        cur.execute("UPDATE order_lines SET unit_price = unit_price WHERE sku = 'TOY-1'")
+    found = search_orders(shop.db, ops, SearchFilters(product="toy-1"), limit=2)
+    assert found.total == 4 and list(found.rows["order_no"]) == [later, first[2]]
+    assert found.rows.iloc[0]["status"] == "pending"   # rows as the server has them
+    with copy.copy.read() as cur:
+        assert scalar(cur, f"SELECT count(*) FROM {LINES_BY_SKU} WHERE sku = 'TOY-1'") == 4
+    assert search_orders(shop.db, ops, SearchFilters(product="TOY-1"), limit=2, offset=4).total == 4
+    with pytest.raises(InvalidInput):   # the console reads the app's own tables only
+        run_readonly(shop.db, shop.users["analyst"], f"SELECT count(*) FROM {LINES_BY_SKU}")
+
+
 def test_a_copy_left_behind_by_a_killed_process_is_removed_by_the_next_one(shop, tmp_path):
     import subprocess
     import sys
