@@ -148,11 +148,17 @@ _RELEASE_BALANCES = """
     FROM (SELECT unnest(?::VARCHAR[]) AS warehouse, unnest(?::VARCHAR[]) AS sku, unnest(?::BIGINT[]) AS qty) AS x
     WHERE stock_balances.warehouse = x.warehouse AND stock_balances.sku = x.sku
       AND stock_balances.reserved >= x.qty"""
-# DuckDB only (a cheaper plan there for one order's lines); PostgreSQL runs _RELEASE_BALANCES for every release.
-_RELEASE_IN_ONE_WAREHOUSE = """
-    UPDATE stock_balances SET reserved = reserved - map_extract_value(MAP(?::VARCHAR[], ?::BIGINT[]), sku), updated_at = ?
-    WHERE warehouse = ? AND sku = ANY(?::VARCHAR[])
-      AND reserved >= map_extract_value(MAP(?::VARCHAR[], ?::BIGINT[]), sku)"""
+# DuckDB only, for a few pairs in one warehouse (one order's lines): the SKUs as a list of constants, which DuckDB
+# filters by at the scan; `sku = ANY(?)` or a join costs it twice as much (1.6–1.8 ms against 0.8 at 5,000,000
+# orders). Many pairs, or PostgreSQL: _RELEASE_BALANCES.
+FEW_PAIRS = 16
+
+
+def _release_in_one_warehouse(n: int) -> str:
+    qty = "(?::BIGINT[])[list_position(?::VARCHAR[], sku)]"
+    return f"""UPDATE stock_balances SET reserved = reserved - {qty}, updated_at = ?
+    WHERE warehouse = ? AND sku IN ({', '.join('?' * n)}) AND reserved >= {qty}"""
+
 
 _LEDGER_COLUMNS = {"created_at": "TIMESTAMP", "warehouse": "VARCHAR", "sku": "VARCHAR", "kind": "VARCHAR",
                    "d_reserved": "BIGINT", "ref_type": "VARCHAR", "ref_id": "BIGINT", "order_no": "VARCHAR",
@@ -190,8 +196,9 @@ def _release_balances(cur, totals: dict[tuple[str, str], int], now: datetime) ->
     """reserved -= qty per (warehouse, sku), never below zero; refuses naming a pair that lacks the stock."""
     pairs = list(totals)
     warehouses, skus, qtys = [w for w, _ in pairs], [s for _, s in pairs], [totals[p] for p in pairs]
-    if len(set(warehouses)) == 1 and getattr(cur, "backend", "duckdb") == "duckdb":   # see _RELEASE_IN_ONE_WAREHOUSE
-        changed = cur.execute(_RELEASE_IN_ONE_WAREHOUSE, [skus, qtys, now, warehouses[0], skus, skus, qtys])
+    if len(set(warehouses)) == 1 and len(pairs) <= FEW_PAIRS and getattr(cur, "backend", "duckdb") == "duckdb":
+        changed = cur.execute(_release_in_one_warehouse(len(pairs)),
+                              [qtys, skus, now, warehouses[0], *skus, qtys, skus])
     else:
         changed = cur.execute(_RELEASE_BALANCES, [now, warehouses, skus, qtys])
     if changed.fetchall()[0][0] != len(pairs):
