@@ -70,7 +70,7 @@ def _part(raw: str, i: int) -> str:
 
 
 def _kind(source, index: int):
-    return source.table.column(f"c{index}").type
+    return source.types[index]
 
 
 def _textual(source, index: int) -> bool:
@@ -88,18 +88,14 @@ def detect(cur, source, mapping) -> Detection:
     indexes = date_columns(source, mapping)
     if not indexes:
         return Detection()
-    cur.register("imp_date_src", source.table)
     # The pattern on the file's own text first: trimming a million values costs more than matching them.
-    values = " UNION ALL ".join(f"SELECT _row, trim(CAST(c{i} AS VARCHAR)) AS raw FROM imp_date_src"
+    values = " UNION ALL ".join(f"SELECT _row, trim(CAST(c{i} AS VARCHAR)) AS raw FROM {source.scan()} s"
                                 f" WHERE regexp_matches(CAST(c{i} AS VARCHAR), '{PARTS}')" for i in indexes)
     picks = {"day": "a BETWEEN 13 AND 31 AND b BETWEEN 1 AND 12", "month": "a BETWEEN 1 AND 12 AND b BETWEEN 13 AND 31",
              "ambiguous": "a BETWEEN 1 AND 12 AND b BETWEEN 1 AND 12 AND a <> b"}
     select = ", ".join(f"arg_min(raw, _row) FILTER (WHERE {w}), min(_row) FILTER (WHERE {w})" for w in picks.values())
-    try:
-        row = cur.execute(f"""SELECT {select} FROM (SELECT _row, raw, {_part('raw', 1)} AS a, {_part('raw', 2)} AS b
-            FROM ({values}))""").fetchall()[0]
-    finally:
-        cur.unregister("imp_date_src")
+    row = cur.execute(f"""SELECT {select} FROM (SELECT _row, raw, {_part('raw', 1)} AS a, {_part('raw', 2)} AS b
+        FROM ({values}))""").fetchall()[0]
     found = {name: (row[2 * i], int(row[2 * i + 1])) if row[2 * i] is not None else None
              for i, name in enumerate(picks)}
     return Detection(**found)

@@ -1,10 +1,10 @@
 """Which source column feeds which field, and which source value means which status: proposed from the headers
 and values, chosen by the user, saved as JSON the command line takes (--mapping FILE)."""
 import json
+from contextlib import closing
 from dataclasses import dataclass, field as dc_field
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import duckdb
 
 from lib import i18n
 from lib.errors import InvalidInput
@@ -75,11 +75,10 @@ def distinct_values(source: Source, mapping: Mapping, name: str) -> list[str]:
     index = mapping.column_index(source, name)
     if index is None:
         return []
-    column = pc.utf8_trim_whitespace(pc.cast(source.table.column(f"c{index}"), pa.string()))
-    counts = pc.value_counts(column).to_pylist()
-    counts = [c for c in counts if c["values"]]
-    counts.sort(key=lambda c: (-c["counts"], c["values"]))
-    return [c["values"] for c in counts[:MAX_VALUES]]
+    with closing(duckdb.connect()) as con:   # the file's own DuckDB, whatever the app's database is
+        return [r[0] for r in con.execute(
+            f"SELECT v FROM (SELECT trim(CAST(c{index} AS VARCHAR)) AS v FROM {source.scan()} s) WHERE v <> ''"
+            " GROUP BY v ORDER BY count(*) DESC, v LIMIT ?", [MAX_VALUES]).fetchall()]
 
 
 def _words(name: str) -> dict[str, str]:

@@ -1,10 +1,19 @@
-"""Reading an import file (CSV, Excel .xlsx, Parquet) into one Arrow table: columns c0…cN in file order plus
-`_row`, the row number a person finds in the source (the header is row 1)."""
-import io
-from dataclasses import dataclass
+"""Reading an import file (CSV, Excel .xlsx, Parquet) without holding it in memory (issue #15).
+
+CSV and Excel rows are streamed, a block at a time, into a Parquet file in a temporary folder of the Source's own
+(removed with it): columns c0…cN as text, and `_row`, the row number a person finds in the source. A Parquet file
+is read where it lies. The import's SQL reads either through DuckDB (Source.scan()), so memory stays flat whatever
+the size of the file: no file is ever one table in memory.
+
+Title rows above the header are passed over (lib.imports.sniff.header_index), or a given number of rows skipped.
+"""
+import os
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -13,51 +22,105 @@ from lib.errors import InvalidInput
 from lib.imports import excel, sniff
 
 _NESTED = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map, pa.types.is_union)
+BLOCK_BYTES = 8 << 20       # CSV text parsed at a time; a field longer than this is refused (import.huge_field)
+EXCEL_BATCH = 50_000        # Excel rows written to the spool at a time
+_SPOOL = "rows.parquet"
 
 
-@dataclass
+@dataclass(eq=False)
 class Source:
-    """One file as read: what it was, its column titles, its rows."""
+    """One file as read: what it was, its column titles, how many rows, and where its rows are (scan())."""
     name: str
     format: str                  # csv | excel | parquet
     headers: list[str]           # titles as in the file, made unique and non-empty
-    table: pa.Table              # c0 … cN-1 (strings, or Parquet's own types) and _row
+    rows: int                    # data rows
+    path: str                    # the Parquet file holding the rows
+    columns: tuple[str, ...]     # per position i (c{i}), the Parquet column holding it
+    types: tuple = ()            # per position, its Arrow type (text for CSV and Excel)
+    row_sql: str = "_row"        # the row number's expression over the Parquet file
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None                 # Excel: the sheet read
     sheets: tuple[excel.Sheet, ...] = ()     # Excel: every sheet of the workbook
+    header_row: int = 1                      # the header's row number in the source (0: Parquet has none)
+    folder: str | None = field(default=None, repr=False)   # the temporary folder, removed with this object
 
-    @property
-    def rows(self) -> int:
-        return self.table.num_rows
+    def __post_init__(self):
+        if self.folder:
+            weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def scan(self) -> str:
+        """SQL of the rows as a subquery: c0 … cN-1 and _row."""
+        cols = ", ".join(f"{_identifier(c)} AS c{i}" for i, c in enumerate(self.columns))
+        return (f"(SELECT {cols}, {self.row_sql} AS _row FROM read_parquet({_literal(self.path)},"
+                f" file_row_number = true))")
+
+    def values(self, column: str, limit: int | None = None) -> list:
+        """A column's values in file order (c0 …, or _row): for tests and small lookups."""
+        import duckdb
+
+        with duckdb.connect() as con:
+            tail = f" LIMIT {int(limit)}" if limit else ""
+            return [r[0] for r in con.execute(f"SELECT {column} FROM {self.scan()} ORDER BY _row{tail}").fetchall()]
 
 
-def read_path(path, encoding: str = "auto", sheet: str | int | None = None) -> Source:
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_path(path, encoding: str = "auto", sheet: str | int | None = None, skip_rows: int | None = None,
+              max_mb: float | None = None) -> Source:
     """Read a file from disk (the command line); its size is checked before it is read."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("import.no_such_file", path=str(path))
     sniff.encoding_choice(encoding)
-    sniff.check_size(path.stat().st_size)
-    return read_bytes(path.name, path.read_bytes(), encoding, sheet)
+    sniff.check_size(path.stat().st_size, max_mb)
+    return _read(path.name, path, encoding, sheet, skip_rows, None)
 
 
-def read_bytes(name: str, data: bytes, encoding: str = "auto", sheet: str | int | None = None) -> Source:
-    """Read an uploaded or loaded file; refuses files too big, too wide, empty or not really CSV/Excel/Parquet.
-    `sheet` (a name, or a number from 1) picks an Excel workbook's sheet; other files have none."""
-    encoding = sniff.encoding_choice(encoding)
-    sniff.check_size(len(data))
-    fmt = sniff.file_format(name, data)
+def read_bytes(name: str, data: bytes, encoding: str = "auto", sheet: str | int | None = None,
+               skip_rows: int | None = None, max_mb: float | None = None) -> Source:
+    """Read an uploaded file (kept in a temporary file while it is read and used); refuses files too big, too
+    wide, empty or not really CSV/Excel/Parquet. `sheet` (a name, or a number from 1) picks an Excel workbook's
+    sheet; other files have none. `skip_rows`: rows above the header (None: found)."""
+    sniff.encoding_choice(encoding)
+    sniff.check_size(len(data), max_mb)
+    folder = tempfile.mkdtemp(prefix="voiddesk-import-")
+    try:
+        upload = Path(folder) / ("upload" + Path(name).suffix.lower()[:10])
+        upload.write_bytes(data)
+        return _read(name, upload, encoding, sheet, skip_rows, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _read(name: str, path: Path, encoding: str, sheet, skip_rows, folder: str | None) -> Source:
+    skip_rows = sniff.check_skip_rows(skip_rows)
+    with open(path, "rb") as f:
+        head = f.read(64 * 1024)
+    fmt = sniff.file_format(name, head)
     if sheet is not None and fmt != "excel":
         raise InvalidInput("import.sheet_not_excel", name=name[:200])
-    if fmt == "excel":
-        source = _read_excel(name, data, sheet)
-    elif fmt == "parquet":
-        source = _read_parquet(name, data)
+    if fmt == "parquet":
+        source = _read_parquet(name, path, folder)
     else:
-        source = _read_csv(name, data, encoding)
+        own = folder is None
+        folder = folder or tempfile.mkdtemp(prefix="voiddesk-import-")
+        try:
+            source = (_read_excel(name, path, sheet, skip_rows, folder) if fmt == "excel"
+                      else _read_csv(name, path, encoding, skip_rows, folder))
+        except BaseException:
+            if own:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
     if source.rows == 0:
-        raise InvalidInput("import.no_rows")
+        raise InvalidInput("import.no_rows_in_sheet" if source.sheet else "import.no_rows", sheet=source.sheet)
     return source
 
 
@@ -73,60 +136,111 @@ def unique_headers(titles: list) -> list[str]:
     return out
 
 
-def _with_rows(columns: list[pa.Array], first_row: int, rows: np.ndarray | None = None) -> pa.Table:
-    n = len(columns[0]) if columns else 0
-    numbers = rows if rows is not None else np.arange(first_row, first_row + n, dtype=np.int64)
-    names = [f"c{i}" for i in range(len(columns))] + ["_row"]
-    return pa.Table.from_arrays(list(columns) + [pa.array(numbers, pa.int64())], names=names)
+def _spool_schema(width: int) -> pa.Schema:
+    return pa.schema([(f"c{i}", pa.string()) for i in range(width)] + [("_row", pa.int64())])
 
 
-def _read_csv(name: str, data: bytes, encoding: str) -> Source:
-    encoding = sniff.detect_encoding(data, encoding)
-    text = sniff.to_utf8(data, encoding)
-    head = text[:64 * 1024].decode("utf-8", errors="ignore")
+def _spooled(name: str, fmt: str, titles: list, rows: int, folder: str, **facts) -> Source:
+    width = len(titles)
+    return Source(name, fmt, unique_headers(titles), rows, os.path.join(folder, _SPOOL),
+                  tuple(f"c{i}" for i in range(width)), (pa.string(),) * width, folder=folder, **facts)
+
+
+def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folder: str) -> Source:
+    encoding = sniff.detect_file_encoding(path, encoding)
+    text_path, start = path, 0
+    if encoding == "utf-8-sig":
+        start = 3
+    elif encoding != "utf-8":
+        text_path = Path(folder) / "text.csv"
+        sniff.transcode(path, encoding, text_path)
+    with open(text_path, "rb") as f:
+        f.seek(start)
+        head = f.read(64 * 1024).decode("utf-8", errors="ignore")
     delimiter = sniff.detect_delimiter(head)
-    titles = sniff.header_row(head, delimiter)
+    first = sniff.first_rows(head, delimiter, sniff.HEADER_SEARCH_ROWS + (skip_rows or 0))
+    header = sniff.header_index(first, skip_rows)
+    titles = first[header] if header < len(first) else []
     sniff.check_columns(len(titles))
     names = [f"c{i}" for i in range(len(titles))]
-
     ragged = []
 
     def refuse_ragged(row):   # an exception raised here would be swallowed: note the row, stop the reader
         ragged.append(row)
         return "error"
 
+    written = 0
+    stream = open(text_path, "rb")
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=8 << 20),
+        stream.seek(start)
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(skip_rows=header + 1, column_names=names, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                              invalid_row_handler=refuse_ragged),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+        with pq.ParquetWriter(os.path.join(folder, _SPOOL), _spool_schema(len(names))) as out:
+            for batch in reader:
+                numbers = pa.array(range(header + 2 + written, header + 2 + written + batch.num_rows), pa.int64())
+                out.write_batch(pa.RecordBatch.from_arrays(list(batch.columns) + [numbers],
+                                                           schema=_spool_schema(len(names))))
+                written += batch.num_rows
     except pa.ArrowInvalid as exc:
         if ragged:
             row = ragged[0]
             raise InvalidInput("import.ragged_row", expected=row.expected_columns, actual=row.actual_columns,
                                text=(row.text or "")[:80]) from None
-        raise InvalidInput("import.bad_csv", detail=str(exc).splitlines()[0][:200]) from None
-    return Source(name, "csv", unique_headers(titles), _with_rows(table.columns, 2), encoding, delimiter)
+        detail = str(exc).splitlines()[0]
+        if "straddling" in detail or "block size" in detail:
+            raise InvalidInput("import.huge_field", row=header + 2 + written,
+                               limit=BLOCK_BYTES // 1048576) from None
+        raise InvalidInput("import.bad_csv", detail=detail[:200]) from None
+    finally:
+        stream.close()
+    return _spooled(name, "csv", titles, written, folder, encoding=encoding, delimiter=delimiter,
+                    header_row=header + 1)
 
 
-def _read_parquet(name: str, data: bytes) -> Source:
+def _read_parquet(name: str, path: Path, folder: str | None) -> Source:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        meta = pq.ParquetFile(path)
+        schema = meta.schema_arrow
+        rows = meta.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise InvalidInput("import.bad_parquet", detail=str(exc).splitlines()[0][:200]) from None
-    sniff.check_columns(table.num_columns)
-    for column_field in table.schema:
+    sniff.check_columns(len(schema))
+    for column_field in schema:
         if any(test(column_field.type) for test in _NESTED):
             raise InvalidInput("import.nested_column", column=column_field.name)
-    return Source(name, "parquet", unique_headers(table.column_names), _with_rows(table.columns, 1))
+    return Source(name, "parquet", unique_headers(schema.names), rows, str(path), tuple(schema.names),
+                  tuple(f.type for f in schema), row_sql="file_row_number + 1", header_row=0, folder=folder)
 
 
-def _read_excel(name: str, data: bytes, sheet: str | int | None) -> Source:
-    """One worksheet: the chosen one, else the first holding a table (lib.imports.excel)."""
-    read = excel.read_sheet(data, sheet)
-    arrays = [pa.array(c, pa.string()) for c in read.columns]
-    return Source(name, "excel", unique_headers(read.titles), _with_rows(arrays, 2, np.asarray(read.numbers, np.int64)),
-                  sheet=read.sheet, sheets=read.sheets)
+def _read_excel(name: str, path: Path, sheet, skip_rows: int | None, folder: str) -> Source:
+    """One worksheet: the chosen one, else the one with the widest table (lib.imports.excel), streamed."""
+    read = excel.open_sheet(str(path), sheet, skip_rows)
+    try:
+        width, written = len(read.titles), 0
+        schema = _spool_schema(width)
+        with pq.ParquetWriter(os.path.join(folder, _SPOOL), schema) as out:
+            batch: list[tuple[int, list[str]]] = []
+            for row in read.rows:
+                batch.append(row)
+                if len(batch) == EXCEL_BATCH:
+                    written += _write_rows(out, schema, batch, width)
+            written += _write_rows(out, schema, batch, width)
+        return _spooled(name, "excel", read.titles, written, folder, sheet=read.sheet, sheets=read.sheets,
+                        header_row=read.header_row)
+    finally:
+        read.close()
+
+
+def _write_rows(out, schema: pa.Schema, batch: list, width: int) -> int:
+    n = len(batch)
+    if n:
+        arrays = [pa.array([cells[i] for _, cells in batch], pa.string()) for i in range(width)]
+        out.write_batch(pa.RecordBatch.from_arrays(arrays + [pa.array([r for r, _ in batch], pa.int64())],
+                                                   schema=schema))
+        batch.clear()
+    return n

@@ -2,11 +2,15 @@
 Anything that is not really CSV, Excel or Parquet is refused with a message saying what it looks like."""
 import codecs
 import csv
+import math
 import os
+from collections import Counter
 
 from lib.errors import InvalidInput
 
 MAX_COLUMNS = 200
+HEADER_SEARCH_ROWS = 30   # the header is looked for among this many rows at the top of a file or sheet
+MAX_SKIP_ROWS = 1000
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16")
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE = 64 * 1024
@@ -16,21 +20,56 @@ _PARQUET_EXT = (".parquet", ".pq")
 _HTML_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<head", "<body", "<meta", "<div")
 
 
-def max_bytes() -> int:
-    """The size limit for one file: VOIDDESK_IMPORT_MAX_MB megabytes (default 200)."""
-    try:
-        megabytes = float(os.environ.get("VOIDDESK_IMPORT_MAX_MB", "200"))
-    except ValueError:
-        megabytes = 200.0
-    return int(megabytes * 1024 * 1024)
+DEFAULT_MAX_MB = 1024
 
 
-def check_size(size: int) -> None:
-    limit = max_bytes()
+def max_bytes(limit_mb: float | None = None) -> int:
+    """The size limit for one file in bytes: `limit_mb` megabytes (the Rules page's setting, or --max-mb), else
+    VOIDDESK_IMPORT_MAX_MB, else DEFAULT_MAX_MB."""
+    if limit_mb is None:
+        try:
+            limit_mb = float(os.environ.get("VOIDDESK_IMPORT_MAX_MB", DEFAULT_MAX_MB))
+        except ValueError:
+            limit_mb = DEFAULT_MAX_MB
+    return int(float(limit_mb) * 1024 * 1024)
+
+
+def check_size(size: int, limit_mb: float | None = None) -> None:
+    limit = max_bytes(limit_mb)
     if size > limit:
         raise InvalidInput("import.too_big", size=f"{size / 1048576:,.1f}", limit=f"{limit / 1048576:,.0f}")
     if size == 0:
         raise InvalidInput("import.empty_file")
+
+
+def check_skip_rows(value) -> int | None:
+    """Rows above the header to skip (None: find the header), refused unless a whole number up to MAX_SKIP_ROWS."""
+    if value is None or value == "":
+        return None
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        n = -1
+    if not 0 <= n <= MAX_SKIP_ROWS:
+        raise InvalidInput("import.bad_skip_rows", value=str(value)[:40], limit=MAX_SKIP_ROWS)
+    return n
+
+
+def header_index(rows: list[list[str]], skip: int | None = None) -> int:
+    """Which of a file's first rows is its header: row `skip` when given; else the first of two or more filled
+    cells that is about as full as most rows under it, three quarters at least (title rows, blank rows and
+    key/value notes above a table are passed over; a header may leave a title or two blank); else the first
+    row."""
+    if skip is not None:
+        return skip
+    filled = [sum(1 for c in row if str(c).strip()) for row in rows]
+    for i, n in enumerate(filled):
+        if n < 2:
+            continue
+        below = [m for m in filled[i + 1:] if m]
+        if not below or n >= max(2, math.ceil(0.75 * Counter(below).most_common(1)[0][0])):
+            return i
+    return 0
 
 
 def check_columns(n: int) -> None:
@@ -112,15 +151,58 @@ def detect_encoding(data: bytes, choice: str = "auto") -> str:
     raise InvalidInput("import.unknown_encoding")
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def detect_file_encoding(path, choice: str = "auto") -> str:
+    """detect_encoding for a file on disk, read a chunk at a time."""
+    choice = encoding_choice(choice)
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if choice != "auto":
+        if not _decodes(path, choice):
+            raise InvalidInput("import.wrong_encoding", encoding=choice)
+        return choice
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if head[:3] == codecs.BOM_UTF8:
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(path, encoding):
+            return encoding
+    raise InvalidInput("import.unknown_encoding")
+
+
+def _chunks(data):
+    """`data` (bytes, or a path) a chunk at a time."""
+    if isinstance(data, (bytes, bytearray)):
+        for i in range(0, len(data), _CHUNK):
+            yield data[i:i + _CHUNK]
+        return
+    with open(data, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            yield chunk
+
+
+def _decodes(data, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        for i in range(0, len(data), _CHUNK):
-            decoder.decode(data[i:i + _CHUNK])
+        for chunk in _chunks(data):
+            decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
+
+
+def transcode(path, encoding: str, target) -> None:
+    """The text of `path` in `encoding` written to `target` as UTF-8 without a BOM, a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    first = True
+    with open(target, "wb") as out:
+        for chunk in _chunks(path):
+            text = decoder.decode(chunk).encode("utf-8")
+            if first:
+                text, first = text.lstrip(codecs.BOM_UTF8), not text
+            out.write(text)
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
 
 
 def to_utf8(data: bytes, encoding: str) -> bytes:
@@ -145,15 +227,15 @@ def detect_delimiter(text_head: str) -> str:
         counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
         if not counts:
             continue
-        header = counts[0]
-        consistent = sum(c == header for c in counts) >= len(counts) / 2
-        if consistent and header > best_fields:
-            best, best_fields = delimiter, header
+        common, times = Counter(counts).most_common(1)[0]   # title rows above the header do not decide
+        if times >= len(counts) / 2 and common > best_fields:
+            best, best_fields = delimiter, common
     if best is None:
         raise InvalidInput("import.not_delimited")
     return best
 
 
-def header_row(text_head: str, delimiter: str) -> list[str]:
-    """The first row's fields, as the CSV module reads them."""
-    return next(csv.reader(text_head.splitlines()[:1] or [""], delimiter=delimiter), [])
+def first_rows(text_head: str, delimiter: str, n: int) -> list[list[str]]:
+    """The first `n` rows' fields as the CSV module reads them, one list per line (a blank line: [])."""
+    lines = text_head.splitlines()[:n]
+    return [row for row in csv.reader(lines, delimiter=delimiter)]

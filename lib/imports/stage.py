@@ -42,7 +42,6 @@ def _parsed(f: Field, raw: str, order: str) -> str:
 def create_stage(cur, source: Source, mapping: Mapping) -> str | None:
     """imp_stage: _row, then per field `<name>_raw` (the trimmed text, NULL when empty) and `<name>` (typed).
     Returns the order year-last dates were read in (None when no date column is mapped)."""
-    cur.register("imp_src", source.table)
     _register_values(cur, mapping)
     order = None
     if any(f.type == "datetime" for f in fields(mapping.kind) if f.name in mapping.mapped()):
@@ -58,10 +57,10 @@ def create_stage(cur, source: Source, mapping: Mapping) -> str | None:
         if f.type in ("status", "payment"):
             joins.append(f"LEFT JOIN imp_values v_{f.name} ON v_{f.name}.field = '{f.name}'"
                          f" AND v_{f.name}.word = lower({raw})")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE imp_stage AS SELECT {', '.join(parts)} FROM imp_src s {' '.join(joins)}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE imp_stage AS SELECT {', '.join(parts)}"
+                f" FROM {source.scan()} s {' '.join(joins)}")
     for name in moments:
         _read_offsets(cur, name)
-    cur.unregister("imp_src")
     cur.unregister("imp_value_list")
     cur.execute(REJECTS_DDL)
     return order

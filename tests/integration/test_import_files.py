@@ -36,8 +36,8 @@ def test_the_delimiter_is_sniffed(delimiter):
 
 def test_quoted_fields_keep_commas_and_newlines_and_rows_count_from_the_header():
     source = read_bytes("c.csv", b'code,name\nC-1,"Acme, Ltd"\nC-2,"two\nlines"\nC-3,x\n')
-    assert source.table.column("c1").to_pylist() == ["Acme, Ltd", "two\nlines", "x"]
-    assert source.table.column("_row").to_pylist() == [2, 3, 4]
+    assert source.values("c1") == ["Acme, Ltd", "two\nlines", "x"]
+    assert source.values("_row") == [2, 3, 4]
 
 
 def test_headers_are_made_unique_and_never_blank():
@@ -82,8 +82,8 @@ def test_files_that_are_not_what_they_claim_are_refused(name, data, key):
 
 def test_excel_formulas_are_read_as_their_stored_values():
     source = read_bytes("orders.xlsx", samples.excel())
-    assert source.table.column("c7").to_pylist()[0] == "2999"
-    assert source.table.column("_row").to_pylist() == [2, 3, 4, 5, 6, 7]
+    assert source.values("c7")[0] == "2999"
+    assert source.values("_row") == [2, 3, 4, 5, 6, 7]
 
 
 def test_a_mapping_saved_as_json_is_taken_back_and_checked():

@@ -55,7 +55,8 @@ def test_a_workbook_without_a_table_is_read_from_its_first_sheet():
     assert list_sheets(data)[1] == "Cover"
     with pytest.raises(InvalidInput) as caught:
         read_bytes("empty.xlsx", data)
-    assert caught.value.key == "import.no_rows"
+    assert caught.value.key == "import.no_rows_in_sheet"
+    assert caught.value.message("en") == "The sheet Cover has a header but no data rows."
 
 
 def test_the_orders_sheet_of_a_workbook_loads_as_every_other_format_does(shop):
