@@ -116,6 +116,7 @@ class Rules:
     restore_window_hours: int
     low_stock_level: int
     sales_may_request_voids: bool
+    import_max_mb: int = 1024     # the largest import file, in megabytes (lib.imports.sniff.check_size)
 
 
 def available(on_hand: int, reserved: int) -> int:

@@ -13,7 +13,7 @@ user = signed_in_user("import.run")
 
 st.title(tr("import.title"))
 show_loaded()
-upload = upload_step()
+upload = upload_step(db)
 if upload is None:
     st.stop()
 mapping = mapping_step(db, upload)

@@ -4,8 +4,8 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.queries.settings import read_rules
-from lib.services.settings import (MAX_LOW_STOCK, MAX_THRESHOLD, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, rule_changes,
-                                   update_rules)
+from lib.services.settings import (MAX_IMPORT_MB, MAX_LOW_STOCK, MAX_THRESHOLD, MAX_WINDOW_HOURS, MIN_IMPORT_MB,
+                                   MIN_WINDOW_HOURS, rule_changes, update_rules)
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
@@ -47,12 +47,17 @@ with st.form("rules"):
     sales_may = st.toggle(tr("rules.sales_may_request_voids"), value=rules.sales_may_request_voids,
                           key="rules_sales", help=tr("rules.sales_help"))
     last_change("sales_may_request_voids")
+    import_mb = st.number_input(tr("rules.import_max_mb"), value=rules.import_max_mb, step=64, min_value=MIN_IMPORT_MB,
+                                max_value=MAX_IMPORT_MB, key="rules_import_mb",
+                                help=tr("rules.import_max_help", low=MIN_IMPORT_MB, high=MAX_IMPORT_MB))
+    last_change("import_max_mb")
     submitted = st.form_submit_button(tr("rules.save"), type="primary", key="rules_save")
 
 if submitted:
     try:
         changed = update_rules(db, user, approval_threshold=f"{threshold:.2f}", restore_window_hours=int(window),
-                               low_stock_level=int(low_stock), sales_may_request_voids=sales_may)
+                               low_stock_level=int(low_stock), sales_may_request_voids=sales_may,
+                               import_max_mb=int(import_mb))
     except VoidDeskError as exc:
         show_error(exc)
     else:

@@ -3,6 +3,7 @@ scheduled loads. Every row is checked; the file loads all or nothing. Rejected r
 source, field, value, reason) and the command exits 1 with one line saying so."""
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from lib.cli.common import acting_user, emit, open_db, say_error
@@ -13,7 +14,9 @@ from lib.imports import check_import, propose, read_path, run_import
 from lib.imports.dates import ORDERS, check_order
 from lib.imports.fields import KINDS
 from lib.imports.mapping import from_json, with_proposals
-from lib.imports.sniff import ENCODINGS
+from lib.imports.sniff import ENCODINGS, check_skip_rows
+from lib.queries.settings import read_rules
+from lib.services.settings import MAX_IMPORT_MB
 
 HELP = """kinds:
   orders     one row per order line, the order's header (number, customer, date, status, warehouse) repeated
@@ -39,8 +42,15 @@ dates:
   in this machine's local time (as every time VoidDesk records); dates without an offset are kept as written.
 
 Excel:
-  The first sheet holding a table is read (an empty cover sheet is passed over), unless --sheet names one, by
-  name or number from 1 (or the mapping's "sheet"). An unknown sheet is refused, naming the sheets there are."""
+  The sheet with the widest table is read (an empty or key/value cover sheet is passed over), unless --sheet
+  names one, by name or number from 1 (or the mapping's "sheet"). An unknown sheet is refused, naming the
+  sheets there are.
+
+layout and size:
+  Title rows above the column titles are passed over: the header is the first row about as full as the rows
+  under it; --skip-rows N (or the mapping's "skip_rows") says how many rows to skip instead. Files are read a
+  block at a time (memory stays flat; DuckDB spills to disk beyond 768 MB). The largest file accepted is the
+  Rules page's "Largest import file" (1024 MB unless changed); --max-mb raises or lowers it for this run."""
 
 
 def register(sub, common, acting) -> None:
@@ -54,6 +64,11 @@ def register(sub, common, acting) -> None:
     p.add_argument("--encoding", metavar="E", default="auto", help=f"CSV text encoding: {', '.join(ENCODINGS)}")
     p.add_argument("--sheet", metavar="NAME|NUMBER", help="Excel: the sheet to read, by name or number from 1"
                                                            " (default: the first holding a table)")
+    p.add_argument("--skip-rows", metavar="N", help="rows above the header to skip (title rows); default: the"
+                                                     " header is found by itself (or the mapping's \"skip_rows\")")
+    p.add_argument("--max-mb", metavar="MB", type=float,
+                   help="the largest file to read, in MB, for this run (default: the Rules page's"
+                        " \"Largest import file\", 1024 unless changed)")
     p.add_argument("--date-order", metavar="ORDER", help=f"how to read 05/03/2026: {' | '.join(ORDERS)}"
                                                           " (default: the mapping's, else auto)")
     p.add_argument("--report", metavar="PATH",
@@ -68,8 +83,12 @@ def cmd_import(args) -> int:
     require(user, "import.run")   # before reading a file this user may not import anyway
     order = check_order(args.date_order) if args.date_order is not None else None
     saved = _saved_mapping(args)
+    if args.max_mb is not None and not 0 < args.max_mb <= MAX_IMPORT_MB:
+        raise InvalidInput("import.bad_max_mb", value=args.max_mb, high=MAX_IMPORT_MB)
+    with db.read() as cur:
+        limit_mb = args.max_mb or read_rules(cur).import_max_mb
     try:
-        source = _read(args, saved)
+        source = _read(args, saved, limit_mb)
     except OSError:   # a name too long for the file system, a file or folder we may not read
         raise InvalidInput("import.no_such_file", path=args.file[:200]) from None
     mapping = _mapping(args, saved, source, order)
@@ -91,16 +110,19 @@ def _saved_mapping(args):
     return from_json(_read_mapping(args.mapping), args.kind) if args.mapping else None
 
 
-def _read(args, saved):
-    """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets)."""
+def _read(args, saved, limit_mb: float):
+    """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets);
+    rows above the header: --skip-rows, else the mapping's, else found."""
+    skip = check_skip_rows(args.skip_rows) if args.skip_rows is not None else (saved.skip_rows if saved else None)
+    read = partial(read_path, args.file, args.encoding, skip_rows=skip, max_mb=limit_mb)
     if args.sheet is not None or not (saved and saved.sheet):
-        return read_path(args.file, args.encoding, args.sheet)
+        return read(sheet=args.sheet)
     try:
-        return read_path(args.file, args.encoding, saved.sheet)
+        return read(sheet=saved.sheet)
     except InvalidInput as exc:
         if exc.key != "import.sheet_not_excel":
             raise
-        return read_path(args.file, args.encoding)
+        return read()
 
 
 def _mapping(args, saved, source, order: str | None):

@@ -11,6 +11,7 @@ from lib.errors import InvalidInput
 from lib.imports.dates import check_order
 from lib.imports.fields import FIELDS, KINDS, VALUE_FIELDS, fields, norm
 from lib.imports.readers import Source
+from lib.imports.sniff import check_skip_rows
 
 MAX_VALUES = 200   # distinct source values offered for mapping per field
 
@@ -22,6 +23,7 @@ class Mapping:
     values: dict[str, dict[str, str]] = dc_field(default_factory=dict)  # field -> {source value: code}
     date_order: str = "auto"       # how to read 05/03/2026: auto | day_first | month_first (lib.imports.dates)
     sheet: str | None = None       # the Excel sheet the columns are on
+    skip_rows: int | None = None   # rows above the header (title rows); None: the header is found by itself
 
     def column_index(self, source: Source, name: str) -> int | None:
         header = self.columns.get(name)
@@ -36,6 +38,8 @@ class Mapping:
             data["date_order"] = self.date_order
         if self.sheet:
             data["sheet"] = self.sheet
+        if self.skip_rows is not None:
+            data["skip_rows"] = self.skip_rows
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -107,7 +111,7 @@ def with_proposals(mapping: Mapping, source: Source) -> Mapping:
         if name in mapping.mapped():
             proposed = propose_values(name, distinct_values(source, mapping, name))
             values[name] = {**proposed, **mapping.values.get(name, {})}
-    return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet)
+    return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet, mapping.skip_rows)
 
 
 def from_json(text: str, kind: str) -> Mapping:
@@ -133,7 +137,8 @@ def from_json(text: str, kind: str) -> Mapping:
     sheet = data.get("sheet")
     if sheet is not None and not isinstance(sheet, (str, int)):
         raise InvalidInput("import.bad_mapping_file")
-    return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None)
+    return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None,
+                   check_skip_rows(data.get("skip_rows")))
 
 
 def check(mapping: Mapping, source: Source, lang: str = "en") -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -22,7 +23,8 @@ from lib.errors import InvalidInput
 from lib.imports import excel, sniff
 
 _NESTED = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map, pa.types.is_union)
-BLOCK_BYTES = 8 << 20       # CSV text parsed at a time; a field longer than this is refused (import.huge_field)
+BLOCK_BYTES = 8 << 20       # CSV text parsed at a time
+MAX_FIELD_MB = 1            # a longer CSV field is refused (import.huge_field): a quote left open swallows the rest
 EXCEL_BATCH = 50_000        # Excel rows written to the spool at a time
 _SPOOL = "rows.parquet"
 
@@ -182,6 +184,7 @@ def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folde
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         with pq.ParquetWriter(os.path.join(folder, _SPOOL), _spool_schema(len(names))) as out:
             for batch in reader:
+                _refuse_huge_fields(batch, header + 2 + written)
                 numbers = pa.array(range(header + 2 + written, header + 2 + written + batch.num_rows), pa.int64())
                 out.write_batch(pa.RecordBatch.from_arrays(list(batch.columns) + [numbers],
                                                            schema=_spool_schema(len(names))))
@@ -193,13 +196,22 @@ def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folde
                                text=(row.text or "")[:80]) from None
         detail = str(exc).splitlines()[0]
         if "straddling" in detail or "block size" in detail:
-            raise InvalidInput("import.huge_field", row=header + 2 + written,
-                               limit=BLOCK_BYTES // 1048576) from None
+            raise InvalidInput("import.huge_field", row=header + 2 + written, limit=MAX_FIELD_MB) from None
         raise InvalidInput("import.bad_csv", detail=detail[:200]) from None
     finally:
         stream.close()
     return _spooled(name, "csv", titles, written, folder, encoding=encoding, delimiter=delimiter,
                     header_row=header + 1)
+
+
+def _refuse_huge_fields(batch: pa.RecordBatch, first_row: int) -> None:
+    """Refuse a field longer than MAX_FIELD_MB, naming its row (`first_row` is the batch's first)."""
+    limit = MAX_FIELD_MB << 20
+    for column in batch.columns:
+        lengths = pc.binary_length(column)
+        if (pc.max(lengths).as_py() or 0) > limit:
+            index = pc.index(pc.greater(lengths, limit), True).as_py()
+            raise InvalidInput("import.huge_field", row=first_row + index, limit=MAX_FIELD_MB)
 
 
 def _read_parquet(name: str, path: Path, folder: str | None) -> Source:

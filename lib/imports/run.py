@@ -19,6 +19,10 @@ from lib.imports.stage import check_types, create_stage
 from lib.services import audit
 
 PREVIEW_ROWS = 20
+# DuckDB's memory while an import runs: what does not fit goes to its temporary directory on disk. 6,000,000 order
+# lines then load with a peak of 1.1 GB (Parquet) or 1.2 GB (CSV) instead of 7 GB, at the same speed (measured
+# 2026-12-06). The limit is DuckDB's, for the whole process: other sessions share it while the import runs.
+IMPORT_MEMORY = "768MB"
 Progress = Callable[[float, str], None]
 
 
@@ -97,11 +101,22 @@ def _session(db: Database, write: bool):
     """(cursor, workspace): on a DuckDB file the import runs in the database itself (workspace None); on a
     PostgreSQL server in a DuckDB workspace written back to the server (lib.imports.server)."""
     if db.backend == "postgresql":
-        with server.workspace(db, write) as (cur, ws):
+        with server.workspace(db, write) as (cur, ws), bounded_memory(cur):
             yield cur, ws
     else:
-        with (db.transaction() if write else db.read()) as cur:
+        with (db.transaction() if write else db.read()) as cur, bounded_memory(cur):
             yield cur, None
+
+
+@contextmanager
+def bounded_memory(cur):
+    """DuckDB's memory limited to IMPORT_MEMORY inside the block, and as before afterwards."""
+    before = cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    cur.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
+    try:
+        yield
+    finally:
+        cur.execute(f"SET memory_limit = '{before}'")
 
 
 def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:

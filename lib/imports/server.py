@@ -16,6 +16,8 @@ transaction. What the load then writes in the workspace is written to PostgreSQL
 A code, SKU or order number someone else took meanwhile is refused by PostgreSQL's unique keys, and an order
 changed meanwhile by the version guard: the import then changes nothing, and says so.
 """
+import shutil
+import tempfile
 from contextlib import contextmanager
 
 import psycopg
@@ -57,6 +59,7 @@ def workspace(db, write: bool):
         finally:
             ID_SOURCE.reset(token)
             ws.duck.close()
+            shutil.rmtree(ws.spill, ignore_errors=True)
             if not write:
                 pg.execute("ROLLBACK")
 
@@ -65,8 +68,10 @@ class Workspace:
     def __init__(self, db, pg):
         self.db, self.pg = db, pg
         self.duck = Database(":memory:")
+        self.spill = tempfile.mkdtemp(prefix="voiddesk-import-")   # where DuckDB puts what exceeds its memory limit
         apply_migrations(self.duck)
         with self.duck.read() as cur:
+            cur.execute(f"SET temp_directory = '{self.spill}'")
             rows = cur.execute("SELECT table_name, column_name, data_type, column_default FROM"
                                " information_schema.columns WHERE table_schema = 'main'"
                                " ORDER BY table_name, ordinal_position").fetchall()

@@ -24,14 +24,9 @@ DEFAULT_MAX_MB = 1024
 
 
 def max_bytes(limit_mb: float | None = None) -> int:
-    """The size limit for one file in bytes: `limit_mb` megabytes (the Rules page's setting, or --max-mb), else
-    VOIDDESK_IMPORT_MAX_MB, else DEFAULT_MAX_MB."""
-    if limit_mb is None:
-        try:
-            limit_mb = float(os.environ.get("VOIDDESK_IMPORT_MAX_MB", DEFAULT_MAX_MB))
-        except ValueError:
-            limit_mb = DEFAULT_MAX_MB
-    return int(float(limit_mb) * 1024 * 1024)
+    """The size limit for one file in bytes: `limit_mb` megabytes (the Rules page's "Largest import file", or the
+    command's --max-mb), else DEFAULT_MAX_MB."""
+    return int(float(DEFAULT_MAX_MB if limit_mb is None else limit_mb) * 1024 * 1024)
 
 
 def check_size(size: int, limit_mb: float | None = None) -> None:

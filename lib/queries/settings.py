@@ -19,4 +19,5 @@ def load_rules(cur) -> Rules:
         restore_window_hours=int(values.get("restore_window_hours", 72)),
         low_stock_level=int(values.get("low_stock_level", 20)),
         sales_may_request_voids=bool(values.get("sales_may_request_voids", True)),
+        import_max_mb=int(values.get("import_max_mb", 1024)),
     )

@@ -23,7 +23,9 @@ def is_demo(db) -> bool:
 MAX_THRESHOLD = Decimal("999999999999.99")     # the largest DECIMAL(14,2)
 MIN_WINDOW_HOURS, MAX_WINDOW_HOURS = 1, 720
 MAX_LOW_STOCK = 1_000_000
-RULE_KEYS = ("approval_threshold", "restore_window_hours", "low_stock_level", "sales_may_request_voids")
+MIN_IMPORT_MB, MAX_IMPORT_MB = 1, 10_240
+RULE_KEYS = ("approval_threshold", "restore_window_hours", "low_stock_level", "sales_may_request_voids",
+             "import_max_mb")
 
 
 def update_rules(db: Database, actor: User, **changes) -> dict:
@@ -99,4 +101,5 @@ _CLEANERS = {
     "restore_window_hours": lambda v: _whole(v, MIN_WINDOW_HOURS, MAX_WINDOW_HOURS, "rules.window_range"),
     "low_stock_level": lambda v: _whole(v, 0, MAX_LOW_STOCK, "rules.low_stock_range"),
     "sales_may_request_voids": _flag,
+    "import_max_mb": lambda v: _whole(v, MIN_IMPORT_MB, MAX_IMPORT_MB, "rules.import_max_range"),
 }

@@ -23,7 +23,8 @@ def mapping_step(db, upload: Upload) -> Mapping | None:
     proposed = with_proposals(saved, upload.source) if saved else propose(upload.kind, upload.source)
     st.subheader(tr("import.step_mapping"))
     st.caption(tr("import.mapping_hint"))
-    mapping = Mapping(upload.kind, _columns(upload, proposed), sheet=upload.source.sheet)
+    mapping = Mapping(upload.kind, _columns(upload, proposed), sheet=upload.source.sheet,
+                      skip_rows=upload.source.header_row - 1 if upload.source.header_row > 1 else None)
     mapping.values = {name: _values(upload, mapping, proposed, name) for name in VALUE_FIELDS
                       if name in mapping.mapped()}
     found = _detected(db, upload, mapping)

@@ -9,7 +9,8 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import KINDS, Mapping, Source, from_json, read_bytes
 from lib.imports.excel import list_sheets
-from lib.imports.sniff import ENCODINGS, file_format, max_bytes
+from lib.imports.sniff import ENCODINGS, MAX_SKIP_ROWS, file_format
+from lib.queries.settings import read_rules
 from lib.ui.context import lang, show_error, tr
 
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "parquet", "pq"]
@@ -23,28 +24,34 @@ class Upload:
     saved_mapping: Mapping | None
 
 
-def upload_step() -> Upload | None:
+def upload_step(db) -> Upload | None:
     """The chosen kind and the file as read (kept in the session across reruns); None until there is one."""
     # Labels are made now, in this run's language: a format_func is also called outside the run.
     kinds = {k: tr(f"import.kind.{k}") for k in KINDS}
     kind = st.selectbox(tr("import.kind"), KINDS, format_func=kinds.get, key="import_kind")
     st.caption(tr(f"import.help.{kind}"))
-    cols = st.columns([3, 1])
-    upload = cols[0].file_uploader(tr("import.file", limit=i18n.fmt_int(max_bytes() // 1048576, lang())),
+    limit_mb = _limit_mb(db)
+    cols = st.columns([3, 1, 1])
+    upload = cols[0].file_uploader(tr("import.file", limit=i18n.fmt_int(limit_mb, lang())),
                                    type=FILE_TYPES, key=f"import_file_{st.session_state.get('import_round', 0)}")
     encodings = {e: tr("import.encoding_auto") if e == "auto" else e.upper() for e in ENCODINGS}
     encoding = cols[1].selectbox(tr("import.encoding"), ENCODINGS, key="import_encoding", format_func=encodings.get)
+    skip = cols[2].number_input(tr("import.skip_rows"), min_value=0, max_value=MAX_SKIP_ROWS, value=None, step=1,
+                                placeholder=tr("import.skip_rows_auto"), help=tr("import.skip_rows_help"),
+                                key="import_skip_rows")
     saved = st.file_uploader(tr("import.mapping_file"), type=["json"], key="import_mapping_file")
     if upload is None:
         st.session_state.pop("import_source", None)
         return None
     mapping = _saved_mapping(saved, kind)
+    if skip is None and mapping is not None:
+        skip = mapping.skip_rows
     sheet = _sheet_choice(upload, mapping.sheet if mapping else None)
-    source = _read(upload, encoding, sheet)
+    source = _read(upload, encoding, sheet, None if skip is None else int(skip), limit_mb)
     if source is None:
         return None
     st.caption(_describe(source))
-    token = hashlib.sha1(f"{upload.file_id}|{encoding}|{sheet}|{kind}|{saved.file_id if saved else ''}".encode())
+    token = hashlib.sha1(f"{upload.file_id}|{encoding}|{sheet}|{skip}|{kind}|{saved.file_id if saved else ''}".encode())
     return Upload(kind, source, token.hexdigest()[:10], mapping)
 
 
@@ -74,13 +81,20 @@ def _sheet_choice(upload, saved: str | None) -> str | None:
                         key=f"import_sheet_{upload.file_id}")
 
 
-def _read(upload, encoding: str, sheet: str | None) -> Source | None:
-    key = (upload.file_id, upload.name, encoding, sheet)
+def _limit_mb(db) -> int:
+    """The Rules page's largest import file, within what this server accepts as an upload (server.maxUploadSize)."""
+    with db.read() as cur:
+        rule = read_rules(cur).import_max_mb
+    return min(rule, int(st.get_option("server.maxUploadSize")))
+
+
+def _read(upload, encoding: str, sheet: str | None, skip: int | None, limit_mb: int) -> Source | None:
+    key = (upload.file_id, upload.name, encoding, sheet, skip, limit_mb)
     kept = st.session_state.get("import_source")
     if kept and kept["key"] == key:
         return kept["source"]
     try:
-        source = read_bytes(upload.name, upload.getvalue(), encoding, sheet)
+        source = read_bytes(upload.name, upload.getvalue(), encoding, sheet, skip_rows=skip, max_mb=limit_mb)
     except VoidDeskError as exc:
         show_error(exc)
         return None

@@ -182,10 +182,9 @@ def test_malformed_files_are_refused_or_reported_and_load_nothing(shop):
     explore()
 
 
-def test_a_file_above_the_size_limit_is_refused_before_it_is_read(monkeypatch):
-    monkeypatch.setenv("VOIDDESK_IMPORT_MAX_MB", "0.001")
+def test_a_file_above_the_size_limit_is_refused_before_it_is_read():
     with pytest.raises(VoidDeskError) as info:
-        read_bytes("big.csv", b"code,name\n" + b"C,x\n" * 400)
+        read_bytes("big.csv", b"code,name\n" + b"C,x\n" * 400, max_mb=0.001)
     assert info.value.key == "import.too_big"
     assert_clear(info.value)
 

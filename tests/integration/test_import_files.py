@@ -44,14 +44,15 @@ def test_headers_are_made_unique_and_never_blank():
     assert read_bytes("a.csv", b"a,,a,b\n1,2,3,4\n").headers == ["a", "column 2", "a (2)", "b"]
 
 
-def test_a_file_over_the_size_limit_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("VOIDDESK_IMPORT_MAX_MB", "0.0001")   # about 100 bytes
-    assert refusal("orders.csv", samples.utf8_csv()) == "import.too_big"
+def test_a_file_over_the_size_limit_is_refused(tmp_path):
+    with pytest.raises(InvalidInput) as caught:
+        read_bytes("orders.csv", samples.utf8_csv(), max_mb=0.0001)   # about 100 bytes
+    assert caught.value.key == "import.too_big"
     path = tmp_path / "orders.csv"
     path.write_bytes(samples.utf8_csv())
     with pytest.raises(InvalidInput) as caught:
-        read_path(path)
-    assert caught.value.key == "import.too_big" and "MB" in caught.value.message("en")
+        read_path(path, max_mb=0.0001)
+    assert caught.value.key == "import.too_big" and "--max-mb" in caught.value.message("en")
 
 
 def test_too_many_columns_are_refused_in_every_format():

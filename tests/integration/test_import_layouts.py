@@ -1,0 +1,108 @@
+"""Real ERP layouts (issue #15): title rows above the header are passed over, in CSV and Excel, or skipped by
+count (--skip-rows, the mapping's "skip_rows"); a key/value cover sheet loses to the sheet with the table; a value
+longer than a block is refused in plain words; the size limit is a rule on the Rules page and --max-mb."""
+import json
+
+import pytest
+
+from lib.cli.common import acting_user
+from lib.db import connect
+from lib.errors import InvalidInput
+from lib.imports import from_json, propose, read_bytes, run_import
+from lib.queries.settings import read_rules
+from lib.services.settings import update_rules
+from tests.integration import import_samples as samples
+from tests.integration.cli_helpers import cli
+from tests.integration.test_import_cli import desk  # noqa: F401  (desk is a fixture)
+from tests.integration.test_import_orders import EXPECTED, content
+from tests.integration.test_import_sheets import order_rows
+
+TITLES = "Sales orders export\nExported 2026-03-09 by ERP,,,\n\n"
+
+
+def titled_csv() -> bytes:
+    """The sample orders under two title rows and a blank line (the header is line 4)."""
+    return TITLES.encode() + samples.utf8_csv()[3:]
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_title_rows_above_a_csv_header_are_passed_over(padded):
+    data = titled_csv() if not padded else b"Sales orders export,,,,,,,\n" + samples.utf8_csv()[3:]
+    source = read_bytes("orders.csv", data)
+    first = 5 if not padded else 3
+    assert (source.headers[0], source.rows, source.header_row) == ("order_no", 6, first - 1)
+    assert source.values("_row")[:2] == [first, first + 1]   # row numbers as the file shows them
+    assert source.values("c0")[0] == "IMP-1001"
+
+
+def test_a_titled_file_loads_as_a_plain_one_and_rejects_name_the_files_own_rows(shop):
+    bad = read_bytes("orders.csv", titled_csv().replace(b",2,2999.00", b",two,2999.00"))
+    problems = run_import(shop.db, shop.users["ops_lead"], bad, propose("orders", bad)).problems
+    assert list(problems["row"]) == [5]   # the first data row is line 5 of the file
+    source = read_bytes("orders.csv", titled_csv())
+    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert (result.ok, result.loaded) == (True, 6), result.problems
+    assert content(shop.db) == EXPECTED
+
+
+def test_rows_to_skip_can_be_given_and_are_checked(tmp_path):
+    data = b"report\nsecond title line with, a comma\norder_no,sku\nA-1,PHN-1\n"
+    source = read_bytes("o.csv", data, skip_rows=2)
+    assert (source.headers, source.values("_row")) == (["order_no", "sku"], [4])
+    for bad in (-1, "two", 5000):
+        with pytest.raises(InvalidInput) as caught:
+            read_bytes("o.csv", data, skip_rows=bad)
+        assert caught.value.key == "import.bad_skip_rows"
+
+
+def test_an_excel_sheet_with_titles_and_a_key_value_cover_sheet():
+    data = samples.workbook({"Info": [["Exported by", "ERP"], ["Date", "2026-03-09"], ["Rows", "6"]],
+                             "Orders": [["Sales orders, March"], []] + order_rows()})
+    source = read_bytes("export.xlsx", data)
+    assert (source.sheet, source.header_row, source.rows, source.headers[0]) == ("Orders", 3, 6, "order_no")
+    assert source.values("_row")[0] == 4
+    assert read_bytes("export.xlsx", data, sheet="Orders", skip_rows=2).header_row == 3
+    mapping = propose("orders", source)
+    mapping.skip_rows = source.header_row - 1
+    assert from_json(mapping.to_json(), "orders").skip_rows == 2
+    assert json.loads(mapping.to_json())["skip_rows"] == 2
+
+
+def test_a_quote_left_open_is_refused_in_plain_words_naming_the_row():
+    data = b"code,name\nC-1,ok\nC-2,\"" + b"x" * (2 << 20) + b"\nC-3,swallowed\n"
+    with pytest.raises(InvalidInput) as caught:
+        read_bytes("customers.csv", data, max_mb=64)
+    assert caught.value.key == "import.huge_field"
+    assert caught.value.message("en").startswith("Near row 3, a value is longer than 1 MB. Is a quote left open")
+
+
+def test_the_size_limit_is_a_rule(shop):
+    assert _rules(shop.db).import_max_mb == 1024
+    update_rules(shop.db, shop.users["admin"], import_max_mb=1)
+    assert _rules(shop.db).import_max_mb == 1
+    for bad in (0, 20_000, "lots"):
+        with pytest.raises(InvalidInput) as caught:
+            update_rules(shop.db, shop.users["admin"], import_max_mb=bad)
+        assert caught.value.key == "rules.import_max_range"
+
+
+def test_the_command_reads_the_rule_and_max_mb_raises_it_for_one_run(desk):
+    path, folder = desk
+    big = folder / "customers.csv"
+    big.write_bytes(b"code,name\n" + b"".join(b"C-%d,%s\n" % (i, b"n" * 60) for i in range(20_000)))   # ~1.4 MB
+    db = connect(str(path))
+    try:
+        update_rules(db, acting_user(db, "admin"), import_max_mb=1)
+    finally:
+        db.close()
+    refused = cli(path, "import", "customers", str(big), "--user", "admin", "--dry-run")
+    assert refused.returncode == 1 and "the limit is 1 MB" in refused.stderr and "--max-mb" in refused.stderr
+    allowed = cli(path, "import", "customers", str(big), "--user", "admin", "--dry-run", "--max-mb", "2")
+    assert allowed.returncode == 0, allowed.stderr
+    wrong = cli(path, "import", "customers", str(big), "--user", "admin", "--max-mb", "-3")
+    assert wrong.returncode == 1 and "--max-mb" in wrong.stderr
+
+
+def _rules(db):
+    with db.read() as cur:
+        return read_rules(cur)
