@@ -54,20 +54,22 @@ def rates_simple(cur, f: AnalyticsFilters, s: Span, dimension: str, lang: str, l
 
 
 def rates_sku(cur, f: AnalyticsFilters, s: Span, limit: int) -> pd.DataFrame:
-    """Rates per product: voided orders containing the SKU / orders containing it (a SKU is on an order once)."""
+    """Rates per product: voided orders containing the SKU / orders containing it (an order's lines repeating a
+    SKU, order_lines.repeat_sku, are not counted again)."""
     po, p1 = orders_cte(f, s)
     only, p2 = _category_limit(f, "p.category")
     if s.contiguous and unscoped(f):   # the period's orders are exactly an id range: no join needed
-        sold = "SELECT sku, count(*) AS n FROM order_lines WHERE order_id BETWEEN ? AND ? GROUP BY 1"
+        sold = ("SELECT sku, count(*) AS n FROM order_lines WHERE order_id BETWEEN ? AND ? AND NOT repeat_sku"
+                " GROUP BY 1")
     else:
         sold = ("SELECT l.sku, count(*) AS n FROM order_lines l JOIN po ON po.id = l.order_id"
-                " WHERE l.order_id BETWEEN ? AND ? GROUP BY 1")
+                " WHERE l.order_id BETWEEN ? AND ? AND NOT l.repeat_sku GROUP BY 1")
     both = f"""SELECT coalesce(a.sku, b.sku) AS g, coalesce(a.n, 0) AS orders, coalesce(b.n, 0) AS voids
                FROM a FULL JOIN b ON a.sku = b.sku JOIN products p ON p.sku = coalesce(a.sku, b.sku)
                WHERE {only}"""
     sql = f"""WITH {po}, a AS ({sold}),
         b AS (SELECT l.sku, count(*) AS n FROM order_lines l JOIN vs ON vs.order_id = l.order_id
-              WHERE l.order_id BETWEEN ? AND ? GROUP BY 1),
+              WHERE l.order_id BETWEEN ? AND ? AND NOT l.repeat_sku GROUP BY 1),
         t AS ({_ranked(both)})
         SELECT t.g AS key, p.name AS label, t.orders, t.voids, t.rate, t.score
         FROM t JOIN products p ON p.sku = t.g {_ORDER}"""

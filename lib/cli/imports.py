@@ -20,7 +20,8 @@ from lib.services.settings import MAX_IMPORT_MB
 
 HELP = """kinds:
   orders     one row per order line, the order's header (number, customer, date, status, warehouse) repeated
-             on each; or one row per order with a total and no SKU column. Open orders (pending, processing)
+             on each (one SKU may be on several lines: two prices, a free gift); or one row per order with
+             a total and no SKU column. Open orders (pending, processing)
              reserve stock; voided ones get a void record with the reason 'imported'.
   lines      lines for orders already in the database that have none yet (e.g. imported header-only);
              an order that already has lines is refused. Its total becomes the sum of its lines.

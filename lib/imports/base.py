@@ -64,10 +64,13 @@ def count(cur, sql: str, params=None) -> int:
     return int(cur.execute(sql, params or []).fetchall()[0][0] or 0)
 
 
+# A line whose SKU is on an earlier line of its order (order_lines.repeat_sku, migration 009), over imp_lines.
+REPEAT_SKU = "row_number() OVER (PARTITION BY order_id, sku ORDER BY line_no) > 1"
+
+
 def check_line_repeats(cur, ctx: "Context") -> None:
-    """A SKU, or a line number when mapped, given twice for one order in the file."""
-    check_repeats(cur, "sku", "order_no_raw, sku", "import.reject.duplicate_line",
-                  "sku IS NOT NULL AND order_no_raw IS NOT NULL")
+    """A line number, when mapped, given twice for one order in the file. One SKU may be on several lines of an
+    order (the same item at two prices, a free gift line), as ERPs write them."""
     if "line_no" in ctx.mapped:
         check_repeats(cur, "line_no", "order_no_raw, line_no", "import.reject.duplicate_line_no",
                       "line_no IS NOT NULL AND order_no_raw IS NOT NULL")

@@ -3,7 +3,8 @@ a header-only file). An order that already has lines is refused: lines are never
 someone may have worked on. The order's total becomes the sum of its lines; open orders reserve their stock
 through the ledger, shipped and completed ones count their lines as shipped, voided ones move no stock."""
 from lib.errors import ConcurrentChange
-from lib.imports.base import OPEN, SHIPPED, Context, audit_rows, check_line_repeats, check_stock, count, reserve
+from lib.imports.base import (OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, check_line_repeats, check_stock, count,
+                              reserve)
 from lib.imports.stage import reject
 from lib.queries.category_mask import add_line_bits
 
@@ -48,8 +49,8 @@ def load(cur, ctx: Context) -> dict[str, int]:
                CAST(round(coalesce(unit_price, list_price), 2) AS DECIMAL(14,2)) AS unit_price,
                CASE WHEN status IN {SHIPPED} THEN CAST(qty AS INTEGER) ELSE 0 END AS shipped
         FROM imp_rows""")
-    counts = {"order_lines": count(cur, """INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price,
-        qty_shipped) SELECT order_id, line_no, sku, qty, unit_price, shipped FROM imp_lines
+    counts = {"order_lines": count(cur, f"""INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price,
+        qty_shipped, repeat_sku) SELECT order_id, line_no, sku, qty, unit_price, shipped, {REPEAT_SKU} FROM imp_lines
         ORDER BY order_id, line_no""")}
     add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
     counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT order_id, order_no, warehouse, sku, qty FROM imp_lines

@@ -1,7 +1,7 @@
 """Writing checked orders: orders (source 'import'), their lines, stock reservations for open orders through the
 ledger, one status-history row and one audit entry per order, and an applied void record (reason `imported`) with
 its audit entry for every order imported as voided. Set-based: one INSERT … SELECT per table."""
-from lib.imports.base import OPEN, SHIPPED, Context, audit_rows, count, reserve, take_ids
+from lib.imports.base import OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, count, reserve, take_ids
 from lib.imports.orders import has_lines
 from lib.queries.category_mask import add_line_bits
 
@@ -54,8 +54,9 @@ def _write_lines(cur) -> int:
                CAST(round(coalesce(r.unit_price, r.list_price), 2) AS DECIMAL(14,2)) AS unit_price,
                CASE WHEN o.status IN {SHIPPED} THEN CAST(r.qty AS INTEGER) ELSE 0 END AS shipped
         FROM imp_rows r JOIN imp_orders o ON o.order_no = r.order_no_raw WHERE r.sku IS NOT NULL""")
-    return count(cur, """INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price, qty_shipped)
-        SELECT order_id, line_no, sku, qty, unit_price, shipped FROM imp_lines ORDER BY order_id, line_no""")
+    return count(cur, f"""INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price, qty_shipped, repeat_sku)
+        SELECT order_id, line_no, sku, qty, unit_price, shipped, {REPEAT_SKU} FROM imp_lines
+        ORDER BY order_id, line_no""")
 
 
 def _write_voids(cur, ctx: Context) -> tuple[int, int]:

@@ -2,14 +2,19 @@
 count (--skip-rows, the mapping's "skip_rows"); a key/value cover sheet loses to the sheet with the table; a value
 longer than a block is refused in plain words; the size limit is a rule on the Rules page and --max-mb."""
 import json
+from datetime import date
 
 import pytest
 
+from lib.analytics.filters import AnalyticsFilters
+from lib.analytics.voids import rates_by
 from lib.cli.common import acting_user
 from lib.db import connect
 from lib.errors import InvalidInput
 from lib.imports import from_json, propose, read_bytes, run_import
+from lib.queries.check import run_checks
 from lib.queries.settings import read_rules
+from lib.services import voids
 from lib.services.settings import update_rules
 from tests.integration import import_samples as samples
 from tests.integration.cli_helpers import cli
@@ -106,3 +111,39 @@ def test_the_command_reads_the_rule_and_max_mb_raises_it_for_one_run(desk):
 def _rules(db):
     with db.read() as cur:
         return read_rules(cur)
+
+
+def test_one_sku_on_two_lines_of_an_order_loads_both_and_counts_the_order_once(shop):
+    """The same item at two prices and as a free gift, as ERPs write them; line numbers generated."""
+    data = ("order_no,customer_code,created_at,status,warehouse,sku,qty,unit_price\n"
+            "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,2,99.50\n"
+            "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,80.00\n"
+            "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,0\n").encode()
+    source = read_bytes("orders.csv", data)
+    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        lines = cur.execute("SELECT line_no, qty, unit_price, repeat_sku FROM order_lines l JOIN orders o"
+                            " ON o.id = l.order_id WHERE o.order_no = 'DUP-1' ORDER BY line_no").fetchall()
+        total, reserved = cur.execute("SELECT total, (SELECT reserved FROM stock_balances WHERE warehouse = 'SH'"
+                                      " AND sku = 'TOY-1') FROM orders WHERE order_no = 'DUP-1'").fetchall()[0]
+    assert [(n, q, float(p), r) for n, q, p, r in lines] == [(1, 2, 99.5, False), (2, 1, 80.0, True),
+                                                             (3, 1, 0.0, True)]
+    assert float(total) == 279.0 and reserved == 4
+    voids.void_order(shop.db, shop.users["ops_lead"], "DUP-1", "customer_cancelled")
+    with shop.db.read() as cur:
+        assert cur.execute("SELECT reserved FROM stock_balances WHERE warehouse = 'SH' AND sku = 'TOY-1'"
+                           ).fetchall()[0][0] == 0
+    rates = rates_by(shop.db, shop.users["analyst"], AnalyticsFilters(date(2026, 1, 1), date(2026, 12, 31)), "sku")
+    toy = rates[rates["key"] == "TOY-1"].iloc[0]
+    assert (toy["orders"], toy["voids"]) == (1, 1)   # one order holding TOY-1, voided once
+    assert run_checks(shop.db)["ok"]
+
+
+def test_repeated_line_numbers_in_one_order_are_still_refused(shop):
+    data = ("order_no,customer_code,created_at,status,warehouse,sku,qty,line_no\n"
+            "LN-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,1\n"
+            "LN-1,CUS-1,2026-03-01 10:00,pending,SH,PHN-1,1,1\n").encode()
+    source = read_bytes("orders.csv", data)
+    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert list(result.problems["row"]) == [3] and result.loaded == 0

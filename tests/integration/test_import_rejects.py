@@ -69,11 +69,10 @@ def test_a_second_import_of_the_same_file_is_refused_as_duplicates(shop):
     assert set(result.problems["reason"]) == {f"order IMP-100{i} is already in the database" for i in range(1, 6)}
 
 
-def test_rows_of_one_order_must_agree_and_not_repeat_a_sku(shop):
+def test_rows_of_one_order_must_agree(shop):
     result = attempt(shop, [GOOD, "G-1,CUS-2,2026-03-01 10:00,pending,SH,PHN-1,1,", "G-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,"])
     assert problems(result) == [
-        (3, "Order number", "G-1", "the order's details differ from row 2 of the same order"),
-        (4, "SKU", "TOY-1", "SKU TOY-1 appears twice in this order (first in row 2)")]
+        (3, "Order number", "G-1", "the order's details differ from row 2 of the same order")]
 
 
 def test_an_order_number_twice_in_a_header_only_file_is_a_duplicate(shop):
