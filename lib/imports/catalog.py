@@ -16,20 +16,24 @@ _CATEGORY_KEYS = """(SELECT DISTINCT ON (k) k, code FROM (
 
 def resolve_customers(cur, ctx: Context) -> None:
     cur.execute("""CREATE OR REPLACE TEMP TABLE imp_rows AS
-        SELECT s.*, c.id IS NOT NULL AS in_db FROM imp_stage s LEFT JOIN customers c ON c.code = s.code_raw""")
+        SELECT s.*, c.id IS NOT NULL AS in_db FROM imp_stage s
+        LEFT JOIN customers c ON c.code = s.customer_code_raw""")
 
 
 def check_customers(cur, ctx: Context) -> None:
-    reject(cur, "code", "import.reject.customer_exists", "in_db", table=ROWS)
-    check_repeats(cur, "code", "code_raw", "import.reject.duplicate_code", "code_raw IS NOT NULL")
+    reject(cur, "customer_code", "import.reject.customer_exists", "in_db", table=ROWS)
+    check_repeats(cur, "customer_code", "customer_code_raw", "import.reject.duplicate_code",
+                  "customer_code_raw IS NOT NULL")
 
 
 def load_customers(cur, ctx: Context) -> dict[str, int]:
     return {"customers": count(cur, """INSERT INTO customers (code, name, city, phone, created_at)
-        SELECT code_raw, name_raw, city_raw, phone_raw, ? FROM imp_rows ORDER BY _row""", [ctx.now])}
+        SELECT customer_code_raw, customer_name_raw, city_raw, phone_raw, ? FROM imp_rows ORDER BY _row""",
+                                [ctx.now])}
 
 
-PREVIEW_CUSTOMERS = """SELECT _row AS "row", code_raw AS code, name_raw AS name, city_raw AS city, phone_raw AS phone
+PREVIEW_CUSTOMERS = """SELECT _row AS "row", customer_code_raw AS code, customer_name_raw AS name, city_raw AS city,
+        phone_raw AS phone
     FROM imp_rows ORDER BY _row LIMIT ?"""
 
 
@@ -50,11 +54,11 @@ def check_products(cur, ctx: Context) -> None:
 
 def load_products(cur, ctx: Context) -> dict[str, int]:
     return {"products": count(cur, """INSERT INTO products (sku, name, category, unit_price, active)
-        SELECT sku, name_raw, category_code, CAST(round(unit_price, 2) AS DECIMAL(14,2)), TRUE
+        SELECT sku, product_name_raw, category_code, CAST(round(unit_price, 2) AS DECIMAL(14,2)), TRUE
         FROM imp_rows ORDER BY _row""")}
 
 
-PREVIEW_PRODUCTS = """SELECT _row AS "row", sku, name_raw AS name, category_code AS category,
+PREVIEW_PRODUCTS = """SELECT _row AS "row", sku, product_name_raw AS name, category_code AS category,
         CAST(round(unit_price, 2) AS DECIMAL(14,2)) AS unit_price
     FROM imp_rows ORDER BY _row LIMIT ?"""
 

@@ -59,14 +59,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("line_no", "int", False, _LINE_NO),
     ),
     "customers": (
-        Field("code", "text", True, _CUSTOMER_CODE + ("code", "编码", "编号")),
-        Field("name", "text", True, _CUSTOMER_NAME + ("name", "名称")),
+        Field("customer_code", "text", True, _CUSTOMER_CODE + ("code", "编码", "编号")),
+        Field("customer_name", "text", True, _CUSTOMER_NAME + ("name", "名称")),
         Field("city", "text", False, ("city", "城市", "所在城市")),
         Field("phone", "text", False, ("phone", "telephone", "tel", "mobile", "电话", "联系电话", "手机")),
     ),
     "products": (
         Field("sku", "code", True, _SKU + ("code",)),
-        Field("name", "text", True, ("name", "product name", "item name", "商品名称", "品名", "产品名称", "名称")),
+        Field("product_name", "text", True, ("product_name", "name", "product name", "item name", "商品名称", "品名",
+                                              "产品名称", "名称")),
         Field("category", "text", True, ("category", "category code", "类别", "分类", "品类", "商品分类", "类目")),
         Field("unit_price", "money", True, _PRICE + ("list price", "售价", "零售价")),
     ),
@@ -97,6 +98,10 @@ VALUE_FIELDS = {"status": (IMPORT_STATUSES, STATUS_WORDS, "status"),
                 "payment_status": (IMPORT_PAYMENTS, PAYMENT_WORDS, "payment")}
 
 _NOISE = re.compile(r"[\s_\-.:：()（）\[\]/#*]+")
+
+
+# Field names of earlier mapping files, read as today's: one name for one concept across kinds (issue #15).
+FORMER_NAMES = {"customers": {"code": "customer_code", "name": "customer_name"}, "products": {"name": "product_name"}}
 
 
 def norm(text) -> str:

@@ -9,11 +9,12 @@ import duckdb
 from lib import i18n
 from lib.errors import InvalidInput
 from lib.imports.dates import check_order
-from lib.imports.fields import FIELDS, KINDS, VALUE_FIELDS, fields, norm
+from lib.imports.fields import FIELDS, FORMER_NAMES, KINDS, VALUE_FIELDS, fields, norm
 from lib.imports.readers import Source
 from lib.imports.sniff import check_skip_rows
 
 MAX_VALUES = 200   # distinct source values offered for mapping per field
+MAX_CONSTANT = 200   # characters of a fixed value (as of any text field)
 
 
 @dataclass
@@ -24,13 +25,15 @@ class Mapping:
     date_order: str = "auto"       # how to read 05/03/2026: auto | day_first | month_first (lib.imports.dates)
     sheet: str | None = None       # the Excel sheet the columns are on
     skip_rows: int | None = None   # rows above the header (title rows); None: the header is found by itself
+    constants: dict[str, str] = dc_field(default_factory=dict)   # field -> one value for every row (no column)
 
     def column_index(self, source: Source, name: str) -> int | None:
         header = self.columns.get(name)
         return source.headers.index(header) if header in source.headers else None
 
     def mapped(self) -> set[str]:
-        return {name for name, header in self.columns.items() if header}
+        """The fields fed: by a column, or by a fixed value."""
+        return {name for name, header in self.columns.items() if header} | set(self.constants)
 
     def to_json(self) -> str:
         data = {"kind": self.kind, "columns": self.columns, "values": self.values}
@@ -40,6 +43,8 @@ class Mapping:
             data["sheet"] = self.sheet
         if self.skip_rows is not None:
             data["skip_rows"] = self.skip_rows
+        if self.constants:
+            data["constants"] = self.constants
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -76,6 +81,8 @@ def _match_header(f, headers: list[str], taken: set[str]) -> str | None:
 
 def distinct_values(source: Source, mapping: Mapping, name: str) -> list[str]:
     """The different (trimmed, non-empty) values of a mapped column, most frequent first, at most MAX_VALUES."""
+    if name in mapping.constants:
+        return [mapping.constants[name].strip()] if mapping.constants[name].strip() else []
     index = mapping.column_index(source, name)
     if index is None:
         return []
@@ -111,7 +118,8 @@ def with_proposals(mapping: Mapping, source: Source) -> Mapping:
         if name in mapping.mapped():
             proposed = propose_values(name, distinct_values(source, mapping, name))
             values[name] = {**proposed, **mapping.values.get(name, {})}
-    return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet, mapping.skip_rows)
+    return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet, mapping.skip_rows,
+                   dict(mapping.constants))
 
 
 def from_json(text: str, kind: str) -> Mapping:
@@ -124,11 +132,8 @@ def from_json(text: str, kind: str) -> Mapping:
         raise InvalidInput("import.bad_mapping_file")
     if data.get("kind", kind) != kind:
         raise InvalidInput("import.mapping_other_kind", kind=str(data.get("kind"))[:40], wanted=kind)
-    known = {f.name for f in FIELDS[kind]}
-    columns = {str(k): str(v) for k, v in data["columns"].items() if v}
-    unknown = sorted(set(columns) - known)
-    if unknown:
-        raise InvalidInput("import.mapping_unknown_field", fields=", ".join(unknown)[:200])
+    columns = _current_names(kind, {str(k): str(v) for k, v in data["columns"].items() if v})
+    _refuse_unknown(kind, columns)
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise InvalidInput("import.bad_mapping_file")
@@ -137,13 +142,38 @@ def from_json(text: str, kind: str) -> Mapping:
     sheet = data.get("sheet")
     if sheet is not None and not isinstance(sheet, (str, int)):
         raise InvalidInput("import.bad_mapping_file")
+    constants = data.get("constants") or {}
+    if not isinstance(constants, dict) or not all(isinstance(v, (str, int, float)) for v in constants.values()):
+        raise InvalidInput("import.bad_mapping_file")
+    constants = _current_names(kind, {str(k): str(v).strip() for k, v in constants.items() if str(v).strip()})
+    _refuse_unknown(kind, constants)
     return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None,
-                   check_skip_rows(data.get("skip_rows")))
+                   check_skip_rows(data.get("skip_rows")), constants)
+
+
+def _current_names(kind: str, named: dict) -> dict:
+    """{field: x} with the field names of earlier mapping files (fields.FORMER_NAMES) read as today's."""
+    former = FORMER_NAMES.get(kind, {})
+    return {former.get(name, name): value for name, value in named.items()}
+
+
+def _refuse_unknown(kind: str, names) -> None:
+    unknown = sorted(set(names) - {f.name for f in FIELDS[kind]})
+    if unknown:
+        raise InvalidInput("import.mapping_unknown_field", fields=", ".join(unknown)[:200],
+                           valid=", ".join(f.name for f in FIELDS[kind]))
 
 
 def check(mapping: Mapping, source: Source, lang: str = "en") -> None:
     """Refuse a mapping that names columns the file lacks, codes that do not exist, or leaves a required field
     without a column."""
+    _refuse_unknown(mapping.kind, mapping.constants)
+    both = sorted(name for name in mapping.constants if mapping.columns.get(name))
+    if both:
+        raise InvalidInput("import.mapping_constant_and_column", fields=", ".join(both))
+    too_long = sorted(name for name, value in mapping.constants.items() if len(value) > MAX_CONSTANT)
+    if too_long:
+        raise InvalidInput("import.mapping_constant_too_long", fields=", ".join(too_long), limit=MAX_CONSTANT)
     missing_columns = sorted({h for h in mapping.columns.values() if h and h not in source.headers})
     if missing_columns:
         raise InvalidInput("import.mapping_column_missing", columns=", ".join(missing_columns)[:200])

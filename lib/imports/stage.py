@@ -23,6 +23,11 @@ def _raw(index: int | None) -> str:
     return f"nullif(trim(CAST(s.c{index} AS VARCHAR)), '')"
 
 
+def _constant(value: str) -> str:
+    """A fixed value for every row (the mapping's "constants"), as SQL text: a quoted literal."""
+    return "nullif(trim('" + str(value).replace("'", "''") + "'), '')"
+
+
 def _parsed(f: Field, raw: str, order: str) -> str:
     """The typed value; the plain reading first, the costlier one only where it fails (COALESCE is lazy)."""
     if f.type == "code":
@@ -49,7 +54,7 @@ def create_stage(cur, source: Source, mapping: Mapping) -> str | None:
     parts, joins, moments = ["s._row"], [], []
     for f in fields(mapping.kind):
         index = mapping.column_index(source, f.name)
-        raw = _raw(index)
+        raw = _constant(mapping.constants[f.name]) if f.name in mapping.constants else _raw(index)
         parts.append(f"{raw} AS {f.name}_raw")
         parts.append(f"{_parsed(f, raw, order or 'undecided')} AS {f.name}")
         if f.type == "datetime" and dates.may_have_offsets(source, index):

@@ -23,7 +23,8 @@ def mapping_step(db, upload: Upload) -> Mapping | None:
     proposed = with_proposals(saved, upload.source) if saved else propose(upload.kind, upload.source)
     st.subheader(tr("import.step_mapping"))
     st.caption(tr("import.mapping_hint"))
-    mapping = Mapping(upload.kind, _columns(upload, proposed), sheet=upload.source.sheet,
+    columns, constants = _columns(upload, proposed)
+    mapping = Mapping(upload.kind, columns, sheet=upload.source.sheet, constants=constants,
                       skip_rows=upload.source.header_row - 1 if upload.source.header_row > 1 else None)
     mapping.values = {name: _values(upload, mapping, proposed, name) for name in VALUE_FIELDS
                       if name in mapping.mapped()}
@@ -74,23 +75,34 @@ def _date_order(upload: Upload, proposed: str, found: Detection) -> str:
     return chosen
 
 
-def _columns(upload: Upload, proposed: Mapping) -> dict[str, str]:
+FIXED = "\x00fixed"   # the choice "a fixed value" (no header holds a NUL: such a file is refused as binary)
+
+
+def _columns(upload: Upload, proposed: Mapping) -> tuple[dict[str, str], dict[str, str]]:
+    """({field: column}, {field: fixed value}) as chosen; a field the file lacks can take one value for every row."""
     headers = upload.source.headers
-    options = [""] + headers
-    shown = {"": tr("import.not_mapped"), **{h: h for h in headers}}   # made in this run's language
-    chosen = {}
+    options = [""] + headers + [FIXED]
+    shown = {"": tr("import.not_mapped"), FIXED: tr("import.fixed_value_option"), **{h: h for h in headers}}
+    chosen, constants = {}, {}
     specs = fields(upload.kind)
     for start in range(0, len(specs), COLUMNS_PER_ROW):
         cells = st.columns(COLUMNS_PER_ROW)
         for cell, f in zip(cells, specs[start:start + COLUMNS_PER_ROW]):
-            wanted = proposed.columns.get(f.name)
+            wanted = FIXED if f.name in proposed.constants else proposed.columns.get(f.name)
             title = tr(f"import.field.{f.name}") + (" *" if f.required else "")
-            header = cell.selectbox(title, options, index=options.index(wanted) if wanted in headers else 0,
+            header = cell.selectbox(title, options, index=options.index(wanted) if wanted in options else 0,
                                     key=f"import_col_{upload.token}_{f.name}",
                                     format_func=shown.get)
-            if header:
+            if header == FIXED:
+                value = cell.text_input(tr("import.fixed_value", field=tr(f"import.field.{f.name}")),
+                                        value=proposed.constants.get(f.name, ""), max_chars=200,
+                                        key=f"import_fixed_{upload.token}_{f.name}",
+                                        placeholder=tr("import.fixed_value_placeholder"))
+                if value.strip():
+                    constants[f.name] = value.strip()
+            elif header:
                 chosen[f.name] = header
-    return chosen
+    return chosen, constants
 
 
 def _values(upload: Upload, mapping: Mapping, proposed: Mapping, name: str) -> dict[str, str]:
@@ -107,7 +119,7 @@ def _values(upload: Upload, mapping: Mapping, proposed: Mapping, name: str) -> d
     cells = st.columns(COLUMNS_PER_ROW)
     for i, value in enumerate(values):
         code = suggested.get(value)
-        digest = hashlib.sha1(f"{mapping.columns[name]}|{value}".encode()).hexdigest()[:10]
+        digest = hashlib.sha1(f"{mapping.columns.get(name, FIXED)}|{value}".encode()).hexdigest()[:10]
         picked = cells[i % COLUMNS_PER_ROW].selectbox(
             tr("import.value_label", value=md_escape(value)), options, index=options.index(code) if code in codes else 0,
             key=f"import_val_{upload.token}_{name}_{digest}",

@@ -35,7 +35,7 @@ def test_the_default_sheet_a_named_one_and_an_unknown_one(desk):
     file = folder / "export.xlsx"
     file.write_bytes(book())
     notes = cli(path, "import", "customers", str(file), "--sheet", "4", "--user", "admin", "--dry-run")
-    assert notes.returncode == 1 and notes.stderr.strip() == "error: Choose a column for Customer code and Name."
+    assert notes.returncode == 1 and notes.stderr.strip() == "error: Choose a column for Customer code and Customer name."
     unknown = cli(path, "import", "orders", str(file), "--sheet", "Returns", "--user", "admin")
     assert unknown.returncode == 1 and unknown.stderr.strip() == (
         "error: The workbook has no sheet Returns; its sheets are: 1 Cover, 2 Blank, 3 Orders, 4 Notes.")

@@ -12,6 +12,7 @@ from lib.cli.common import acting_user
 from lib.db import connect
 from lib.errors import InvalidInput
 from lib.imports import from_json, propose, read_bytes, run_import
+from lib.imports.mapping import check, with_proposals
 from lib.queries.check import run_checks
 from lib.queries.settings import read_rules
 from lib.services import voids
@@ -147,3 +148,42 @@ def test_repeated_line_numbers_in_one_order_are_still_refused(shop):
     source = read_bytes("orders.csv", data)
     result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
     assert list(result.problems["row"]) == [3] and result.loaded == 0
+
+
+def test_a_field_the_file_lacks_takes_a_fixed_value_from_the_mapping(shop):
+    data = ("order_no,customer_code,created_at,status,sku,qty\n"
+            "FX-1,CUS-1,2026-03-01 10:00,pending,PHN-1,1\n"
+            "FX-2,CUS-2,2026-03-02 11:00,pending,PHN-1,2\n").encode()
+    source = read_bytes("no-warehouse.csv", data)
+    mapping = with_proposals(from_json(json.dumps({"columns": propose("orders", source).columns,
+                                                   "constants": {"warehouse": "GZ"}}), "orders"), source)
+    assert json.loads(mapping.to_json())["constants"] == {"warehouse": "GZ"}
+    result = run_import(shop.db, shop.users["ops_lead"], source, mapping)
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        assert cur.execute("SELECT DISTINCT warehouse FROM orders WHERE order_no LIKE 'FX-%'").fetchall() == [("GZ",)]
+    unknown = with_proposals(from_json(json.dumps({"columns": mapping.columns, "constants": {"warehouse": "XX"}}),
+                                       "orders"), source)
+    bad = run_import(shop.db, shop.users["ops_lead"], read_bytes("o.csv", data.replace(b"FX-", b"FY-")), unknown)
+    assert bad.loaded == 0 and set(bad.problems["field"]) == {"Warehouse"}
+
+
+def test_a_fixed_value_and_a_column_for_one_field_are_refused():
+    source = read_bytes("o.csv", samples.utf8_csv())
+    mapping = propose("orders", source)
+    mapping.constants = {"warehouse": "SH"}
+    with pytest.raises(InvalidInput) as caught:
+        check(mapping, source)
+    assert caught.value.key == "import.mapping_constant_and_column"
+
+
+def test_an_unknown_field_is_refused_listing_the_fields_and_former_names_still_read():
+    with pytest.raises(InvalidInput) as caught:
+        from_json('{"columns": {"customer": "Kunde"}}', "customers")
+    assert caught.value.message("en") == ("The mapping names fields this import does not have: customer. Its fields"
+                                          " are: customer_code, customer_name, city, phone.")
+    with pytest.raises(InvalidInput) as caught:
+        from_json('{"columns": {}, "constants": {"colour": "red"}}', "products")
+    assert "colour" in caught.value.message("en") and "product_name" in caught.value.message("en")
+    former = from_json('{"columns": {"code": "Code", "name": "Name"}}', "customers")   # saved before the rename
+    assert former.columns == {"customer_code": "Code", "customer_name": "Name"}
