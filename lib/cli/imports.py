@@ -13,7 +13,7 @@ from lib.i18n import t
 from lib.imports import check_import, propose, read_path, run_import
 from lib.imports.dates import ORDERS, check_order
 from lib.imports.fields import KINDS
-from lib.imports.mapping import from_json, with_proposals
+from lib.imports.mapping import from_json, template, with_proposals
 from lib.imports.sniff import ENCODINGS, check_skip_rows
 from lib.queries.settings import read_rules
 from lib.services.settings import MAX_IMPORT_MB
@@ -60,7 +60,11 @@ def register(sub, common, acting) -> None:
                        description=__doc__.split("\n\n")[0], epilog=HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("kind", choices=KINDS)
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", nargs="?", help="the file to import (with --template: where to write the"
+                                                          " mapping template; '-' or none: print it)")
+    p.add_argument("--template", action="store_true",
+                   help="write a mapping file to fill in: every field of KIND (required ones marked), the accepted"
+                        " values, fixed values and options, each described; nothing is imported")
     p.add_argument("--mapping", metavar="FILE", help="column and value mapping saved by the import page (JSON)")
     p.add_argument("--encoding", metavar="E", default="auto", help=f"CSV text encoding: {', '.join(ENCODINGS)}")
     p.add_argument("--sheet", metavar="NAME|NUMBER", help="Excel: the sheet to read, by name or number from 1"
@@ -79,6 +83,16 @@ def register(sub, common, acting) -> None:
 
 
 def cmd_import(args) -> int:
+    if args.template:
+        text = template(args.kind)
+        if args.file in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            Path(args.file).write_text(text, encoding="utf-8")
+            print(f"mapping template for {args.kind} written to {args.file}")
+        return 0
+    if args.file is None:
+        raise SystemExit("error: the import needs FILE (or --template)")
     db = open_db(args)
     user = acting_user(db, args.user)
     require(user, "import.run")   # before reading a file this user may not import anyway

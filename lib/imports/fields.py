@@ -97,8 +97,47 @@ PAYMENT_WORDS = {
 VALUE_FIELDS = {"status": (IMPORT_STATUSES, STATUS_WORDS, "status"),
                 "payment_status": (IMPORT_PAYMENTS, PAYMENT_WORDS, "payment")}
 
+# Coded fields whose codes live in the database (warehouses, categories): a mapping's values for them turn the
+# file's words into codes ({"上海一号库": "SH"}) before they are looked up by code or name as usual.
+RECODED = ("warehouse", "category")
+CODED = tuple(VALUE_FIELDS) + RECODED
+
 _NOISE = re.compile(r"[\s_\-.:：()（）\[\]/#*]+")
 
+
+# What each field takes (the mapping template: lib.imports.mapping.template).
+ABOUT = {
+    "order_no": "text; the order's number, unique in VoidDesk (an order already there is refused)",
+    "customer_code": "text; a customer code already in VoidDesk (import customers first)",
+    "customer_name": "text; a customer's name, when the file has no code (it must name one customer only)",
+    "created_at": "date and time the order was placed (2026-03-05 14:30, 2026/3/5, 05/03/2026, Excel dates)",
+    "status": "pending, processing, shipped, completed or voided, or the file's own words (see values)",
+    "warehouse": "a warehouse code or name (SH, 上海仓), or the file's own words (see values); often a constant",
+    "sku": "a product's SKU already in VoidDesk; one row per order line (one SKU may be on several lines)",
+    "qty": "whole number above 0",
+    "unit_price": "money; empty: the product's list price",
+    "line_no": "whole number; the line's number in its order (empty: 1, 2, 3 … in file order)",
+    "total": "money; the order's total (with tax, discount, freight); without lines it is the order's only amount",
+    "payment_status": "paid or unpaid, or the file's own words (see values)",
+    "amount_paid": "money; not above the order's total",
+    "rep": "a sales rep's username or display name",
+    "voided_at": "date and time a voided order was voided",
+    "city": "text",
+    "phone": "text",
+    "product_name": "text",
+    "category": "a category code or name (phones, 手机), or the file's own words (see values)",
+    "quarantine": "whole number of units held for inspection",
+}
+# ... where a kind's field takes something else.
+ABOUT_IN_KIND = {
+    ("customers", "customer_code"): "text; the new customer's code (a code already in VoidDesk is refused)",
+    ("customers", "customer_name"): "text; the customer's name",
+    ("products", "sku"): "text; the new product's SKU (a SKU already in VoidDesk is refused)",
+    ("products", "unit_price"): "money; the list price",
+    ("lines", "order_no"): "text; an order already in VoidDesk that has no lines yet",
+    ("stock", "qty"): "whole number of units received, 0 or more (added to on hand)",
+    ("stock", "warehouse"): "a warehouse code or name (SH, 上海仓), or the file's own words (see values)",
+}
 
 # Field names of earlier mapping files, read as today's: one name for one concept across kinds (issue #15).
 FORMER_NAMES = {"customers": {"code": "customer_code", "name": "customer_name"}, "products": {"name": "product_name"}}

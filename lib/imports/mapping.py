@@ -9,7 +9,7 @@ import duckdb
 from lib import i18n
 from lib.errors import InvalidInput
 from lib.imports.dates import check_order
-from lib.imports.fields import FIELDS, FORMER_NAMES, KINDS, VALUE_FIELDS, fields, norm
+from lib.imports.fields import ABOUT, ABOUT_IN_KIND, CODED, FIELDS, FORMER_NAMES, KINDS, RECODED, VALUE_FIELDS, fields, norm
 from lib.imports.readers import Source
 from lib.imports.sniff import check_skip_rows
 
@@ -113,7 +113,7 @@ def propose_values(name: str, values: list[str]) -> dict[str, str]:
 def with_proposals(mapping: Mapping, source: Source) -> Mapping:
     """The mapping with values it does not mention proposed as for a new file (a saved mapping meets values a
     later export has that the first one did not); what the mapping says always wins."""
-    values = {}
+    values = {name: dict(chosen) for name, chosen in mapping.values.items() if name in RECODED}
     for name in VALUE_FIELDS:
         if name in mapping.mapped():
             proposed = propose_values(name, distinct_values(source, mapping, name))
@@ -137,8 +137,11 @@ def from_json(text: str, kind: str) -> Mapping:
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise InvalidInput("import.bad_mapping_file")
+    strange = sorted(set(values) - set(CODED))
+    if strange:
+        raise InvalidInput("import.mapping_unknown_field", fields=", ".join(strange)[:200], valid=", ".join(CODED))
     cleaned = {name: {str(k): str(v) for k, v in values.get(name, {}).items() if v}
-               for name in VALUE_FIELDS if name in values}
+               for name in CODED if name in values}
     sheet = data.get("sheet")
     if sheet is not None and not isinstance(sheet, (str, int)):
         raise InvalidInput("import.bad_mapping_file")
@@ -149,6 +152,49 @@ def from_json(text: str, kind: str) -> Mapping:
     _refuse_unknown(kind, constants)
     return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None,
                    check_skip_rows(data.get("skip_rows")), constants)
+
+
+def template(kind: str) -> str:
+    """A mapping file to fill in (`import KIND --template`): every field with what it takes, required ones marked,
+    the accepted values of coded fields, fixed values and the options; keys starting with "_" are notes, ignored
+    when the file is read back."""
+    check_kind(kind)
+    specs = fields(kind)
+    data = {
+        "kind": kind,
+        "_about": "A VoidDesk import mapping. Under \"columns\", write the title of the file's column that feeds each"
+                  " field (leave \"\" for none); \"_fields\" says what each field takes. Keys starting with _ are"
+                  " notes and are ignored. Use it with: python -m lib.cli import " + kind + " FILE --mapping THIS_FILE",
+        "columns": {f.name: "" for f in specs},
+        "_fields": {f.name: ("required; " if f.required else "optional; ") + ABOUT_IN_KIND.get((kind, f.name),
+                                                                                          ABOUT[f.name])
+                    for f in specs},
+    }
+    coded = [name for name in CODED if name in {f.name for f in specs}]
+    if coded:
+        data["values"] = {name: {} for name in coded}
+        data["_values"] = {name: _values_note(name) for name in coded}
+    data["constants"] = {}
+    data["_constants"] = ("One value for every row, for a field the file has no column for, e.g. {\"warehouse\": \"BJ\"}"
+                          " (a field takes a column or a fixed value, not both).")
+    if any(f.type == "datetime" for f in specs):
+        data["date_order"] = "auto"
+        data["_date_order"] = ("How to read 05/03/2026: auto (the values decide; a file with both orders is refused),"
+                               " day_first or month_first.")
+    data["skip_rows"] = None
+    data["_skip_rows"] = "Rows above the column titles to skip (title rows); null: the header row is found by itself."
+    data["sheet"] = None
+    data["_sheet"] = "Excel: the sheet to read, by name or number from 1; null: the sheet with the widest table."
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _values_note(name: str) -> str:
+    if name in RECODED:
+        what = {"warehouse": "warehouse", "category": "category"}[name]
+        return (f"The file's word for a {what} -> its VoidDesk code, e.g. {{\"上海一号库\": \"SH\"}}; words not listed"
+                f" are looked up as a {what} code or name.")
+    return (f"The file's word -> one of {', '.join(VALUE_FIELDS[name][0])}, e.g. {{\"已发货\": \"shipped\"}};"
+            " common English and Chinese words are recognised without being listed.")
 
 
 def _current_names(kind: str, named: dict) -> dict:
@@ -178,6 +224,8 @@ def check(mapping: Mapping, source: Source, lang: str = "en") -> None:
     if missing_columns:
         raise InvalidInput("import.mapping_column_missing", columns=", ".join(missing_columns)[:200])
     for name, chosen in mapping.values.items():
+        if name in RECODED:   # codes of the database's own, looked up with the rows (import.reject.unknown_…)
+            continue
         codes = VALUE_FIELDS[name][0]
         wrong = sorted({c for c in chosen.values() if c not in codes})
         if wrong:

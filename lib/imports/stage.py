@@ -5,7 +5,7 @@ Column names in the SQL are fixed field names and c0…cN positions, never sourc
 import pyarrow as pa
 
 from lib.imports import dates
-from lib.imports.fields import Field, fields
+from lib.imports.fields import RECODED, Field, fields
 from lib.imports.mapping import Mapping
 from lib.imports.readers import Source
 
@@ -55,6 +55,10 @@ def create_stage(cur, source: Source, mapping: Mapping) -> str | None:
     for f in fields(mapping.kind):
         index = mapping.column_index(source, f.name)
         raw = _constant(mapping.constants[f.name]) if f.name in mapping.constants else _raw(index)
+        if f.name in RECODED and mapping.values.get(f.name):   # the file's word for it, made the code
+            joins.append(f"LEFT JOIN imp_values v_{f.name} ON v_{f.name}.field = '{f.name}'"
+                         f" AND v_{f.name}.word = lower({raw})")
+            raw = f"coalesce(v_{f.name}.code, {raw})"
         parts.append(f"{raw} AS {f.name}_raw")
         parts.append(f"{_parsed(f, raw, order or 'undecided')} AS {f.name}")
         if f.type == "datetime" and dates.may_have_offsets(source, index):

@@ -12,7 +12,8 @@ from lib.cli.common import acting_user
 from lib.db import connect
 from lib.errors import InvalidInput
 from lib.imports import from_json, propose, read_bytes, run_import
-from lib.imports.mapping import check, with_proposals
+from lib.imports.fields import FIELDS
+from lib.imports.mapping import check, template, with_proposals
 from lib.queries.check import run_checks
 from lib.queries.settings import read_rules
 from lib.services import voids
@@ -187,3 +188,39 @@ def test_an_unknown_field_is_refused_listing_the_fields_and_former_names_still_r
     assert "colour" in caught.value.message("en") and "product_name" in caught.value.message("en")
     former = from_json('{"columns": {"code": "Code", "name": "Name"}}', "customers")   # saved before the rename
     assert former.columns == {"customer_code": "Code", "customer_name": "Name"}
+
+
+@pytest.mark.parametrize("kind", ["orders", "lines", "customers", "products", "stock"])
+def test_the_template_lists_every_field_and_reads_back_as_an_empty_mapping(kind, desk):
+    path, folder = desk
+    out = folder / f"{kind}.json"
+    run = cli(path, "import", kind, str(out), "--template")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data["columns"]) == set(data["_fields"]) == {f.name for f in FIELDS[kind]}
+    assert all(note.startswith(("required; ", "optional; ")) for note in data["_fields"].values())
+    assert data["_fields"][FIELDS[kind][0].name].startswith("required; ")
+    again = from_json(out.read_text(encoding="utf-8"), kind)
+    assert (again.columns, again.constants, again.skip_rows) == ({}, {}, None)
+    printed = cli(path, "import", kind, "--template")
+    assert json.loads(printed.stdout) == data
+
+
+def test_a_filled_in_template_imports_with_the_files_own_warehouse_words(shop, tmp_path):
+    data = ("单号,客户,日期,状态,库房,货品,件数\n"
+            "TW-1,CUS-1,2026-03-01 10:00,已确认,上海一号库,PHN-1,1\n"
+            "TW-2,CUS-2,2026-03-02 11:00,已确认,广州总仓,PHN-1,1\n").encode()
+    filled = json.loads(template("orders"))
+    filled["columns"].update({"order_no": "单号", "customer_code": "客户", "created_at": "日期", "status": "状态",
+                              "warehouse": "库房", "sku": "货品", "qty": "件数"})
+    filled["values"]["warehouse"] = {"上海一号库": "SH", "广州总仓": "GZ"}
+    source = read_bytes("erp.csv", data)
+    mapping = with_proposals(from_json(json.dumps(filled, ensure_ascii=False), "orders"), source)
+    result = run_import(shop.db, shop.users["ops_lead"], source, mapping)
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        assert cur.execute("SELECT order_no, warehouse, status FROM orders WHERE order_no LIKE 'TW-%' ORDER BY 1"
+                           ).fetchall() == [("TW-1", "SH", "processing"), ("TW-2", "GZ", "processing")]
+    with pytest.raises(InvalidInput) as caught:
+        from_json('{"columns": {}, "values": {"colour": {"red": "R"}}}', "orders")
+    assert caught.value.key == "import.mapping_unknown_field"
