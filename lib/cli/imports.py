@@ -21,10 +21,12 @@ from lib.services.settings import MAX_IMPORT_MB
 HELP = """kinds:
   orders     one row per order line, the order's header (number, customer, date, status, warehouse) repeated
              on each (one SKU may be on several lines: two prices, a free gift); or one row per order with
-             a total and no SKU column. Open orders (pending, processing)
+             a total (or none) and no SKU column. With lines and a total, the order keeps the file's total
+             (tax, discount, freight included) unless the mapping's "totals" is "lines". Open orders (pending, processing)
              reserve stock; voided ones get a void record with the reason 'imported'.
   lines      lines for orders already in the database that have none yet (e.g. imported header-only);
-             an order that already has lines is refused. Its total becomes the sum of its lines.
+             an order that already has lines is refused. An order imported without a total takes the sum
+             of its lines; one with the ERP's total keeps it (unless the mapping's "totals" is "lines").
   customers  new customers (code, name, city, phone); existing codes are refused.
   products   new products (SKU, name, category, unit price); existing SKUs are refused.
   stock      quantities received per warehouse and SKU, added to on hand (and quarantine) through the ledger.

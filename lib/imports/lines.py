@@ -1,6 +1,7 @@
 """Importing order lines for orders already in the database that have none yet (for example orders imported from
 a header-only file). An order that already has lines is refused: lines are never added to or mixed into an order
-someone may have worked on. The order's total becomes the sum of its lines; open orders reserve their stock
+someone may have worked on. An order imported without a total takes the sum of its lines, one with the ERP's
+total keeps it unless the mapping says "lines" (Mapping.totals); open orders reserve their stock
 through the ledger, shipped and completed ones count their lines as shipped, voided ones move no stock."""
 from lib.errors import ConcurrentChange
 from lib.imports.base import (OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, check_line_repeats, check_stock, count,
@@ -11,12 +12,18 @@ from lib.queries.category_mask import add_line_bits
 MAX_TOTAL = 10_000_000_000
 
 
+def _kept(ctx: Context, total: str) -> str:
+    """SQL: whether an order keeps the total it has from the ERP (a header-only import's total) rather than take
+    the sum of its lines: unless the mapping says "lines"; an order imported without a total (0) takes the sum."""
+    return f"({total} <> 0)" if ctx.mapping.totals == "keep" else "FALSE"
+
+
 def resolve(cur, ctx: Context) -> None:
     cur.execute("""CREATE OR REPLACE TEMP TABLE imp_rows AS
-        WITH o AS (SELECT id, order_no, status, warehouse, amount_paid, version FROM orders
+        WITH o AS (SELECT id, order_no, status, warehouse, amount_paid, version, total AS current_total FROM orders
                    WHERE order_no IN (SELECT order_no_raw FROM imp_stage)),
              filled AS (SELECT DISTINCT order_id FROM order_lines WHERE order_id IN (SELECT id FROM o)),
-             r AS (SELECT s.*, o.id AS order_id, o.status, o.warehouse AS wh, o.amount_paid, o.version,
+             r AS (SELECT s.*, o.id AS order_id, o.status, o.warehouse AS wh, o.amount_paid, o.version, o.current_total,
                           f.order_id IS NOT NULL AS has_lines, p.sku AS product, p.unit_price AS list_price
                    FROM imp_stage s LEFT JOIN o ON o.order_no = s.order_no_raw
                    LEFT JOIN filled f ON f.order_id = o.id LEFT JOIN products p ON p.sku = s.sku)
@@ -37,7 +44,8 @@ def check(cur, ctx: Context) -> None:
                      " AND qty <= 1000000")
     reject(cur, "unit_price", "import.reject.total_too_large", f"_row = first_row AND order_total > {MAX_TOTAL}",
            value="CAST(order_total AS VARCHAR)", table=rows)
-    reject(cur, "qty", "import.reject.lines_below_paid", "_row = first_row AND order_total < amount_paid",
+    reject(cur, "qty", "import.reject.lines_below_paid", f"_row = first_row AND NOT {_kept(ctx, 'current_total')}"
+           " AND order_total < amount_paid",
            value="CAST(round(order_total, 2) AS VARCHAR)", info="CAST(amount_paid AS VARCHAR)", table=rows)
 
 
@@ -55,8 +63,10 @@ def load(cur, ctx: Context) -> dict[str, int]:
     add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
     counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT order_id, order_no, warehouse, sku, qty FROM imp_lines
         WHERE status IN {OPEN}""")
-    cur.execute("""CREATE OR REPLACE TEMP TABLE imp_totals AS
-        SELECT l.order_id, l.order_no, o.total AS before, CAST(sum(l.qty * l.unit_price) AS DECIMAL(14,2)) AS total,
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_totals AS
+        SELECT l.order_id, l.order_no, o.total AS before,
+               CASE WHEN {_kept(ctx, 'o.total')} THEN o.total ELSE CAST(sum(l.qty * l.unit_price) AS DECIMAL(14,2))
+               END AS total,
                count(*) AS lines, min(l.version) AS version
         FROM imp_lines l JOIN orders o ON o.id = l.order_id GROUP BY l.order_id, l.order_no, o.total""")
     # Guarded by the version read in this transaction, as every order update is (lib.services.orders.bump).

@@ -26,6 +26,7 @@ class Mapping:
     sheet: str | None = None       # the Excel sheet the columns are on
     skip_rows: int | None = None   # rows above the header (title rows); None: the header is found by itself
     constants: dict[str, str] = dc_field(default_factory=dict)   # field -> one value for every row (no column)
+    totals: str = "keep"           # an order's total: the file's (keep; tax, discount, freight included) or its lines'
 
     def column_index(self, source: Source, name: str) -> int | None:
         header = self.columns.get(name)
@@ -45,7 +46,20 @@ class Mapping:
             data["skip_rows"] = self.skip_rows
         if self.constants:
             data["constants"] = self.constants
+        if self.kind in ("orders", "lines"):
+            data["totals"] = self.totals
         return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+TOTALS = ("keep", "lines")
+
+
+def check_totals(value) -> str:
+    """How an order's total is set (Mapping.totals), refused unless one of TOTALS."""
+    text = str(value if value is not None else "keep").strip().lower()
+    if text not in TOTALS:
+        raise InvalidInput("import.bad_totals", value=text[:40], allowed=", ".join(TOTALS))
+    return text
 
 
 def check_kind(kind: str) -> str:
@@ -119,7 +133,7 @@ def with_proposals(mapping: Mapping, source: Source) -> Mapping:
             proposed = propose_values(name, distinct_values(source, mapping, name))
             values[name] = {**proposed, **mapping.values.get(name, {})}
     return Mapping(mapping.kind, dict(mapping.columns), values, mapping.date_order, mapping.sheet, mapping.skip_rows,
-                   dict(mapping.constants))
+                   dict(mapping.constants), mapping.totals)
 
 
 def from_json(text: str, kind: str) -> Mapping:
@@ -151,7 +165,7 @@ def from_json(text: str, kind: str) -> Mapping:
     constants = _current_names(kind, {str(k): str(v).strip() for k, v in constants.items() if str(v).strip()})
     _refuse_unknown(kind, constants)
     return Mapping(kind, columns, cleaned, check_order(data.get("date_order")), str(sheet) if sheet else None,
-                   check_skip_rows(data.get("skip_rows")), constants)
+                   check_skip_rows(data.get("skip_rows")), constants, check_totals(data.get("totals")))
 
 
 def template(kind: str) -> str:
@@ -181,6 +195,12 @@ def template(kind: str) -> str:
         data["date_order"] = "auto"
         data["_date_order"] = ("How to read 05/03/2026: auto (the values decide; a file with both orders is refused),"
                                " day_first or month_first.")
+    if kind in ("orders", "lines"):
+        data["totals"] = "keep"
+        data["_totals"] = ("An order's total when the file has one: keep (the ERP's, with tax, discount and freight) or"
+                           " lines (the sum of its lines). Without a total column an order's total is the sum of its"
+                           " lines." + (" A lines import keeps an order's total from the ERP unless this says lines."
+                                        if kind == "lines" else ""))
     data["skip_rows"] = None
     data["_skip_rows"] = "Rows above the column titles to skip (title rows); null: the header row is found by itself."
     data["sheet"] = None
@@ -240,7 +260,6 @@ def check(mapping: Mapping, source: Source, lang: str = "en") -> None:
 
 
 def _also_needed(mapping: Mapping) -> list[str]:
-    """Orders: a file with lines needs quantities; a file without lines needs order totals."""
-    if mapping.kind != "orders":
-        return []
-    return ["qty"] if "sku" in mapping.mapped() else ["total"]
+    """Orders: a file with lines needs quantities. (Without lines or a total, an order's total is 0 until a lines
+    import gives it the sum of its lines.)"""
+    return ["qty"] if mapping.kind == "orders" and "sku" in mapping.mapped() else []

@@ -12,7 +12,7 @@ REP_KEYS = """(SELECT DISTINCT ON (k) k, id FROM (
     SELECT lower(username) AS k, id, 1 AS pref FROM users WHERE role = 'sales'
     UNION ALL SELECT lower(display_name), id, 2 FROM users WHERE role = 'sales') ORDER BY k, pref)"""
 # What must be the same on every row of one order (compared by hash: one GROUP BY instead of row-wise windows).
-# A file of lines takes the order's total from its lines, so a total column there is not compared.
+# A total the order takes from its lines is not compared.
 _HEADER = ("hash(customer_code_raw, customer_name_raw, created_at, status, wh, payment_status, amount_paid,"
            " lower(rep_raw), voided_at{total})")
 
@@ -21,13 +21,21 @@ def has_lines(ctx: Context) -> bool:
     return "sku" in ctx.mapped
 
 
+def file_total(ctx: Context) -> bool:
+    """Whether an order's total is the file's own (a file without lines, or one whose total the mapping keeps)."""
+    return "total" in ctx.mapped and (not has_lines(ctx) or ctx.mapping.totals == "keep")
+
+
 def resolve(cur, ctx: Context) -> None:
     """imp_rows: the staged rows with customer, warehouse, product and rep resolved, each with its order's first
     row, that row's header hash, and the order's total (the sum of its lines, or the file's total)."""
     cur.execute(_resolved_sql(ctx))
     cur.execute("DROP TABLE imp_stage")
     amount = "qty * round(coalesce(unit_price, list_price), 2)"
-    total = f"sum({amount})" if has_lines(ctx) else "arg_min(total, _row)"
+    if file_total(ctx):
+        total = "arg_min(total, _row)"
+    else:
+        total = f"coalesce(sum({amount}), 0)"
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_rows AS
         SELECT r.*, g.first_row, g.first_header, g.order_total
         FROM imp_resolved r JOIN (SELECT order_no_raw, min(_row) AS first_row, arg_min(header, _row) AS first_header,
@@ -49,7 +57,7 @@ def _resolved_sql(ctx: Context) -> str:
     products = ("LEFT JOIN products p ON p.sku = s.sku" if "sku" in mapped
                 else "LEFT JOIN (SELECT NULL::VARCHAR AS sku, NULL::DECIMAL(14,2) AS unit_price) p ON FALSE")
     return f"""CREATE OR REPLACE TEMP TABLE imp_resolved AS
-        SELECT *, {_HEADER.format(total="" if has_lines(ctx) else ", total")} AS header FROM (
+        SELECT *, {_HEADER.format(total=", total" if file_total(ctx) else "")} AS header FROM (
             SELECT s.*, CASE WHEN s.customer_code_raw IS NOT NULL THEN c.id ELSE n.id END AS customer_id,
                    coalesce(n.n, 0) AS name_matches, w.code AS wh, p.sku AS product, p.unit_price AS list_price,
                    u.id AS rep_id, e.order_no IS NOT NULL AS in_db
@@ -115,15 +123,22 @@ def _check_money(cur, ctx: Context) -> None:
                " OR (payment_status = 'paid' AND amount_paid = 0))", info="amount_paid_raw", table=rows)
 
 
-PREVIEW_LINES = """SELECT _row AS "row", order_no_raw AS order_no, coalesce(customer_code_raw, customer_name_raw)
+# An order's total as its lines that load make it (rows with a problem left out), unless the file's total is kept.
+PREVIEW_LINES = """WITH page AS (SELECT * FROM imp_rows ORDER BY _row LIMIT ?),
+        loading AS (SELECT order_no_raw, sum(qty * round(coalesce(unit_price, list_price), 2)) AS total FROM imp_rows
+                    WHERE order_no_raw IN (SELECT order_no_raw FROM page)
+                      AND _row NOT IN (SELECT _row FROM imp_rejects) GROUP BY 1)
+    SELECT _row AS "row", page.order_no_raw AS order_no, coalesce(customer_code_raw, customer_name_raw)
         AS customer, created_at, status, wh AS warehouse, sku, CAST(qty AS BIGINT) AS qty,
         CAST(round(coalesce(unit_price, list_price), 2) AS DECIMAL(14,2)) AS unit_price,
-        CAST(round(order_total, 2) AS DECIMAL(14,2)) AS order_total
-    FROM imp_rows ORDER BY _row LIMIT ?"""
+        CAST(round({total}, 2) AS DECIMAL(14,2)) AS order_total
+    FROM page LEFT JOIN loading ON loading.order_no_raw IS NOT DISTINCT FROM page.order_no_raw ORDER BY _row"""
 PREVIEW_HEADERS = """SELECT _row AS "row", order_no_raw AS order_no, coalesce(customer_code_raw, customer_name_raw)
         AS customer, created_at, status, wh AS warehouse, CAST(round(order_total, 2) AS DECIMAL(14,2)) AS order_total
     FROM imp_rows ORDER BY _row LIMIT ?"""
 
 
 def preview_sql(ctx: Context) -> str:
-    return PREVIEW_LINES if has_lines(ctx) else PREVIEW_HEADERS
+    if has_lines(ctx):
+        return PREVIEW_LINES.format(total="order_total" if file_total(ctx) else "coalesce(loading.total, 0)")
+    return PREVIEW_HEADERS

@@ -11,7 +11,7 @@ _ORDERS = """CREATE OR REPLACE TEMP TABLE imp_orders AS
            CASE WHEN paid > 0 THEN 'paid' ELSE 'unpaid' END AS payment
     FROM (SELECT order_no_raw AS order_no, first_row, customer_id, rep_id, wh AS warehouse, status, created_at,
                  CASE WHEN status = 'voided' THEN coalesce(voided_at, created_at) END AS voided_at,
-                 CAST(round(order_total, 2) AS DECIMAL(14,2)) AS total,
+                 CAST(round(coalesce(order_total, 0), 2) AS DECIMAL(14,2)) AS total,
                  CAST(round(coalesce(amount_paid, CASE WHEN payment_status = 'paid' THEN order_total ELSE 0 END), 2)
                       AS DECIMAL(14,2)) AS paid
           FROM imp_rows WHERE _row = first_row)"""

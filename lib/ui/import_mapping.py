@@ -10,7 +10,7 @@ from lib.errors import VoidDeskError
 from lib.imports import Mapping, propose
 from lib.imports.dates import ORDERS, Detection, date_columns, detect_date_order, refuse_mixed
 from lib.imports.fields import VALUE_FIELDS, fields
-from lib.imports.mapping import check, distinct_values, with_proposals
+from lib.imports.mapping import TOTALS, check, distinct_values, with_proposals
 from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.import_upload import Upload
 
@@ -28,6 +28,7 @@ def mapping_step(db, upload: Upload) -> Mapping | None:
                       skip_rows=upload.source.header_row - 1 if upload.source.header_row > 1 else None)
     mapping.values = {name: _values(upload, mapping, proposed, name) for name in VALUE_FIELDS
                       if name in mapping.mapped()}
+    mapping.totals = _totals(upload, mapping, proposed.totals)
     found = _detected(db, upload, mapping)
     mapping.date_order = _date_order(upload, proposed.date_order, found) if found else proposed.date_order
     st.download_button(tr("import.download_mapping"), mapping.to_json().encode("utf-8"),
@@ -41,6 +42,17 @@ def mapping_step(db, upload: Upload) -> Mapping | None:
         show_error(exc)
         return None
     return mapping
+
+
+def _totals(upload: Upload, mapping: Mapping, proposed: str) -> str:
+    """Keep the ERP's order totals, or make them the sum of the lines: asked when both are there (an orders file
+    with lines and a total, or a lines file for orders that may have a total)."""
+    asked = (upload.kind == "orders" and {"sku", "total"} <= mapping.mapped()) or upload.kind == "lines"
+    if not asked:
+        return proposed
+    names = {t: tr(f"import.totals.{t}") for t in TOTALS}
+    return st.radio(tr("import.totals"), TOTALS, index=TOTALS.index(proposed), format_func=names.get,
+                    horizontal=True, key=f"import_totals_{upload.token}", help=tr("import.totals_help"))
 
 
 def _detected(db, upload: Upload, mapping: Mapping) -> Detection | None:

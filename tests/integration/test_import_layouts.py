@@ -11,7 +11,7 @@ from lib.analytics.voids import rates_by
 from lib.cli.common import acting_user
 from lib.db import connect
 from lib.errors import InvalidInput
-from lib.imports import from_json, propose, read_bytes, run_import
+from lib.imports import check_import, from_json, propose, read_bytes, run_import
 from lib.imports.fields import FIELDS
 from lib.imports.mapping import check, template, with_proposals
 from lib.queries.check import run_checks
@@ -224,3 +224,58 @@ def test_a_filled_in_template_imports_with_the_files_own_warehouse_words(shop, t
     with pytest.raises(InvalidInput) as caught:
         from_json('{"columns": {}, "values": {"colour": {"red": "R"}}}', "orders")
     assert caught.value.key == "import.mapping_unknown_field"
+
+
+ERP_LINES = ("order_no,customer_code,created_at,status,warehouse,sku,qty,unit_price,total\n"
+             "TT-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,2,100.00,226.00\n"
+             "TT-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,0,226.00\n"
+             "TT-2,CUS-2,2026-03-02 11:00,pending,SH,TOY-1,1,50.00,56.50\n")
+
+
+@pytest.mark.parametrize("totals, expected", [("keep", ["226.00", "56.50"]), ("lines", ["200.00", "50.00"])])
+def test_an_erp_total_with_lines_is_kept_unless_the_mapping_says_lines(shop, totals, expected):
+    source = read_bytes("erp.csv", ERP_LINES.encode())
+    mapping = propose("orders", source)
+    assert mapping.totals == "keep"   # the default: the ERP's total includes tax, discount and freight
+    mapping.totals = totals
+    assert from_json(mapping.to_json(), "orders").totals == totals
+    result = run_import(shop.db, shop.users["ops_lead"], source, mapping)
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        assert [str(t) for (t,) in cur.execute("SELECT total FROM orders WHERE order_no LIKE 'TT-%' ORDER BY order_no")
+                .fetchall()] == expected
+    assert run_checks(shop.db)["ok"]
+
+
+def test_an_orders_file_without_totals_then_its_lines_or_a_recomputed_total(shop):
+    orders = ("order_no,customer_code,created_at,status,warehouse,total\n"
+              "HT-1,CUS-1,2026-03-01 10:00,pending,SH,\n"       # no total: the sum of its lines
+              "HT-2,CUS-1,2026-03-01 11:00,pending,SH,999.00\n").encode()   # the ERP's: kept unless "lines"
+    headers_only = read_bytes("orders.csv", orders.replace(b",total", b"").replace(b",\n", b"\n")
+                              .replace(b",999.00", b""))
+    assert check_import_ok(shop, headers_only)   # an orders file may have no total column at all
+    lines = ("order_no,sku,qty,unit_price\nHT-1,TOY-1,2,10.00\nHT-2,TOY-1,1,10.00\n").encode()
+    with_total = read_bytes("orders.csv", orders)
+    assert run_import(shop.db, shop.users["ops_lead"], with_total, propose("orders", with_total)).ok
+    source = read_bytes("lines.csv", lines)
+    mapping = propose("lines", source)
+    result = run_import(shop.db, shop.users["ops_lead"], source, mapping)
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        assert cur.execute("SELECT order_no, CAST(total AS VARCHAR) FROM orders WHERE order_no LIKE 'HT-%'"
+                           " ORDER BY 1").fetchall() == [("HT-1", "20.00"), ("HT-2", "999.00")]
+
+
+def test_the_preview_totals_count_only_the_lines_that_load(shop):
+    data = ("order_no,customer_code,created_at,status,warehouse,sku,qty,unit_price\n"
+            "PV-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,2,10.00\n"
+            "PV-1,CUS-1,2026-03-01 10:00,pending,SH,NOPE-1,5,100.00\n").encode()
+    source = read_bytes("orders.csv", data)
+    result = check_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert result.rejected == 1
+    assert [float(t) for t in result.preview["order_total"]] == [20.0, 20.0]   # not 520
+
+
+def check_import_ok(shop, source) -> bool:
+    result = check_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    return result.ok or print(result.problems)
