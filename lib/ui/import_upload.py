@@ -114,8 +114,11 @@ def _saved_mapping(saved, kind: str) -> Mapping | None:
 
 def _describe(source: Source) -> str:
     rows, columns = i18n.fmt_int(source.rows, lang()), i18n.fmt_int(len(source.headers), lang())
+    header = (" " + tr("import.header_on_row", row=i18n.fmt_int(source.header_row, lang()))
+              if source.header_row > 1 else "")
     if source.format == "csv":
         delimiter = tr("import.delimiter_tab") if source.delimiter == "\t" else source.delimiter
         return tr("import.read_csv", name=source.name, rows=rows, columns=columns,
-                  encoding=source.encoding.upper(), delimiter=delimiter)
-    return tr(f"import.read_{source.format}", name=source.name, rows=rows, columns=columns, sheet=source.sheet)
+                  encoding=source.encoding.upper(), delimiter=delimiter) + header
+    return tr(f"import.read_{source.format}", name=source.name, rows=rows, columns=columns,
+              sheet=source.sheet) + header

@@ -34,8 +34,12 @@ def import_server(tmp_path_factory):
              f"E2E-IMP-001,{customer},2026/3/5 9:30,待处理,{name_zh},{skus[1]},1,",
              f"E2E-IMP-002,{customer},2026年3月6日,已完成,{name_zh},{skus[0]},3,120.50"]
     data = "\n".join([HEADERS] + lines).encode("gbk")
+    # An English export with a title row above its header and no warehouse column (the wizard gets a fixed one).
+    titled = "\n".join(["Sales orders export, March 2026", "order_no,customer_name,created_at,status,sku,qty",
+                         f"E2E-FIX-001,{customer},2026-03-07 10:00,pending,{skus[0]},1",
+                         f"E2E-FIX-002,{customer},2026-03-07 11:00,pending,{skus[1]},2"]).encode()
     proc, url = start_server(path, env_extra=SERVER_ENV)
-    yield url, data
+    yield url, data, titled, wh
     stop_server(proc)
 
 
@@ -48,7 +52,7 @@ def _grid_text(pg, index: int, showing: str) -> str:
 
 
 def test_import_a_gbk_export_and_find_the_order(browser, import_server):
-    url, data = import_server
+    url, data, _titled, _wh = import_server
     pg = new_page(browser)
     try:
         login(pg, url, "lead")
@@ -77,5 +81,36 @@ def test_import_a_gbk_export_and_find_the_order(browser, import_server):
         settle(pg)
         results = _grid_text(pg, 0, showing="E2E-IMP-00")
         assert "E2E-IMP-001" in results and "E2E-IMP-002" in results
+    finally:
+        pg.context.close()
+
+
+def test_a_file_with_a_title_row_and_a_fixed_warehouse_loads_from_the_wizard(browser, import_server):
+    url, _data, titled, wh = import_server
+    pg = new_page(browser)
+    try:
+        login(pg, url, "lead")
+        goto(pg, f"{url}/import", "Import data")
+        pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
+            files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": titled}])
+        pg.get_by_text("header on row 2").wait_for()   # the title row above it was passed over
+        pg.get_by_text("Columns and values").wait_for()
+        settle(pg)
+        pg.locator("[data-testid=stSelectbox]").filter(has_text="Warehouse *").click()
+        pg.get_by_role("option", name="A fixed value…").click()
+        fixed = pg.get_by_label("Warehouse: the value for every row")
+        fixed.fill(wh)
+        fixed.press("Tab")
+        settle(pg)
+
+        pg.get_by_role("button", name="Check every row").click()
+        pg.get_by_text("All 2 rows passed the check.").wait_for()
+        settle(pg)
+        pg.get_by_role("button", name="Load all 2 rows").click()
+        pg.get_by_text("Loaded 2 rows from export.csv.").wait_for()
+        settle(pg)
+
+        goto(pg, f"{url}/order?no=E2E-FIX-002", "Order E2E-FIX-002")
+        pg.get_by_text(f"Warehouse: {wh}").first.wait_for()
     finally:
         pg.context.close()
