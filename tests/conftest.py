@@ -80,12 +80,27 @@ def pg_db(pg_url):
     database.close()
 
 
-@pytest.fixture
-def duck_db(tmp_path, migrated_file):
-    path = tmp_path / "test.duckdb"
+@pytest.fixture(scope="session")
+def shop_file(migrated_file, tmp_path_factory):
+    """The migrated file with the `shop` fixture's catalogue and users in it, made once per test process: a test
+    using `shop` on DuckDB starts from a copy of it (filling each database anew cost ~45 ms a test)."""
+    path = tmp_path_factory.mktemp("template") / "shop.duckdb"
     shutil.copyfile(migrated_file, path)
     database = Database(str(path))
-    apply_migrations(database)   # a no-op on the copy: it proves the copy is at the newest migration
+    fill_shop(database)
+    database.close()
+    return path
+
+
+@pytest.fixture
+def duck_db(request, tmp_path, migrated_file):
+    """A copy of the migrated file (made by apply_migrations once per process), or of the shop's when the test
+    uses `shop`."""
+    path = tmp_path / "test.duckdb"
+    uses_shop = "shop" in request.fixturenames
+    shutil.copyfile(request.getfixturevalue("shop_file") if uses_shop else migrated_file, path)
+    database = Database(str(path))
+    database.has_shop = uses_shop
     yield database
     database.close()
 
@@ -200,12 +215,30 @@ def replica(shop):
     other.close()
 
 
+SHOP_USERS = ("sales", "ops", "ops_lead", "finance", "warehouse", "analyst", "admin", "sales2")
+
+
 @pytest.fixture
 def shop(db):
     """A tiny catalogue: warehouses SH and GZ, three products, stock received through the ledger,
-    two customers, and one user per role (as `shop.users[role]`)."""
+    two customers, and one user per role (as `shop.users[role]`; and a second sales rep, sales2)."""
     from types import SimpleNamespace
 
+    from lib.db import rows_as_dicts
+    from lib.services.auth import user_from_row
+
+    if getattr(db, "has_shop", False):   # a copy of shop_file: filled already
+        with db.read() as cur:
+            rows = rows_as_dicts(cur, "SELECT id, username, display_name, role, language, must_change_password"
+                                      " FROM users WHERE username = ANY(?)", [list(SHOP_USERS)])
+        users = {row["username"]: user_from_row(row) for row in rows}
+    else:
+        users = fill_shop(db)
+    return SimpleNamespace(db=db, users=users)
+
+
+def fill_shop(db) -> dict:
+    """The shop's rows written into `db`; its users by name."""
     from lib.services.stock import Movement, apply_movements
 
     with db.transaction() as cur:
@@ -221,10 +254,9 @@ def shop(db):
                               Movement("SH", "TOY-1", "receipt", d_on_hand=100),
                               Movement("GZ", "PHN-1", "receipt", d_on_hand=3)],
                         None, ref_type="receipt", ref_id=None)
-    users = {role: add_user(db, role, role) for role in
-             ("sales", "ops", "ops_lead", "finance", "warehouse", "analyst", "admin")}
+    users = {role: add_user(db, role, role) for role in SHOP_USERS[:-1]}
     users["sales2"] = add_user(db, "sales2", "sales")
-    return SimpleNamespace(db=db, users=users)
+    return users
 
 
 def balance(db, warehouse: str, sku: str) -> tuple[int, int, int]:
