@@ -31,7 +31,7 @@ from tests.integration.stateful_rules import BOGUS_ORDER, BackOffice, pick
 
 _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-QUICK = settings(max_examples=10, stateful_step_count=20, derandomize=True, **_COMMON)
+QUICK = settings(max_examples=6, stateful_step_count=20, derandomize=True, **_COMMON)
 LARGE = settings(max_examples=60, stateful_step_count=80, **_COMMON)
 
 
