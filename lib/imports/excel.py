@@ -60,7 +60,10 @@ def open_sheet(data, choice: str | int | None = None, skip_rows: int | None = No
         number, titles = head[index]
         while titles and titles[-1] == "":
             titles.pop()
-        sniff.check_columns(len(titles))
+        try:
+            sniff.check_columns(len(titles))
+        except InvalidInput as exc:
+            raise InvalidInput("import.too_many_columns_in_sheet", sheet=ws.title, **exc.params) from None
         width = len(titles)
         data_rows = _fitted(_chain(head[index + 1:], rows), width)
         return SheetRows(ws.title, _sheets(book), titles, number, data_rows, book)

@@ -242,7 +242,9 @@ def check(mapping: Mapping, source: Source, lang: str = "en") -> None:
         raise InvalidInput("import.mapping_constant_too_long", fields=", ".join(too_long), limit=MAX_CONSTANT)
     missing_columns = sorted({h for h in mapping.columns.values() if h and h not in source.headers})
     if missing_columns:
-        raise InvalidInput("import.mapping_column_missing", columns=", ".join(missing_columns)[:200])
+        raise InvalidInput("import.mapping_column_missing_in_sheet" if source.sheet else "import.mapping_column_missing",
+                           columns=", ".join(missing_columns)[:200], sheet=source.sheet,
+                           found=", ".join(source.headers)[:300])
     for name, chosen in mapping.values.items():
         if name in RECODED:   # codes of the database's own, looked up with the rows (import.reject.unknown_…)
             continue

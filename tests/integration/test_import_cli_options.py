@@ -55,7 +55,7 @@ def test_the_mapping_files_sheet_is_read_unless_sheet_says_otherwise(desk):
     mapping_file.write_text(mapping.to_json(), encoding="utf-8")
     other = cli(path, "import", "customers", str(file), "--mapping", str(mapping_file), "--sheet", "1", "--user", "admin")
     assert other.returncode == 1 and other.stderr.strip() == (
-        "error: The file has no column code, name, which the mapping uses.")
+        "error: The sheet Orders has no column code, name, which the mapping uses. Its columns are: order_no, sku.")
     run = cli(path, "import", "customers", str(file), "--mapping", str(mapping_file), "--user", "admin", "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["counts"] == {"customers": 1}

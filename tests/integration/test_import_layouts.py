@@ -279,3 +279,18 @@ def test_the_preview_totals_count_only_the_lines_that_load(shop):
 def check_import_ok(shop, source) -> bool:
     result = check_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
     return result.ok or print(result.problems)
+
+
+def test_messages_about_a_workbook_name_the_sheet_read():
+    data = samples.workbook({"Info": [["Exported by", "ERP"]], "Orders": order_rows()})
+    source = read_bytes("export.xlsx", data)
+    mapping = propose("orders", source)
+    mapping.columns["rep"] = "Salesperson"
+    with pytest.raises(InvalidInput) as caught:
+        check(mapping, source)
+    assert caught.value.message("en").startswith("The sheet Orders has no column Salesperson, which the mapping uses."
+                                                 " Its columns are: order_no, customer_code,")
+    wide = samples.workbook({"Wide": [[f"c{i}" for i in range(201)], ["x"] * 201]})
+    with pytest.raises(InvalidInput) as caught:
+        read_bytes("wide.xlsx", wide)
+    assert caught.value.message("en") == "The sheet Wide has 201 columns; at most 200 can be imported."
