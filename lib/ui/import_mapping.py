@@ -9,7 +9,7 @@ from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import Mapping, propose
 from lib.imports.dates import ORDERS, Detection, date_columns, detect_date_order, refuse_mixed
-from lib.imports.fields import VALUE_FIELDS, fields
+from lib.imports.fields import RECODED, VALUE_FIELDS, fields
 from lib.imports.mapping import TOTALS, check, distinct_values, with_proposals
 from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.import_upload import Upload
@@ -28,6 +28,8 @@ def mapping_step(db, upload: Upload) -> Mapping | None:
                       skip_rows=upload.source.header_row - 1 if upload.source.header_row > 1 else None)
     mapping.values = {name: _values(upload, mapping, proposed, name) for name in VALUE_FIELDS
                       if name in mapping.mapped()}
+    mapping.values.update({name: _recoded(db, upload, mapping, proposed, name) for name in RECODED
+                           if name in mapping.mapped() and name in {f.name for f in fields(upload.kind)}})
     mapping.totals = _totals(upload, mapping, proposed.totals)
     found = _detected(db, upload, mapping)
     mapping.date_order = _date_order(upload, proposed.date_order, found) if found else proposed.date_order
@@ -115,6 +117,37 @@ def _columns(upload: Upload, proposed: Mapping) -> tuple[dict[str, str], dict[st
             elif header:
                 chosen[f.name] = header
     return chosen, constants
+
+
+_KNOWN = {"warehouse": "SELECT code, name_en, name_zh FROM warehouses ORDER BY code",
+          "category": "SELECT code, name_en, name_zh FROM categories ORDER BY sort_order, code"}
+
+
+def _recoded(db, upload: Upload, mapping: Mapping, proposed: Mapping, name: str) -> dict[str, str]:
+    """The file's words for a warehouse or category that are no code or name of one: a choice for each (the rest
+    are looked up as they are)."""
+    with db.read() as cur:
+        known = cur.execute(_KNOWN[name]).fetchall()
+    names = {str(v).strip().lower(): code for code, *labels in known for v in (code, *labels) if v}
+    words = [w for w in distinct_values(upload.source, mapping, name) if w.lower() not in names]
+    suggested = proposed.values.get(name, {})
+    if not words:
+        return {w: c for w, c in suggested.items()}
+    st.markdown(f"**{tr('import.values_title', field=tr(f'import.field.{name}'))}**")
+    codes = [code for code, *_ in known]
+    shown = {"": tr("import.not_mapped_value"),
+             **{code: f"{code} · {zh if lang() == 'zh' else en}" for code, en, zh in known}}
+    chosen, cells = {}, st.columns(COLUMNS_PER_ROW)
+    for i, word in enumerate(words):
+        code = suggested.get(word)
+        digest = hashlib.sha1(f"{mapping.columns.get(name, FIXED)}|{word}".encode()).hexdigest()[:10]
+        picked = cells[i % COLUMNS_PER_ROW].selectbox(
+            tr("import.value_label", value=md_escape(word)), [""] + codes,
+            index=([""] + codes).index(code) if code in codes else 0, format_func=shown.get,
+            key=f"import_val_{upload.token}_{name}_{digest}")
+        if picked:
+            chosen[word] = picked
+    return chosen
 
 
 def _values(upload: Upload, mapping: Mapping, proposed: Mapping, name: str) -> dict[str, str]:

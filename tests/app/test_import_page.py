@@ -182,3 +182,20 @@ def test_the_page_run_on_its_own_asks_for_sign_in(import_db, monkeypatch):
     monkeypatch.setenv("VOIDDESK_DB", str(import_db))
     page = AppTest.from_file(str(Path(APP).parent / "pages" / "import_data.py"), default_timeout=60).run()
     assert not page.file_uploader and page.text_input(key="login_username") is not None
+
+
+def test_the_files_own_word_for_a_warehouse_is_chosen_in_the_wizard(at, import_db):
+    data = gbk_orders(import_db, "APPWH")
+    wh_name = rows(import_db, "SELECT w.name_zh FROM warehouses w JOIN stock_balances b ON b.warehouse = w.code"
+                              " WHERE b.on_hand - b.reserved > 20 ORDER BY b.on_hand - b.reserved DESC, b.sku"
+                              " LIMIT 1")[0]["name_zh"]
+    code = stocked(import_db)["warehouse"]
+    start(at, data.decode("gbk").replace(wh_name, "一号库").encode("gbk"))
+    word = next(s for s in at.selectbox if s.label == '"一号库" means')
+    assert word.value is None or word.value == ""   # not a warehouse code or name: asked
+    word.set_value(code).run()
+    at.button(key="import_check_button").click().run()
+    assert [s.value for s in at.success] == ["All 3 rows passed the check."]
+    at.button(key="import_load_button").click().run()
+    stored = rows(import_db, "SELECT DISTINCT warehouse FROM orders WHERE order_no LIKE 'APPWH-%'")
+    assert [r["warehouse"] for r in stored] == [code]
