@@ -20,8 +20,9 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-# Three worker processes (pytest-xdist) on two cores, handed a test module at a time; the browser tests go to one
-# of them together, first (pytest.ini, tests/conftest.py). That worker mostly waits for its server and Chromium,
-# so the other two keep both cores busy. VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins (-n 0: one process).
-# pytest exits 5 when it collected no test, so an empty run fails too.
-exec .venv/bin/python -m pytest -n "${VOIDDESK_TEST_WORKERS:-3}" "$@"
+# Two worker processes (pytest-xdist), one per core, handed a test module at a time; the browser tests go to one of
+# them together, first, and the two-replica browser module to the other (pytest.ini, tests/conftest.py). Measured
+# 2026-12-06 on this 2-core machine: 4:39 with two workers against 5:03-5:09 with three (a third worker only
+# crowded the browsers and servers). VOIDDESK_TEST_WORKERS sets another count; a -n among the arguments wins
+# (-n 0: one process). pytest exits 5 when it collected no test, so an empty run fails too.
+exec .venv/bin/python -m pytest -n "${VOIDDESK_TEST_WORKERS:-2}" "$@"
