@@ -328,6 +328,12 @@ def send(cur, sql: str, params=None) -> None:
         cur.execute(sql, params or [])
 
 
+def sql_string(text) -> str:
+    """`text` as an SQL string literal, for the few places a value cannot be a parameter (COPY … TO a path, a
+    table function's file name, a constant in a statement's select list)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def scalar(cur, sql: str, params=None):
     """First column of the first row, or None."""
     rows = cur.execute(sql, params or []).fetchall()

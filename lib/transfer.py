@@ -9,6 +9,8 @@ on the way.
 """
 import tempfile
 
+from lib.db import sql_string
+
 _TWO_63, _TWO_64 = "9223372036854775808", "18446744073709551616"
 
 
@@ -20,7 +22,7 @@ def duck_to_pg(duck, select: str, pg, table: str, columns: list[tuple[str, str]]
     names = ", ".join(c for c, _ in columns)
     with tempfile.TemporaryDirectory(prefix="voiddesk-transfer-") as folder:
         path = f"{folder}/rows.csv"   # DuckDB writes a new file there: read it by its name, not a handle
-        duck.execute(f"COPY (SELECT {values} FROM ({select}) AS s) TO '{_quoted(path)}' (FORMAT csv, HEADER false)",
+        duck.execute(f"COPY (SELECT {values} FROM ({select}) AS s) TO {sql_string(path)} (FORMAT csv, HEADER false)",
                      params or [])
         with open(path, "rb") as spool, pg.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
             while block := spool.read(1 << 20):
@@ -44,6 +46,3 @@ def pg_to_duck(pg, select: str, duck, table: str, columns: list[tuple[str, str]]
                      [spool.name, types])
         return int(duck.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
-
-def _quoted(path: str) -> str:
-    return path.replace("'", "''")

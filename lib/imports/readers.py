@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from lib.db import sql_string
 from lib.errors import InvalidInput
 from lib.imports import excel, sniff
 
@@ -54,7 +55,7 @@ class Source:
     def scan(self) -> str:
         """SQL of the rows as a subquery: c0 … cN-1 and _row."""
         cols = ", ".join(f"{_identifier(c)} AS c{i}" for i, c in enumerate(self.columns))
-        return (f"(SELECT {cols}, {self.row_sql} AS _row FROM read_parquet({_literal(self.path)},"
+        return (f"(SELECT {cols}, {self.row_sql} AS _row FROM read_parquet({sql_string(self.path)},"
                 f" file_row_number = true))")
 
     def values(self, column: str, limit: int | None = None) -> list:
@@ -68,10 +69,6 @@ class Source:
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def read_path(path, encoding: str = "auto", sheet: str | int | None = None, skip_rows: int | None = None,

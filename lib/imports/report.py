@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lib import i18n
+from lib.db import sql_string
 from lib.imports.fields import fields
 
 SHOWN = 200
@@ -49,8 +50,7 @@ def report_csv(cur, kind: str, lang: str) -> bytes:
     fd, path = tempfile.mkstemp(suffix=".csv", prefix="voiddesk-rejects-")
     os.close(fd)
     try:
-        quoted = path.replace("'", "''")
-        cur.execute(f"COPY ({select}) TO '{quoted}' (FORMAT csv, HEADER)")
+        cur.execute(f"COPY ({select}) TO {sql_string(path)} (FORMAT csv, HEADER)")
         with open(path, "rb") as f:
             return _BOM + f.read()
     finally:

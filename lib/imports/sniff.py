@@ -128,26 +128,9 @@ def encoding_choice(choice: str | None) -> str:
     return choice
 
 
-def detect_encoding(data: bytes, choice: str = "auto") -> str:
-    """The encoding that decodes all of `data` strictly: the chosen one, else UTF-8 (with or without BOM), then
-    GB18030 (a superset of GBK, which Chinese ERP exports use)."""
-    choice = encoding_choice(choice)
-    if choice != "auto":
-        if not _decodes(data, choice):
-            raise InvalidInput("import.wrong_encoding", encoding=choice)
-        return choice
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    if data[:3] == codecs.BOM_UTF8:
-        return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        if _decodes(data, encoding):
-            return encoding
-    raise InvalidInput("import.unknown_encoding")
-
-
 def detect_file_encoding(path, choice: str = "auto") -> str:
-    """detect_encoding for a file on disk, read a chunk at a time."""
+    """The encoding that decodes all of the file strictly, read a chunk at a time: the chosen one, else UTF-8
+    (with or without BOM), then GB18030 (a superset of GBK, which Chinese ERP exports use)."""
     choice = encoding_choice(choice)
     with open(path, "rb") as f:
         head = f.read(4)
@@ -165,21 +148,17 @@ def detect_file_encoding(path, choice: str = "auto") -> str:
     raise InvalidInput("import.unknown_encoding")
 
 
-def _chunks(data):
-    """`data` (bytes, or a path) a chunk at a time."""
-    if isinstance(data, (bytes, bytearray)):
-        for i in range(0, len(data), _CHUNK):
-            yield data[i:i + _CHUNK]
-        return
-    with open(data, "rb") as f:
+def _chunks(path):
+    """The file's bytes a chunk at a time."""
+    with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             yield chunk
 
 
-def _decodes(data, encoding: str) -> bool:
+def _decodes(path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        for chunk in _chunks(data):
+        for chunk in _chunks(path):
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -198,18 +177,6 @@ def transcode(path, encoding: str, target) -> None:
                 text, first = text.lstrip(codecs.BOM_UTF8), not text
             out.write(text)
         out.write(decoder.decode(b"", final=True).encode("utf-8"))
-
-
-def to_utf8(data: bytes, encoding: str) -> bytes:
-    """The text as UTF-8 bytes (without a BOM); a chunk at a time, never the whole text as one str."""
-    if encoding == "utf-8":
-        return data
-    if encoding == "utf-8-sig":
-        return data[3:] if data[:3] == codecs.BOM_UTF8 else data
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    parts = [decoder.decode(data[i:i + _CHUNK]).encode("utf-8") for i in range(0, len(data), _CHUNK)]
-    parts.append(decoder.decode(b"", final=True).encode("utf-8"))
-    return b"".join(parts).lstrip(codecs.BOM_UTF8)
 
 
 def detect_delimiter(text_head: str) -> str:

@@ -4,6 +4,7 @@ for, written to the rejects table (imp_rejects). Set-based SQL in DuckDB: nothin
 Column names in the SQL are fixed field names and c0…cN positions, never source text."""
 import pyarrow as pa
 
+from lib.db import sql_string
 from lib.imports import dates
 from lib.imports.fields import RECODED, Field, fields
 from lib.imports.mapping import Mapping
@@ -25,7 +26,7 @@ def _raw(index: int | None) -> str:
 
 def _constant(value: str) -> str:
     """A fixed value for every row (the mapping's "constants"), as SQL text: a quoted literal."""
-    return "nullif(trim('" + str(value).replace("'", "''") + "'), '')"
+    return f"nullif(trim({sql_string(value)}), '')"
 
 
 def _parsed(f: Field, raw: str, order: str) -> str:

@@ -51,14 +51,19 @@ def _grid_text(pg, index: int, showing: str) -> str:
     return " ".join(grid.locator("tbody td").all_text_contents())
 
 
+def _upload(pg, url: str, name: str, data: bytes) -> None:
+    """As the lead: the import page, and the file dropped on its uploader."""
+    login(pg, url, "lead")
+    goto(pg, f"{url}/import", "Import data")
+    pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+
+
 def test_import_a_gbk_export_and_find_the_order(browser, import_server):
     url, data, _titled, _wh = import_server
     pg = new_page(browser)
     try:
-        login(pg, url, "lead")
-        goto(pg, f"{url}/import", "Import data")
-        pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
-            files=[{"name": "订单导出.csv", "mimeType": "text/csv", "buffer": data}])
+        _upload(pg, url, "订单导出.csv", data)
         pg.get_by_text("CSV, GB18030, separated by ,").wait_for()
         pg.get_by_text("Columns and values").wait_for()
         settle(pg)
@@ -89,10 +94,7 @@ def test_a_file_with_a_title_row_and_a_fixed_warehouse_loads_from_the_wizard(bro
     url, _data, titled, wh = import_server
     pg = new_page(browser)
     try:
-        login(pg, url, "lead")
-        goto(pg, f"{url}/import", "Import data")
-        pg.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
-            files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": titled}])
+        _upload(pg, url, "export.csv", titled)
         pg.get_by_text("header on row 2").wait_for()   # the title row above it was passed over
         pg.get_by_text("Columns and values").wait_for()
         settle(pg)

@@ -119,7 +119,7 @@ def test_void_dates_count_towards_the_file_and_follow_its_order(shop):
 
 @pytest.fixture
 def local_zone(monkeypatch):
-    """Set this process's local time zone (what datetime.now() uses); put it back afterwards."""
+    """Set this process's local time zone (offsets are stored in local time); put it back afterwards."""
     def use(zone: str) -> None:
         monkeypatch.setenv("TZ", zone)
         time.tzset()
