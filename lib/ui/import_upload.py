@@ -31,15 +31,16 @@ def upload_step(db) -> Upload | None:
     kind = st.selectbox(tr("import.kind"), KINDS, format_func=kinds.get, key="import_kind")
     st.caption(tr(f"import.help.{kind}"))
     limit_mb = _limit_mb(db)
-    cols = st.columns([3, 1, 1])
+    cols = st.columns([3, 1])
     upload = cols[0].file_uploader(tr("import.file", limit=i18n.fmt_int(limit_mb, lang())),
                                    type=FILE_TYPES, key=f"import_file_{st.session_state.get('import_round', 0)}")
     encodings = {e: tr("import.encoding_auto") if e == "auto" else e.upper() for e in ENCODINGS}
     encoding = cols[1].selectbox(tr("import.encoding"), ENCODINGS, key="import_encoding", format_func=encodings.get)
-    skip = cols[2].number_input(tr("import.skip_rows"), min_value=0, max_value=MAX_SKIP_ROWS, value=None, step=1,
+    more = st.columns([3, 1])
+    saved = more[0].file_uploader(tr("import.mapping_file"), type=["json"], key="import_mapping_file")
+    skip = more[1].number_input(tr("import.skip_rows"), min_value=0, max_value=MAX_SKIP_ROWS, value=None, step=1,
                                 placeholder=tr("import.skip_rows_auto"), help=tr("import.skip_rows_help"),
                                 key="import_skip_rows")
-    saved = st.file_uploader(tr("import.mapping_file"), type=["json"], key="import_mapping_file")
     if upload is None:
         st.session_state.pop("import_source", None)
         return None
