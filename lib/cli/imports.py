@@ -1,6 +1,7 @@
 """`python -m lib.cli import orders|lines|customers|products|stock FILE` (SPEC §9, §11): the wizard's import for
 scheduled loads. Every row is checked; the file loads all or nothing. Rejected rows go to a CSV report (row in the
-source, field, value, reason) and the command exits 1 with one line saying so."""
+source, field, value, reason) and the command exits 1 with one line saying so. With --mode upsert, records already
+in the database are compared and updated, or reported as conflicts and left as they are."""
 import argparse
 import sys
 from functools import partial
@@ -15,6 +16,7 @@ from lib.imports.dates import ORDERS, check_order
 from lib.imports.fields import KINDS
 from lib.imports.mapping import from_json, template, with_proposals
 from lib.imports.sniff import ENCODINGS, check_skip_rows
+from lib.imports.upsert import MODES
 from lib.queries.settings import read_rules
 from lib.services.settings import MAX_IMPORT_MB
 
@@ -27,9 +29,21 @@ HELP = """kinds:
   lines      lines for orders already in the database that have none yet (e.g. imported header-only);
              an order that already has lines is refused. An order imported without a total takes the sum
              of its lines; one with the ERP's total keeps it (unless the mapping's "totals" is "lines").
-  customers  new customers (code, name, city, phone); existing codes are refused.
-  products   new products (SKU, name, category, unit price); existing SKUs are refused.
-  stock      quantities received per warehouse and SKU, added to on hand (and quarantine) through the ledger.
+  customers  new customers (code, name, city, phone); existing codes are refused (--mode upsert: updated).
+  products   new products (SKU, name, category, unit price); existing SKUs are refused (--mode upsert: updated).
+  stock      quantities received per warehouse and SKU, added to on hand (and quarantine) through the ledger
+             (--mode upsert: the file's count is what is on hand; the difference goes in as an adjustment).
+
+--mode upsert (customers, products, stock, orders; for nightly loads from an ERP):
+  New records are inserted, unchanged ones skipped, changed ones updated through the ledger and the app's own
+  writes, each with an audit entry: an order cancelled in the ERP is voided with the reason 'imported' (stock
+  released, a refund owed if it was paid); one the ERP moved on (processing, shipped, completed) moves the same
+  way (shipping takes its stock); a changed payment or (kept) total is rewritten. Conflicts are left as they are
+  and listed in FILE.conflicts.csv: an order voided here that the ERP shows open (never reopened), cancelled
+  there but shipped here, a status behind VoidDesk's, another customer, warehouse, date or lines, a void
+  request waiting, on-hand stock below what open orders reserve. Rejected rows still load nothing. Running the
+  same file again changes nothing. The JSON output has "outcome": {inserted, updated, unchanged, conflicts,
+  rejected}.
 
 Columns are matched by header (English or common Chinese names such as 订单编号, 客户名称, 下单时间, 订单状态,
 商品编码, 数量, 单价, 仓库) unless --mapping gives the JSON the import page saves. CSV may be UTF-8 (with or
@@ -81,6 +95,11 @@ def register(sub, common, acting) -> None:
     p.add_argument("--report", metavar="PATH",
                    help="where to write rejected rows (default: FILE.rejects.csv beside the file)")
     p.add_argument("--dry-run", action="store_true", help="check every row and report; load nothing")
+    p.add_argument("--mode", choices=MODES, default="insert",
+                   help="insert: new records only, one already here is refused (default); upsert: records already"
+                        " here are compared and updated, or reported as conflicts (see below)")
+    p.add_argument("--conflicts", metavar="PATH",
+                   help="where to write an upsert's conflicts (default: FILE.conflicts.csv beside the file)")
     p.set_defaults(func=cmd_import)
 
 
@@ -111,11 +130,14 @@ def cmd_import(args) -> int:
     mapping = _mapping(args, saved, source, order)
     progress = None if args.json else _progress
     work = check_import if args.dry_run else run_import
-    result = work(db, user, source, mapping, lang="en", progress=progress)
+    result = work(db, user, source, mapping, lang="en", progress=progress, mode=args.mode)
     report = _write_report(args, result.report) if result.report else None
     data = {"loaded": result.loaded, "rejected": result.rejected, "report": report, "rows": result.rows,
             "counts": result.counts}
-    emit(args, data, _text(args, result, report))
+    if result.outcome is not None:
+        data["outcome"] = result.outcome
+        data["conflicts"] = _write_conflicts(args, result.conflict_report) if result.conflict_report else None
+    emit(args, data, _text(args, result, report, data.get("conflicts")))
     if result.rejected:
         say_error(f"{result.rejected} of {result.rows} rows rejected; nothing loaded; see {report}")
         return 1
@@ -163,16 +185,28 @@ def _write_report(args, content: bytes) -> str:
     return str(path)
 
 
+def _write_conflicts(args, content: bytes) -> str:
+    path = Path(args.conflicts) if args.conflicts else Path(args.file).with_name(Path(args.file).name
+                                                                                  + ".conflicts.csv")
+    path.write_bytes(content)
+    return str(path)
+
+
 def _progress(fraction: float, key: str) -> None:
     print(f"  {fraction * 100:5.1f}%  {t(key)}", file=sys.stderr)
 
 
-def _text(args, result, report: str | None) -> str:
+def _text(args, result, report: str | None, conflicts: str | None) -> str:
     if result.rejected:
         first = result.problems.head(5).to_dict("records") if result.problems is not None else []
         lines = [f"  row {p['row']}: {p['field']}: {p['reason']}" for p in first]
         return "\n".join([f"{result.rejected} of {result.rows} rows rejected; report: {report}"] + lines)
+    outcome = ""
+    if result.outcome is not None:
+        outcome = "; " + ", ".join(f"{n:,} {what}" for what, n in result.outcome.items() if what != "rejected")
+        if conflicts:
+            outcome += f" (left as they are; see {conflicts})"
     if args.dry_run:
-        return f"{result.rows} rows checked; none rejected (dry run: nothing loaded)"
+        return f"{result.rows} rows checked; none rejected{outcome} (dry run: nothing loaded)"
     written = ", ".join(f"{table} {n:,}" for table, n in result.counts.items())
-    return f"{result.loaded:,} rows loaded from {result.file_name}: {written}"
+    return f"{result.loaded:,} rows loaded from {result.file_name}{outcome}: {written}"

@@ -26,10 +26,15 @@ class Context:
     actor: User
     now: datetime
     file_name: str
+    mode: str = "insert"   # or "upsert": records already in the database compared and updated (lib.imports.upsert)
 
     @property
     def kind(self) -> str:
         return self.mapping.kind
+
+    @property
+    def upsert(self) -> bool:
+        return self.mode == "upsert"
 
     @property
     def mapped(self) -> set[str]:

@@ -1,6 +1,8 @@
 """Importing customers, products and stock. Customers and products are new records only (a code or SKU already in
-the database is refused, never overwritten). Stock quantities are received: added to what is on hand (and in
-quarantine) through the ledger, one ledger row per warehouse and SKU, kind 'import', with an audit entry each."""
+the database is refused, never overwritten) unless the run is an upsert (lib.imports.upsert), which compares them.
+Stock quantities are received: added to what is on hand (and in quarantine) through the ledger, one ledger row per
+warehouse and SKU, kind 'import', with an audit entry each; in an upsert a warehouse and SKU already held is set to
+the file's count instead, by an adjustment."""
 from lib.imports.base import KNOWN_WAREHOUSES, WAREHOUSE_KEYS, Context, audit_rows, check_repeats, count
 from lib.imports.stage import reject
 
@@ -16,12 +18,14 @@ _CATEGORY_KEYS = """(SELECT DISTINCT ON (k) k, code FROM (
 
 def resolve_customers(cur, ctx: Context) -> None:
     cur.execute("""CREATE OR REPLACE TEMP TABLE imp_rows AS
-        SELECT s.*, c.id IS NOT NULL AS in_db FROM imp_stage s
+        SELECT s.*, c.id IS NOT NULL AS in_db, c.id AS current_id, c.name AS cur_name, c.city AS cur_city,
+               c.phone AS cur_phone FROM imp_stage s
         LEFT JOIN customers c ON c.code = s.customer_code_raw""")
 
 
 def check_customers(cur, ctx: Context) -> None:
-    reject(cur, "customer_code", "import.reject.customer_exists", "in_db", table=ROWS)
+    if not ctx.upsert:
+        reject(cur, "customer_code", "import.reject.customer_exists", "in_db", table=ROWS)
     check_repeats(cur, "customer_code", "customer_code_raw", "import.reject.duplicate_code",
                   "customer_code_raw IS NOT NULL")
 
@@ -41,12 +45,14 @@ PREVIEW_CUSTOMERS = """SELECT _row AS "row", customer_code_raw AS code, customer
 
 def resolve_products(cur, ctx: Context) -> None:
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_rows AS
-        SELECT s.*, p.sku IS NOT NULL AS in_db, k.code AS category_code FROM imp_stage s
+        SELECT s.*, p.sku IS NOT NULL AS in_db, k.code AS category_code, p.name AS cur_name,
+               p.category AS cur_category, p.unit_price AS cur_price FROM imp_stage s
         LEFT JOIN products p ON p.sku = s.sku LEFT JOIN {_CATEGORY_KEYS} k ON k.k = lower(s.category_raw)""")
 
 
 def check_products(cur, ctx: Context) -> None:
-    reject(cur, "sku", "import.reject.product_exists", "in_db", table=ROWS)
+    if not ctx.upsert:
+        reject(cur, "sku", "import.reject.product_exists", "in_db", table=ROWS)
     check_repeats(cur, "sku", "sku", "import.reject.duplicate_sku", "sku IS NOT NULL")
     reject(cur, "category", "import.reject.unknown_category", "category_raw IS NOT NULL AND category_code IS NULL",
            info="(SELECT string_agg(code, ', ' ORDER BY sort_order, code) FROM categories)", table=ROWS)
@@ -67,8 +73,10 @@ PREVIEW_PRODUCTS = """SELECT _row AS "row", sku, product_name_raw AS name, categ
 
 def resolve_stock(cur, ctx: Context) -> None:
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_rows AS
-        SELECT s.*, w.code AS wh, p.sku AS product FROM imp_stage s
-        LEFT JOIN {WAREHOUSE_KEYS} w ON w.k = lower(s.warehouse_raw) LEFT JOIN products p ON p.sku = s.sku""")
+        SELECT s.*, w.code AS wh, p.sku AS product, b.sku IS NOT NULL AS in_db, b.on_hand AS cur_on_hand,
+               b.reserved AS cur_reserved, b.quarantine AS cur_quarantine FROM imp_stage s
+        LEFT JOIN {WAREHOUSE_KEYS} w ON w.k = lower(s.warehouse_raw) LEFT JOIN products p ON p.sku = s.sku
+        LEFT JOIN stock_balances b ON b.warehouse = w.code AND b.sku = s.sku""")
 
 
 def check_stock_rows(cur, ctx: Context) -> None:

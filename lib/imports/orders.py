@@ -75,7 +75,8 @@ def check(cur, ctx: Context) -> None:
     """Every problem the staged types did not show, written to imp_rejects."""
     _check_references(cur, ctx)
     rows = "imp_rows"
-    reject(cur, "order_no", "import.reject.order_exists", "in_db AND order_no_raw IS NOT NULL", table=rows)
+    if not ctx.upsert:   # an upsert compares them instead (lib.imports.upsert)
+        reject(cur, "order_no", "import.reject.order_exists", "in_db AND order_no_raw IS NOT NULL", table=rows)
     if has_lines(ctx):
         reject(cur, "order_no", "import.reject.header_differs", "_row <> first_row AND header <> first_header"
                " AND order_no_raw IS NOT NULL", info="first_row", table=rows)

@@ -11,7 +11,7 @@ import pandas as pd
 from lib import clock
 from lib.db import Database
 from lib.domain import User, require
-from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server
+from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server, upsert
 from lib.imports.base import Context, count
 from lib.imports.mapping import Mapping
 from lib.imports.readers import Source
@@ -55,6 +55,10 @@ class ImportResult:
     loaded: int = 0                    # rows loaded: all of them, or 0
     counts: dict[str, int] = field(default_factory=dict)   # rows written per table
     problems: pd.DataFrame | None = None   # the first problems: row, field, value, reason (user's language)
+    mode: str = "insert"
+    outcome: dict[str, int] | None = None   # an upsert's records inserted, updated, unchanged, conflicts, rejected
+    conflicts: pd.DataFrame | None = None   # an upsert's first conflicts (as problems), left as they are
+    conflict_report: bytes | None = None    # every conflict as CSV
     preview: pd.DataFrame | None = None    # the first rows as they will be stored
     report: bytes | None = None            # every problem as CSV, when there are any
 
@@ -64,29 +68,38 @@ class ImportResult:
 
 
 def check_import(db: Database, actor: User, source: Source, mapping: Mapping, *, lang: str = "en",
-                 progress: Progress | None = None) -> ImportResult:
-    """Check every row and show how the first ones will be stored; writes nothing."""
-    ctx = _start(actor, source, mapping, lang)
+                 progress: Progress | None = None, mode: str = "insert") -> ImportResult:
+    """Check every row and show how the first ones will be stored (and, in an upsert, what each record will
+    become); writes nothing."""
+    ctx = _start(actor, source, mapping, lang, mode)
     with _session(db, write=False) as (cur, ws):
         return _check(cur, ctx, source, lang, progress or _quiet, ws=ws)
 
 
 def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, lang: str = "en",
-               progress: Progress | None = None) -> ImportResult:
+               progress: Progress | None = None, mode: str = "insert") -> ImportResult:
     """Check every row; when none is rejected, load them all in one transaction. Any rejected row: nothing loads
-    and the result carries the problems and the report."""
+    and the result carries the problems and the report. `mode` "upsert": records already in the database are
+    compared, and updated or left as they are (lib.imports.upsert), in the same transaction."""
     say = progress or _quiet
-    ctx = _start(actor, source, mapping, lang)
+    ctx = _start(actor, source, mapping, lang, mode)
     with _session(db, write=True) as (cur, ws):
         result = _check(cur, ctx, source, lang, say, fraction=0.5, ws=ws)
         if not result.ok:
             return result
         say(0.55, "import.progress.load")
+        if ctx.upsert:
+            upsert.keep_new(cur)
         result.counts = KINDS[ctx.kind].load(cur, ctx)
         result.loaded = result.rows
-        _audit_run(cur, ctx, result)
         if ws is not None:
             ws.write_back(cur)
+        if ctx.upsert:
+            say(0.8, "import.progress.update")
+            target = ws.pg if ws is not None else cur
+            for table, n in upsert.apply(cur, target, ctx).items():
+                result.counts[table] = result.counts.get(table, 0) + n
+        _audit_run(ws.pg if ws is not None else cur, ctx, result)
         say(0.95, "import.progress.commit")
     say(1.0, "import.progress.done")
     return result
@@ -119,11 +132,12 @@ def bounded_memory(cur):
         cur.execute(f"SET memory_limit = '{before}'")
 
 
-def _start(actor: User, source: Source, mapping: Mapping, lang: str) -> Context:
+def _start(actor: User, source: Source, mapping: Mapping, lang: str, mode: str) -> Context:
     require(actor, "import.run")
     mappings.check_kind(mapping.kind)
+    mode = upsert.check_mode(mode, mapping.kind)
     mappings.check(mapping, source, lang)
-    return Context(mapping, actor, clock.now().replace(microsecond=0), source.name)
+    return Context(mapping, actor, clock.now().replace(microsecond=0), source.name, mode)
 
 
 def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction: float = 1.0,
@@ -135,22 +149,31 @@ def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction
     check_types(cur, ctx.mapping, ctx.now, order)
     if ws is not None:   # what the checks look up, from the server
         numbered = ctx.kind in ("orders", "lines")
-        ws.pull(cur, "SELECT order_no_raw FROM imp_stage" if numbered else None, with_lines=ctx.kind == "lines")
+        ws.pull(cur, "SELECT order_no_raw FROM imp_stage" if numbered else None,
+                with_lines=ctx.kind == "lines" or (ctx.upsert and orders.has_lines(ctx)))
     kind.resolve(cur, ctx)
     cur.execute("DROP TABLE IF EXISTS imp_stage")   # imp_rows holds all of it now: memory for loading
     say(0.6 * fraction, "import.progress.checks")
     kind.check(cur, ctx)
     rejected = count(cur, "SELECT count(DISTINCT _row) FROM imp_rejects")
-    result = ImportResult(ctx.kind, source.name, source.rows, rejected)
+    result = ImportResult(ctx.kind, source.name, source.rows, rejected, mode=ctx.mode)
     result.preview = cur.execute(kind.preview_sql(ctx), [PREVIEW_ROWS]).df()
     if rejected:
         result.problems = report.problems(cur, ctx.kind, lang)
         result.report = report.report_csv(cur, ctx.kind, lang)
+    if ctx.upsert:
+        outcome = upsert.classify(cur, ws.pg if ws is not None else cur, ctx)
+        result.outcome = outcome.as_dict(rejected)
+        if outcome.conflicts:
+            result.conflicts = report.problems(cur, ctx.kind, lang, table="imp_conflicts")
+            result.conflict_report = report.report_csv(cur, ctx.kind, lang, table="imp_conflicts")
     say(fraction, "import.progress.checked")
     return result
 
 
 def _audit_run(cur, ctx: Context, result: ImportResult) -> None:
-    audit.record(cur, ctx.actor, "import.run", "import", f"{ctx.kind}-{ctx.now:%Y%m%d%H%M%S}",
-                 after={"kind": ctx.kind, "file": ctx.file_name, "rows": result.rows, "counts": result.counts},
+    after = {"kind": ctx.kind, "file": ctx.file_name, "rows": result.rows, "counts": result.counts}
+    if result.outcome:
+        after.update(mode=ctx.mode, outcome=result.outcome)
+    audit.record(cur, ctx.actor, "import.run", "import", f"{ctx.kind}-{ctx.now:%Y%m%d%H%M%S}", after=after,
                  note=ctx.note, at=ctx.now)
