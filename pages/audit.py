@@ -1,11 +1,12 @@
 """The audit log (SPEC §7): every state change, searchable by actor, action, entity and period; CSV export."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import streamlit as st
 
 from lib import clock, i18n
 from lib.errors import VoidDeskError
 from lib.queries.audit import export_audit_csv, search_audit
+from lib.services.change_feed import FORMATS, as_bytes, export_changes, marks
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 
@@ -52,3 +53,28 @@ prepared = st.session_state.get("audit_csv")
 if prepared and prepared[0] == repr(filters):
     st.download_button(tr("audit.download"), prepared[1], file_name="audit.csv", mime="text/csv",
                        on_click="ignore", icon=":material/download:")
+
+# The change feed for the ERP (issue #15): the same rows the nightly `export changes --since last` sends, by date
+# here (a download never moves a target's mark); and how far each target's job has read.
+st.divider()
+st.subheader(tr("changes.title"))
+st.caption(tr("changes.caption"))
+row = st.columns([2, 1, 2])
+since = row[0].date_input(tr("changes.since"), value=clock.today() - timedelta(days=7), key="changes_since")
+fmt = row[1].selectbox(tr("changes.format"), FORMATS, key="changes_format")
+if row[2].button(tr("changes.prepare"), icon=":material/sync_alt:", key="changes_prepare"):
+    try:
+        feed = export_changes(db, user, datetime.combine(since, datetime.min.time()))
+        st.session_state["changes_file"] = ((since, fmt), len(feed.rows), as_bytes(feed.rows, fmt))
+    except VoidDeskError as exc:
+        show_error(exc)
+made = st.session_state.get("changes_file")
+if made and made[0] == (since, fmt):
+    st.download_button(tr("changes.download", n=i18n.fmt_int(made[1], lang())), made[2],
+                       file_name=f"voiddesk-changes-since-{since:%Y%m%d}.{fmt}", on_click="ignore",
+                       icon=":material/download:", key="changes_download")
+targets = marks(db, user)
+if not targets.empty:
+    st.dataframe(targets, hide_index=True, column_config={
+        "target": tr("changes.target"), "rows": tr("changes.rows"), "exported_by": tr("changes.exported_by"),
+        "exported_at": st.column_config.DatetimeColumn(tr("changes.exported_at"), format="YYYY-MM-DD HH:mm:ss")})

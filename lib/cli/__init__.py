@@ -8,14 +8,14 @@ import argparse
 import sys
 from functools import lru_cache
 
-from lib.cli import bench, catalog, imports, orders, returns, setup, stats, users, voids
+from lib.cli import bench, catalog, changes, imports, orders, returns, setup, stats, users, voids
 from lib.cli.common import close_databases, parents, refuse_undecodable, say_error
 from lib.db import DATABASE_ERRORS
 from lib.errors import VoidDeskError
 
 EPILOG = ("The database is --db PATH|URL, else $VOIDDESK_DB, else data/voiddesk.duckdb: a DuckDB file, or"
           " postgresql://user:pass@host:port/dbname for a shared PostgreSQL server.")
-GROUPS = (setup, users, catalog, orders, voids, returns, imports, stats, bench)
+GROUPS = (setup, users, catalog, orders, voids, returns, imports, changes, stats, bench)
 
 
 @lru_cache(maxsize=1)

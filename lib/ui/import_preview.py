@@ -8,6 +8,7 @@ import streamlit as st
 from lib import i18n
 from lib.errors import VoidDeskError
 from lib.imports import ImportResult, Mapping, check_import, run_import
+from lib.imports.upsert import ACTIONS, KINDS as UPSERT_KINDS, MODES
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.import_upload import Upload
@@ -18,10 +19,12 @@ _LABELLED = {"status": "status"}
 def preview_step(db, user, upload: Upload, mapping: Mapping) -> None:
     """The check button, the last check's outcome (while the file and mapping are unchanged), and the load."""
     st.subheader(tr("import.step_check"))
-    signature = (upload.token, mapping.to_json())
+    mode = _mode(upload)
+    signature = (upload.token, mapping.to_json(), mode)
     if st.button(tr("import.check"), key="import_check_button", icon=":material/fact_check:"):
         st.session_state["import_checked"] = {"signature": signature,
-                                              "result": _with_progress(check_import, db, user, upload, mapping)}
+                                              "result": _with_progress(check_import, db, user, upload, mapping,
+                                                                       mode)}
     kept = st.session_state.get("import_checked")
     if not kept or kept["signature"] != signature or kept["result"] is None:
         st.caption(tr("import.check_hint"))
@@ -31,10 +34,11 @@ def preview_step(db, user, upload: Upload, mapping: Mapping) -> None:
     if not result.ok:
         _show_problems(result)
         return
+    _show_outcome(result)
     st.success(tr("import.all_good", n=i18n.fmt_int(result.rows, lang())), icon=":material/check_circle:")
     if st.button(tr("import.load", n=i18n.fmt_int(result.rows, lang())), type="primary", key="import_load_button",
                  icon=":material/upload:"):
-        loaded = _with_progress(run_import, db, user, upload, mapping)
+        loaded = _with_progress(run_import, db, user, upload, mapping, mode)
         st.session_state.pop("import_checked", None)
         if loaded is not None and loaded.ok:
             clear_read_caches()
@@ -53,6 +57,7 @@ def show_loaded() -> None:
         return
     st.success(tr("import.loaded", n=i18n.fmt_int(loaded.loaded, lang()), name=loaded.file_name),
                icon=":material/task_alt:")
+    _show_outcome(loaded, download=False)
     counts = pd.DataFrame([{"table": table, "rows": n} for table, n in loaded.counts.items()])
     st.dataframe(counts, hide_index=True, column_config={"table": tr("import.col.table"),
                                                          "rows": tr("import.col.rows")})
@@ -60,10 +65,37 @@ def show_loaded() -> None:
         st.page_link("pages/search.py", label=tr("import.find_orders"), icon=":material/search:")
 
 
-def _with_progress(work, db, user, upload: Upload, mapping: Mapping) -> ImportResult | None:
+def _mode(upload: Upload) -> str:
+    """New records only (the default), or records already here updated (for repeated loads from an ERP)."""
+    if upload.kind not in UPSERT_KINDS:
+        return "insert"
+    return st.radio(tr("import.mode"), MODES, format_func=lambda m: tr(f"import.mode.{m}"), horizontal=True,
+                    key=f"import_mode_{upload.token}", help=tr("import.mode_help"))
+
+
+def _show_outcome(result: ImportResult, download: bool = True) -> None:
+    """An upsert's records inserted, updated, unchanged and in conflict; the conflicts and their report."""
+    if result.outcome is None:
+        return
+    cells = st.columns(len(ACTIONS))
+    for cell, action in zip(cells, ACTIONS):
+        cell.metric(tr(f"import.outcome.{action}"), i18n.fmt_int(result.outcome[action], lang()))
+    if result.conflicts is None:
+        return
+    st.warning(tr("import.conflicts", n=i18n.fmt_int(result.outcome["conflicts"], lang())), icon=":material/warning:")
+    st.dataframe(result.conflicts, hide_index=True, width="stretch",
+                 column_config={c: tr(f"import.report.{c}") for c in result.conflicts.columns})
+    if download and result.conflict_report:
+        stem = os.path.splitext(result.file_name)[0] or "import"
+        st.download_button(tr("import.download_conflicts"), result.conflict_report, file_name=f"{stem}.conflicts.csv",
+                           mime="text/csv", icon=":material/download:", key="import_conflicts_download",
+                           on_click="ignore")
+
+
+def _with_progress(work, db, user, upload: Upload, mapping: Mapping, mode: str = "insert") -> ImportResult | None:
     bar = st.progress(0.0, text=tr("import.progress.read"))
     try:
-        result = work(db, user, upload.source, mapping, lang=lang(),
+        result = work(db, user, upload.source, mapping, lang=lang(), mode=mode,
                       progress=lambda f, key: bar.progress(min(1.0, f), text=tr(key)))
     except VoidDeskError as exc:
         show_error(exc)
