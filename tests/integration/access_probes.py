@@ -3,6 +3,7 @@ every action of lib.domain.PERMISSIONS. tests/integration/test_access_matrix.py 
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from lib import clock
 from lib.analytics import explore, spikes
@@ -19,8 +20,8 @@ from lib.queries.reasons import reason_catalogue
 from lib.queries.returns import get_return, search_returns
 from lib.queries.search import SearchFilters, search_orders
 from lib.queries.voids import approvals_queue, preview_void
-from lib.services import (catalog_admin, collab, inspection, orders, reasons, returns, settings, stock_adjust, users,
-                          voids)
+from lib.services import (catalog_admin, change_feed, collab, inspection, orders, reasons, returns, settings,
+                          stock_adjust, users, voids)
 from lib.services.refunds import mark_paid
 from lib.services.orders import LineInput
 from tests.conftest import add_user
@@ -245,6 +246,9 @@ PROBES: dict[str, tuple[Probe, ...]] = {
     "audit.view": (
         Probe("lib.queries.audit.search_audit", lambda s, u, _: audit.search_audit(s.db, u)),
         Probe("lib.queries.audit.export_audit_csv", lambda s, u, _: audit.export_audit_csv(s.db, u)),
+        Probe("lib.services.change_feed.export_changes",
+              lambda s, u, _: change_feed.export_changes(s.db, u, datetime(2026, 1, 1))),
+        Probe("lib.services.change_feed.marks", lambda s, u, _: change_feed.marks(s.db, u)),
     ),
     "users.manage": (
         Probe("lib.services.users.list_users", lambda s, u, _: users.list_users(s.db, u)),
