@@ -59,9 +59,10 @@ if prepared and prepared[0] == repr(filters):
 st.divider()
 st.subheader(tr("changes.title"))
 st.caption(tr("changes.caption"))
-row = st.columns([2, 1, 2])
+row = st.columns([2, 1, 2], vertical_alignment="bottom")
 since = row[0].date_input(tr("changes.since"), value=clock.today() - timedelta(days=7), key="changes_since")
-fmt = row[1].selectbox(tr("changes.format"), FORMATS, key="changes_format")
+fmt = row[1].selectbox(tr("changes.format"), FORMATS, key="changes_format",
+                       format_func={"csv": "CSV", "xlsx": "Excel (.xlsx)", "parquet": "Parquet"}.get)
 if row[2].button(tr("changes.prepare"), icon=":material/sync_alt:", key="changes_prepare"):
     try:
         feed = export_changes(db, user, datetime.combine(since, datetime.min.time()))

@@ -199,3 +199,22 @@ def test_the_files_own_word_for_a_warehouse_is_chosen_in_the_wizard(at, import_d
     at.button(key="import_load_button").click().run()
     stored = rows(import_db, "SELECT DISTINCT warehouse FROM orders WHERE order_no LIKE 'APPWH-%'")
     assert [r["warehouse"] for r in stored] == [code]
+
+
+def test_records_already_here_can_be_updated_and_the_outcome_is_shown(at, import_db):
+    known = rows(import_db, "SELECT code, name FROM customers ORDER BY id LIMIT 1")[0]
+    data = f"客户编码,客户名称,城市\n{known['code']},{known['name']},新城市\nAPPNEW-1,New Shop,Wuhan\n".encode()
+    sign_in(at, "lead")
+    open_page(at, "pages/import_data.py")
+    at.selectbox(key="import_kind").set_value("customers").run()
+    at.file_uploader[0].set_value(("客户.csv", data, "text/csv")).run()
+    mode = next(r for r in at.radio if r.label == "Records already here")
+    mode.set_value("upsert").run()
+    at.button(key="import_check_button").click().run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric} == {"New": "1", "Updated": "1", "Unchanged": "0", "Conflicts": "0"}
+    at.button(key="import_load_button").click().run()
+    assert not at.exception, at.exception
+    assert rows(import_db, "SELECT city FROM customers WHERE code = ?", [known["code"]])[0]["city"] == "新城市"
+    assert {m.label: m.value for m in at.metric}["Updated"] == "1"
+    assert_consistent(import_db)
