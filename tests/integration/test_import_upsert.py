@@ -1,6 +1,7 @@
 """Nightly loads (`--mode upsert`, issue #15, lib.imports.upsert), on a DuckDB file and on PostgreSQL: new records
 are inserted, unchanged ones skipped, changed ones updated through the ledger and the app's own writes, conflicts
 reported and left as they are; the same file again changes nothing; `check` stays ok."""
+import json
 from decimal import Decimal as D
 
 import pytest
@@ -135,3 +136,22 @@ def test_upsert_is_refused_where_it_has_no_meaning(shop, tmp_path):
     assert caught.value.key == "import.upsert_kinds"
     with pytest.raises(InvalidInput):
         run_import(shop.db, shop.users["ops_lead"], source, propose("lines", source), mode="merge")
+
+
+def test_the_cli_reports_the_outcome_and_writes_the_conflicts(shop, tmp_path):
+    if shop.db.backend != "duckdb":
+        pytest.skip("the command line on a DuckDB file; the import is tested on both")
+    first = read_bytes("orders.csv", samples.utf8_csv())
+    run_import(shop.db, shop.users["ops_lead"], first, propose("orders", first))
+    voids.void_order(shop.db, shop.users["ops_lead"], "IMP-1005", "customer_cancelled")
+    path = shop.db.path
+    shop.db.close()
+    later = tmp_path / "later.csv"
+    later.write_bytes(erp_orders({"IMP-1005": "shipped", "IMP-1001": "processing"}))
+    done = cli(path, "import", "orders", str(later), "--mode", "upsert", "--json", "--user", "ops_lead")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["outcome"] == {"inserted": 0, "updated": 1, "unchanged": 3, "conflicts": 1, "rejected": 0}
+    assert "IMP-1005" in (tmp_path / "later.csv.conflicts.csv").read_text(encoding="utf-8-sig")
+    text = cli(path, "import", "orders", str(later), "--mode", "upsert", "--user", "ops_lead")
+    assert "0 updated, 4 unchanged, 1 conflicts (left as they are; see" in text.stdout, text.stdout
