@@ -153,7 +153,8 @@ def _read(args, saved, limit_mb: float):
     """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets);
     rows above the header: --skip-rows, else the mapping's, else found."""
     skip = check_skip_rows(args.skip_rows) if args.skip_rows is not None else (saved.skip_rows if saved else None)
-    read = partial(read_path, args.file, args.encoding, skip_rows=skip, max_mb=limit_mb)
+    read = partial(read_path, args.file, args.encoding, skip_rows=skip, max_mb=limit_mb,
+                   progress=None if args.json else _reading())
     if args.sheet is not None or not (saved and saved.sheet):
         return read(sheet=args.sheet)
     try:
@@ -190,6 +191,18 @@ def _write_conflicts(args, content: bytes) -> str:
                                                                                   + ".conflicts.csv")
     path.write_bytes(content)
     return str(path)
+
+
+def _reading():
+    """A CSV or Excel file's reading, on stderr at each tenth."""
+    shown = [0]
+
+    def say(fraction: float) -> None:
+        tenth = int(fraction * 10)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            print(f"  {tenth * 10:5.1f}%  {t('import.progress.read_file')}", file=sys.stderr)
+    return say
 
 
 def _progress(fraction: float, key: str) -> None:

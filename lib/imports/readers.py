@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,35 +72,40 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+Reading = Callable[[float], None] | None   # told the fraction of a CSV or Excel file read so far, now and then
+
+
 def read_path(path, encoding: str = "auto", sheet: str | int | None = None, skip_rows: int | None = None,
-              max_mb: float | None = None) -> Source:
+              max_mb: float | None = None, progress: Reading = None) -> Source:
     """Read a file from disk (the command line); its size is checked before it is read."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("import.no_such_file", path=str(path))
     sniff.encoding_choice(encoding)
     sniff.check_size(path.stat().st_size, max_mb)
-    return _read(path.name, path, encoding, sheet, skip_rows, None)
+    return _read(path.name, path, encoding, sheet, skip_rows, None, progress)
 
 
 def read_bytes(name: str, data: bytes, encoding: str = "auto", sheet: str | int | None = None,
-               skip_rows: int | None = None, max_mb: float | None = None) -> Source:
+               skip_rows: int | None = None, max_mb: float | None = None, progress: Reading = None) -> Source:
     """Read an uploaded file (kept in a temporary file while it is read and used); refuses files too big, too
     wide, empty or not really CSV/Excel/Parquet. `sheet` (a name, or a number from 1) picks an Excel workbook's
-    sheet; other files have none. `skip_rows`: rows above the header (None: found)."""
+    sheet; other files have none. `skip_rows`: rows above the header (None: found). `progress` hears how much
+    of a CSV or Excel file has been read (a Parquet file is read where it is, at once)."""
     sniff.encoding_choice(encoding)
     sniff.check_size(len(data), max_mb)
     folder = tempfile.mkdtemp(prefix="voiddesk-import-")
     try:
         upload = Path(folder) / ("upload" + Path(name).suffix.lower()[:10])
         upload.write_bytes(data)
-        return _read(name, upload, encoding, sheet, skip_rows, folder)
+        return _read(name, upload, encoding, sheet, skip_rows, folder, progress)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def _read(name: str, path: Path, encoding: str, sheet, skip_rows, folder: str | None) -> Source:
+def _read(name: str, path: Path, encoding: str, sheet, skip_rows, folder: str | None, progress: Reading = None
+          ) -> Source:
     skip_rows = sniff.check_skip_rows(skip_rows)
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
@@ -112,8 +118,9 @@ def _read(name: str, path: Path, encoding: str, sheet, skip_rows, folder: str | 
         own = folder is None
         folder = folder or tempfile.mkdtemp(prefix="voiddesk-import-")
         try:
-            source = (_read_excel(name, path, sheet, skip_rows, folder) if fmt == "excel"
-                      else _read_csv(name, path, encoding, skip_rows, folder))
+            tell = progress or (lambda fraction: None)
+            source = (_read_excel(name, path, sheet, skip_rows, folder, tell) if fmt == "excel"
+                      else _read_csv(name, path, encoding, skip_rows, folder, tell))
         except BaseException:
             if own:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -145,7 +152,8 @@ def _spooled(name: str, fmt: str, titles: list, rows: int, folder: str, **facts)
                   tuple(f"c{i}" for i in range(width)), (pa.string(),) * width, folder=folder, **facts)
 
 
-def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folder: str) -> Source:
+def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folder: str,
+              tell: Callable[[float], None]) -> Source:
     encoding = sniff.detect_file_encoding(path, encoding)
     text_path, start = path, 0
     if encoding == "utf-8-sig":
@@ -168,7 +176,8 @@ def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folde
         ragged.append(row)
         return "error"
 
-    written = 0
+    written, consumed = 0, 0
+    size = max(1, text_path.stat().st_size - start)
     stream = open(text_path, "rb")
     try:
         stream.seek(start)
@@ -186,6 +195,11 @@ def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folde
                 out.write_batch(pa.RecordBatch.from_arrays(list(batch.columns) + [numbers],
                                                            schema=_spool_schema(len(names))))
                 written += batch.num_rows
+                # the text read so far: the cells, a separator or line end after each (the reader reads ahead,
+                # so where the file stands says little)
+                consumed += batch.num_rows * len(names) + sum(pc.sum(pc.binary_length(c)).as_py() or 0
+                                                               for c in batch.columns)
+                tell(min(0.99, consumed / size))
     except pa.ArrowInvalid as exc:
         if ragged:
             row = ragged[0]
@@ -197,6 +211,7 @@ def _read_csv(name: str, path: Path, encoding: str, skip_rows: int | None, folde
         raise InvalidInput("import.bad_csv", detail=detail[:200]) from None
     finally:
         stream.close()
+    tell(1.0)
     return _spooled(name, "csv", titles, written, folder, encoding=encoding, delimiter=delimiter,
                     header_row=header + 1)
 
@@ -226,11 +241,13 @@ def _read_parquet(name: str, path: Path, folder: str | None) -> Source:
                   tuple(f.type for f in schema), row_sql="file_row_number + 1", header_row=0, folder=folder)
 
 
-def _read_excel(name: str, path: Path, sheet, skip_rows: int | None, folder: str) -> Source:
+def _read_excel(name: str, path: Path, sheet, skip_rows: int | None, folder: str,
+                tell: Callable[[float], None]) -> Source:
     """One worksheet: the chosen one, else the one with the widest table (lib.imports.excel), streamed."""
     read = excel.open_sheet(str(path), sheet, skip_rows)
     try:
         width, written = len(read.titles), 0
+        stored = next((s.rows for s in read.sheets if s.name == read.sheet), None) or 0
         schema = _spool_schema(width)
         with pq.ParquetWriter(os.path.join(folder, _SPOOL), schema) as out:
             batch: list[tuple[int, list[str]]] = []
@@ -238,7 +255,10 @@ def _read_excel(name: str, path: Path, sheet, skip_rows: int | None, folder: str
                 batch.append(row)
                 if len(batch) == EXCEL_BATCH:
                     written += _write_rows(out, schema, batch, width)
+                    if stored:
+                        tell(min(1.0, written / stored))
             written += _write_rows(out, schema, batch, width)
+        tell(1.0)
         return _spooled(name, "excel", read.titles, written, folder, sheet=read.sheet, sheets=read.sheets,
                         header_row=read.header_row)
     finally:

@@ -94,11 +94,15 @@ def _read(upload, encoding: str, sheet: str | None, skip: int | None, limit_mb: 
     kept = st.session_state.get("import_source")
     if kept and kept["key"] == key:
         return kept["source"]
+    bar = st.progress(0.0, text=tr("import.progress.read_file"))
     try:
-        source = read_bytes(upload.name, upload.getvalue(), encoding, sheet, skip_rows=skip, max_mb=limit_mb)
+        source = read_bytes(upload.name, upload.getvalue(), encoding, sheet, skip_rows=skip, max_mb=limit_mb,
+                            progress=lambda f: bar.progress(f, text=tr("import.progress.read_file")))
     except VoidDeskError as exc:
         show_error(exc)
         return None
+    finally:
+        bar.empty()
     st.session_state["import_source"] = {"key": key, "source": source}
     return source
 

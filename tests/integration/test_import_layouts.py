@@ -294,3 +294,15 @@ def test_messages_about_a_workbook_name_the_sheet_read():
     with pytest.raises(InvalidInput) as caught:
         read_bytes("wide.xlsx", wide)
     assert caught.value.message("en") == "The sheet Wide has 201 columns; at most 200 can be imported."
+
+
+def test_reading_a_long_csv_reports_its_progress(monkeypatch, tmp_path):
+    from lib.imports import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)   # many blocks from a small file
+    path = tmp_path / "long.csv"
+    path.write_text("order_no,sku,qty\n" + "".join(f"A-{i},PHN-1,{i % 9 + 1}\n" for i in range(5000)))
+    heard = []
+    source = readers.read_path(path, progress=heard.append)
+    assert source.rows == 5000 and len(heard) > 10
+    assert heard == sorted(heard) and heard[-1] == 1.0 and heard[0] < 0.2
