@@ -153,8 +153,10 @@ def _read(args, saved, limit_mb: float):
     """The file; a workbook's sheet is --sheet, else the one the mapping was made on (when the file has sheets);
     rows above the header: --skip-rows, else the mapping's, else found."""
     skip = check_skip_rows(args.skip_rows) if args.skip_rows is not None else (saved.skip_rows if saved else None)
+    path = Path(args.file)
+    long = not args.json and path.is_file() and path.stat().st_size > READ_PROGRESS_BYTES
     read = partial(read_path, args.file, args.encoding, skip_rows=skip, max_mb=limit_mb,
-                   progress=None if args.json else _reading())
+                   progress=_reading() if long else None)
     if args.sheet is not None or not (saved and saved.sheet):
         return read(sheet=args.sheet)
     try:
@@ -191,6 +193,9 @@ def _write_conflicts(args, content: bytes) -> str:
                                                                                   + ".conflicts.csv")
     path.write_bytes(content)
     return str(path)
+
+
+READ_PROGRESS_BYTES = 32 << 20   # files larger than this say how far their reading has come
 
 
 def _reading():
