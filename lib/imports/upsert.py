@@ -22,6 +22,7 @@ the system of record (`target`: the same cursor on DuckDB, the PostgreSQL transa
 of set-based statements, each guarded by what the comparison read, as every order write is.
 """
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from lib.db import insert_rows
 from lib.errors import ConcurrentChange, InvalidInput, RuleViolation
@@ -424,6 +425,10 @@ def _cancel(target, ctx: Context, rows: list[tuple], versions: dict) -> dict[str
         if order is None or order["version"] != versions[r[0]] or order["status"] not in ("pending", "processing"):
             raise ConcurrentChange("import.changed_meanwhile")
         plans.append(Plan(order, reason, ctx.note))
+    results = []
     for start in range(0, len(plans), CHUNK):
-        write_voids(target, ctx.actor, plans[start:start + CHUNK], now=ctx.now, changed_key="import.changed_meanwhile")
-    return {"voids": len(plans)}
+        results += write_voids(target, ctx.actor, plans[start:start + CHUNK], now=ctx.now,
+                               changed_key="import.changed_meanwhile")
+    refunds = sum(1 for r in results if Decimal(r["refund"]) > 0)
+    return {"orders": len(plans), "voids": len(plans), "refunds": refunds, "order_status_history": len(plans),
+            "stock_ledger": sum(len(r["released"]) for r in results), "audit_log": len(plans) + refunds}

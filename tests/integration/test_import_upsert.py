@@ -94,6 +94,7 @@ def test_orders_follow_the_erp_and_conflicts_are_reported_not_followed(shop):
     assert balance(shop.db, "SH", "PHN-1")[1] == 2   # a dry run changes nothing
     result = upsert(shop, "orders", "later.csv", later)
     assert result.outcome == expected
+    assert (result.counts["orders"], result.counts["voids"], result.counts["stock_ledger"]) == (2, 1, 3)
     reasons = " | ".join(result.conflicts["reason"])
     assert "IMP-1005 was voided here but is Shipped in the ERP; not reopened" in reasons
     assert "IMP-1004 is Processing in the ERP but already Completed here" in reasons
