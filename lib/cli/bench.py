@@ -14,6 +14,10 @@ def register(sub, common, acting) -> None:
                    help="measure on this PostgreSQL server (postgresql://user@host:port/db) instead of a DuckDB file:"
                         " the seeded data is moved up once into a database voiddesk_bench_seed_<orders> there, and"
                         " each run works on a fresh copy of it, voiddesk_bench_work (the user needs CREATEDB)")
+    p.add_argument("--import-lines", metavar="N", type=int, default=1_000_000,
+                   help="order lines of the ERP export the import figures load (Parquet, CSV with a title row, then an"
+                        " upsert of the same file), each in a process of its own; 0: no import figures"
+                        " (default 1000000; on a DuckDB file only)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -26,7 +30,10 @@ def cmd_bench(args) -> int:
     if args.server and not is_server_url(args.server):
         raise SystemExit("error: bench --db takes a PostgreSQL URL (postgresql://…); on DuckDB bench seeds and"
                          " copies a file of its own")
-    figures = run_bench(args.orders, cache=args.cache_dir, say=progress(args), server=args.server)
+    if args.import_lines < 0:
+        raise SystemExit("error: --import-lines takes 0 or more")
+    figures = run_bench(args.orders, cache=args.cache_dir, say=progress(args), server=args.server,
+                        import_lines=args.import_lines)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as out:
             out.write(format_markdown(figures))

@@ -41,7 +41,10 @@ MIN_ORDERS = 1000
 # figure -> (bar, larger is better), from SPEC §12
 BARS = {"lookup_by_number_ms": (5, False), "search_ms": (100, False), "home_ms": (500, False),
         "void_single_ms": (10, False), "voids_per_second": (200, True), "batch_void_s": (2, False),
-        "void_dashboard_ms": (500, False)}
+        "void_dashboard_ms": (500, False),
+        # issue #15: an ERP export through the command line, each load in a process of its own
+        "import_parquet_lines_per_s": (100_000, True), "import_csv_lines_per_s": (60_000, True),
+        "import_peak_mb": (1536, False)}
 # On a PostgreSQL server (issue #14's bars: durable commits, dashboards from the analytics copy)
 BARS_POSTGRES = {"lookup_by_number_ms": (2, False), "search_ms": (50, False), "home_ms": (500, False),
                  "void_single_ms": (3, False), "voids_per_second": (300, True),
@@ -59,9 +62,10 @@ def cache_dir(explicit: str | None = None) -> Path:
 
 
 def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] | None = None,
-              server: str | None = None) -> dict:
+              server: str | None = None, import_lines: int = 0) -> dict:
     """Build or reuse the seeded database for `orders`, measure on a fresh copy, return the named figures.
-    `server`: a PostgreSQL URL; the copy is then a database on that server (lib.tools.bench_postgres)."""
+    `server`: a PostgreSQL URL; the copy is then a database on that server (lib.tools.bench_postgres).
+    `import_lines`: the size of the ERP export the import figures load (0: none; DuckDB only)."""
     if orders < MIN_ORDERS:
         raise SystemExit(f"error: bench needs at least {MIN_ORDERS:,} orders")
     say = say or (lambda _msg: None)
@@ -83,6 +87,10 @@ def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] 
     finally:
         db.close()
     figures["peak_rss_mb"] = _peak_rss_mb()
+    if import_lines and not server:
+        from lib.tools.bench_import import import_figures
+
+        figures.update(import_figures(cache_dir(cache), import_lines, say))
     figures["load_average_end"] = _load()
     figures["bars"] = check_bars(figures)
     return figures
@@ -376,6 +384,15 @@ def rows(f: dict) -> list[tuple[str, str, str]]:
                                   f" {f.get('refresh_lag_unseen')} never seen)")]:
         if name in f:
             out.append((name, f"{f[name]} {unit}", bar(name) if name in limits else ""))
+    if "import_lines" in f:
+        mb = f["import_file_mb"]
+        for fmt in ("parquet", "csv"):
+            name = f"import_{fmt}_lines_per_s"
+            out.append((name, f"{f[name]:,}/s ({f['import_lines']:,} lines, {mb[fmt]:,} MB file, {f[f'import_{fmt}_s']} s,"
+                              f" peak {f[f'import_{fmt}_peak_mb']:,} MB)", bar(name)))
+        out.append(("import_upsert_s", f"{f['import_upsert_s']} s (the CSV again, --mode upsert:"
+                                       f" {f['import_upsert_unchanged']:,} orders unchanged)", ""))
+        out.append(("import_peak_mb", f"{f['import_peak_mb']:,} MB", bar("import_peak_mb")))
     if "batch_void_orders" in f:
         out.append(("batch size / voided", f"{f['batch_void_orders']} / {f['batch_voided']}", ""))
     out += [("peak RSS, search + void phase", f"{f['peak_rss_mb_search_void_phase']} MB", ""),
