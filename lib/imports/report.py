@@ -10,6 +10,7 @@ import pyarrow as pa
 from lib import i18n
 from lib.db import sql_string
 from lib.imports.fields import fields
+from lib.queries.export import neutralise_sql
 
 SHOWN = 200
 _BOM = b"\xef\xbb\xbf"   # so Excel opens the Chinese text of the report as UTF-8
@@ -51,8 +52,10 @@ def report_csv(cur, kind: str, lang: str, table: str = "imp_rejects") -> bytes:
     """Every problem (or conflict) as CSV (UTF-8 with BOM), headers in the user's language."""
     _register_words(cur, kind, lang)
     heads = [i18n.t(f"import.report.{c}", lang).replace('"', "") for c in ("row", "field", "value", "reason")]
-    select = (f'SELECT "row" AS "{heads[0]}", field AS "{heads[1]}", value AS "{heads[2]}",'
-              f' reason AS "{heads[3]}" FROM ({_messages_sql(limit=False, table=table)})')
+    # formulas neutralised as in every export (the file's values, and the messages quoting them, come from outside)
+    select = (f'SELECT "row" AS "{heads[0]}", {neutralise_sql("field")} AS "{heads[1]}",'
+              f' {neutralise_sql("value")} AS "{heads[2]}", {neutralise_sql("reason")} AS "{heads[3]}"'
+              f' FROM ({_messages_sql(limit=False, table=table)})')
     fd, path = tempfile.mkstemp(suffix=".csv", prefix="voiddesk-rejects-")
     os.close(fd)
     try:

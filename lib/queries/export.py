@@ -30,6 +30,12 @@ def neutralise(value):
     return value
 
 
+def neutralise_sql(expr: str) -> str:
+    """neutralise() in SQL, for files the database writes itself (COPY): `expr` is a text expression."""
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
+    return f"CASE WHEN left({expr}, 1) IN ({starts}) THEN chr(39) || {expr} ELSE {expr} END"
+
+
 def headers(lang: str | None) -> list[str]:
     """Column codes, or their labels (col.<name>) in `lang` where the catalogue has them."""
     if not lang:

@@ -51,7 +51,20 @@ def test_a_few_bad_rows_load_nothing_and_are_reported_exactly(shop):
         (7, "Unit price", "abc", "abc is not an amount")]
     report = result.report.decode("utf-8-sig").splitlines()
     assert report[0] == "Row,Field,Value,Reason" and len(report) == 10
-    assert report[1] == "3,Quantity,-3,-3 is not a quantity above zero"
+    assert report[1] == "3,Quantity,'-3,'-3 is not a quantity above zero"   # as a spreadsheet must not run it
+
+
+def test_the_report_never_hands_a_spreadsheet_a_formula(shop):
+    """Issue #16, finding 4: values from the file land in the report's Value and Reason columns as text."""
+    import csv
+    import io
+
+    link, command = '=HYPERLINK("http://evil.example/x","open")', "+cmd|' /C calc'!A0"
+    result = attempt(shop, [f'G-1,"{link.replace(chr(34), chr(34) * 2)}",2026-03-01,pending,SH,TOY-1,1,',
+                            f"G-2,{command},2026-03-01,pending,SH,TOY-1,1,", "G-3,@SUM(A1),2026-03-01,pending,SH,TOY-1,1,"])
+    cells = [c for row in csv.reader(io.StringIO(result.report.decode("utf-8-sig"))) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
+    assert "'" + link in cells and "'" + command in cells and "'@SUM(A1)" in cells
 
 
 def test_the_report_speaks_the_users_language(shop):
