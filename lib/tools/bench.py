@@ -40,7 +40,7 @@ MIN_ORDERS = 1000
 
 # figure -> (bar, larger is better), from SPEC §12
 BARS = {"lookup_by_number_ms": (5, False), "search_ms": (100, False), "home_ms": (500, False),
-        "void_single_ms": (10, False), "voids_per_second": (200, True), "batch_void_s": (2, False),
+        "void_single_ms": (10, False), "voids_concurrent_per_second": (300, True), "batch_void_s": (2, False),
         "void_dashboard_ms": (500, False),
         # issue #15: an ERP export through the command line, each load in a process of its own
         "import_parquet_lines_per_s": (100_000, True), "import_csv_lines_per_s": (60_000, True),
