@@ -1,6 +1,7 @@
 """python -m lib.cli COMMAND … — the same services, rules and permissions as the web app (SPEC §11).
 
-Every refusal or error prints one line on stderr and exits non-zero; --json prints machine-readable output.
+Every refusal or error prints one line on stderr and exits non-zero (1: refused, nothing changed; 2: usage;
+3: a batch partly done, the refused ones named); --json prints machine-readable output.
 Each module here registers one group of commands on the parser (`register(sub, common, acting)`); common.py holds
 what they share.
 """
@@ -14,7 +15,9 @@ from lib.db import DATABASE_ERRORS
 from lib.errors import VoidDeskError
 
 EPILOG = ("The database is --db PATH|URL, else $VOIDDESK_DB, else data/voiddesk.duckdb: a DuckDB file, or"
-          " postgresql://user:pass@host:port/dbname for a shared PostgreSQL server.")
+          " postgresql://user:pass@host:port/dbname for a shared PostgreSQL server. Exit status: 0 done; 1 refused,"
+          " nothing changed; 2 usage error; 3 a batch (void, approve, reject of several orders) partly done: the"
+          " refused orders are named, the others went through.")
 GROUPS = (setup, users, catalog, orders, voids, returns, imports, changes, stats, bench)
 
 

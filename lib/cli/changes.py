@@ -2,6 +2,7 @@
 return received, inspection and refund payout since a moment, or since the target's last export."""
 import argparse
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -45,12 +46,14 @@ def cmd_export(args) -> int:
     since = "last" if last else _moment(args.since)
     if args.format != "csv" and not args.out and not args.json:
         raise InvalidInput("changes.needs_out", format=args.format)
+    started = time.perf_counter()
     db = open_db(args)
     user = acting_user(db, args.user)
     feed = export_changes(db, user, since, args.target or ("erp" if last else None))
     if args.json:
         rows = feed.rows.astype(object).where(feed.rows.notna(), None).to_dict("records")
-        emit(args, {"rows": len(rows), "target": feed.target, "changes": rows}, "")
+        emit(args, {"rows": len(rows), "target": feed.target, "seconds": round(time.perf_counter() - started, 2),
+                    "changes": rows}, "")
         return 0
     content = as_bytes(feed.rows, args.format)
     if args.out:

@@ -83,6 +83,21 @@ def _json_default(value):
     return str(value)
 
 
+# Exit statuses (README "Command line"): 0 done; 1 refused, nothing changed; 2 usage error (argparse);
+# 3 partly done: a batch applied some orders and refused others (the refused ones are named on stderr).
+EXIT_PARTIAL = 3
+
+
+def refused_exit(rows: list[dict], dry_run: bool = False) -> int:
+    """The exit status of a batch: 0 when nothing was refused, EXIT_PARTIAL when others went through, else 1; a
+    line on stderr names the first refusal. A dry run changed nothing, so any refusal is 1."""
+    refused = [r for r in rows if r["outcome"] == "refused"]
+    if not refused:
+        return 0
+    say_error(f"{len(refused)} of {len(rows)} refused; {refused[0]['message']}")
+    return EXIT_PARTIAL if len(refused) < len(rows) and not dry_run else 1
+
+
 def emit(args, data, text: str) -> None:
     """Print JSON with --json, else readable text."""
     if args.json:

@@ -4,6 +4,7 @@ source, field, value, reason) and the command exits 1 with one line saying so. W
 in the database are compared and updated, or reported as conflicts and left as they are."""
 import argparse
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def cmd_import(args) -> int:
         return 0
     if args.file is None:
         raise SystemExit("error: the import needs FILE (or --template)")
+    started = time.perf_counter()   # reading the file and the import: what a scheduled job waits for
     db = open_db(args)
     user = acting_user(db, args.user)
     require(user, "import.run")   # before reading a file this user may not import anyway
@@ -131,9 +133,10 @@ def cmd_import(args) -> int:
     progress = None if args.json else _progress
     work = check_import if args.dry_run else run_import
     result = work(db, user, source, mapping, lang="en", progress=progress, mode=args.mode)
+    seconds = time.perf_counter() - started
     report = _write_report(args, result.report) if result.report else None
     data = {"loaded": result.loaded, "rejected": result.rejected, "report": report, "rows": result.rows,
-            "counts": result.counts}
+            "counts": result.counts, "seconds": round(seconds, 2)}
     if result.outcome is not None:
         data["outcome"] = result.outcome
         data["conflicts"] = _write_conflicts(args, result.conflict_report) if result.conflict_report else None

@@ -70,7 +70,7 @@ def cmd_seed(args) -> int:
         return 0
     seconds = time.perf_counter() - started
     lines = "\n".join(f"  {table:<24}{n:>12,}" for table, n in counts.items())
-    emit(args, counts, f"seeded {db.display_name} in {seconds:.1f} s\n{lines}")
+    emit(args, {**counts, "seconds": round(seconds, 2)}, f"seeded {db.display_name} in {seconds:.1f} s\n{lines}")
     return 0
 
 

@@ -1,6 +1,9 @@
 """The void commands of `python -m lib.cli` (SPEC §11): void (one order or a batch, --dry-run), approve, reject,
-restore. Same services and rules as the web app; a refusal exits 1 with one line on stderr."""
-from lib.cli.common import acting_user, emit, open_db, say_error
+restore. Same services and rules as the web app; a refusal exits 1 with one line on stderr; a batch that applied
+some orders and refused others exits 3 (lib.cli.common.EXIT_PARTIAL)."""
+from decimal import Decimal
+
+from lib.cli.common import acting_user, emit, open_db, refused_exit
 from lib.errors import VoidDeskError
 from lib.i18n import fmt_money
 from lib.queries.voids import preview_batch
@@ -52,11 +55,7 @@ def cmd_void(args) -> int:
     shown = [{k: r[k] for k in VOID_KEYS} for r in rows]
     emit(args, shown, "\n".join([f"{r['order_no']:<20}{WORDS[r['outcome']]:<22}{r['message']}" for r in rows]
                                  + ([_summary(rows)] if len(rows) > 1 else [])))
-    refused = [r for r in rows if r["outcome"] == "refused"]
-    if refused:
-        say_error(f"{len(refused)} of {len(rows)} refused; {refused[0]['message']}")
-        return 1
-    return 0
+    return refused_exit(rows, dry_run=args.dry_run)
 
 
 def _void_one(db, user, order_no: str, args) -> dict:
@@ -80,7 +79,7 @@ def _dry_run_row(p: dict) -> dict:
                                                     "refund": fmt_money(p["refund"])})
     applies = p["outcome_if_confirmed"] == "voided"
     return {"order_no": p["order_no"], "outcome": p["outcome_if_confirmed"], "message": message,
-            "refund": str(p["refund"] if applies else "0.00"), "released": released if applies else []}
+            "refund": f"{Decimal(str(p['refund'] if applies else 0)):.2f}", "released": released if applies else []}
 
 
 def _summary(rows: list[dict]) -> str:
@@ -100,8 +99,8 @@ DECIDED = {"voided": "approved, voided", "rejected": "rejected", "refused": "ref
 
 
 def _decide(args, decision: str) -> int:
-    """One order: its decision or a one-line refusal. Several: one transaction, a line per order, and exit 1
-    when any was refused (the others are decided)."""
+    """One order: its decision or a one-line refusal. Several: one transaction, a line per order, and exit 3
+    when some were refused and the others decided (1 when all were refused)."""
     db, user = _session(args)
     if len(args.order_no) == 1:
         decide = voids.approve if decision == "approve" else voids.reject
@@ -113,11 +112,7 @@ def _decide(args, decision: str) -> int:
     emit(args, [_decision_row(r) for r in rows],
           "\n".join([f"{r['order_no']:<20}{DECIDED[r['outcome']]:<22}{r['message']}" for r in rows]
                     + [", ".join(f"{n} {DECIDED[k]}" for k, n in counts.items() if n)]))
-    refused = [r for r in rows if r["outcome"] == "refused"]
-    if refused:
-        say_error(f"{len(refused)} of {len(rows)} refused; {refused[0]['message']}")
-        return 1
-    return 0
+    return refused_exit(rows)
 
 
 def _decision_row(result: dict) -> dict:

@@ -39,7 +39,7 @@ def test_help_names_every_command():
 
 def test_seed_then_a_json_search(seeded):
     path, counts = seeded
-    assert counts["orders"] == 1000
+    assert counts["orders"] == 1000 and counts["seconds"] > 0   # a timed command's JSON has its elapsed time
     run = python_m_cli("search", "--user", "admin", "--limit", "5", "--json", "--db", path)
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout)

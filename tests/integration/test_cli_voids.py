@@ -63,9 +63,19 @@ def test_dry_run_previews_every_order_and_changes_nothing(desk):
     run = cli(path, "void", *numbers, "--reason", "out_of_stock", "--dry-run", "--user", "ops", "--json")
     rows = json.loads(run.stdout)
     assert [r["outcome"] for r in rows] == ["voided", "pending_approval", "refused"]
-    assert all(list(r) == VOID_KEYS for r in rows) and run.returncode == 1
+    assert all(list(r) == VOID_KEYS for r in rows) and run.returncode == 1   # a dry run changed nothing
     assert rows[0]["released"][0] == {"warehouse": "SH", "sku": "PHN-1", "qty": 2}
+    assert [r["refund"] for r in rows] == ["0.00", "0.00", "0.00"]   # money as the real run prints it
     assert [_status(path, x) for x in numbers] == ["pending", "pending", "shipped"]
+
+
+def test_a_batch_partly_done_exits_3_and_a_batch_wholly_refused_exits_1(desk):
+    path, n = desk
+    run = cli(path, "void", n["pending"], n["shipped"], "--reason", "out_of_stock", "--user", "ops")
+    assert run.returncode == 3 and run.stderr.startswith("error: 1 of 2 refused; ")
+    assert [_status(path, x) for x in (n["pending"], n["shipped"])] == ["voided", "shipped"]
+    run = cli(path, "void", n["pending"], n["shipped"], "--reason", "out_of_stock", "--user", "ops")
+    assert run.returncode == 1 and run.stderr.startswith("error: 2 of 2 refused; ")
 
 
 def test_batch_void_then_approve_and_restore_as_text(desk):
@@ -108,7 +118,7 @@ def test_approving_several_requests_decides_the_decidable_and_names_the_rest(des
         assert json.loads(cli(path, "void", number, "--reason", "order_error", "--user", user,
                               "--json").stdout)[0]["outcome"] == "pending_approval"
     run = cli(path, "approve", n["own"], n["big"], n["pending"], "--user", "ops_lead", "--json")
-    assert run.returncode == 1 and run.stderr.startswith("error: 1 of 3 refused; ")
+    assert run.returncode == 3 and run.stderr.startswith("error: 1 of 3 refused; ")   # partly done
     rows = json.loads(run.stdout)
     assert [(r["order_no"], r["outcome"]) for r in rows] == [(n["own"], "voided"), (n["big"], "voided"),
                                                             (n["pending"], "refused")]

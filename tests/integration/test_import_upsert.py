@@ -153,6 +153,7 @@ def test_the_cli_reports_the_outcome_and_writes_the_conflicts(shop, tmp_path):
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["outcome"] == {"inserted": 0, "updated": 1, "unchanged": 3, "conflicts": 1, "rejected": 0}
+    assert data["seconds"] > 0
     assert "IMP-1005" in (tmp_path / "later.csv.conflicts.csv").read_text(encoding="utf-8-sig")
     text = cli(path, "import", "orders", str(later), "--mode", "upsert", "--user", "ops_lead")
     assert "0 updated, 4 unchanged, 1 conflicts (left as they are; see" in text.stdout, text.stdout
