@@ -3,8 +3,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from lib.domain import User, can
-from lib.ui.context import tr
+from lib.domain import User, can, refusal
+from lib.ui.context import lang, tr
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,33 @@ def visible_pages(user: User) -> list[PageSpec]:
 
 
 def navigation(user: User):
-    """st.navigation over the user's pages, grouped by section."""
+    """st.navigation over the user's pages, grouped by section; the pages this role may not see are there too,
+    hidden, so that one opened by its address says which page was refused and why (not Streamlit's "page not
+    found")."""
     sections: dict[str, list] = {}
     pages = visible_pages(user)
     for spec in pages:
         page = st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                        default=spec.default or len(pages) == 1, visibility="hidden" if spec.hidden else "visible")
         sections.setdefault(tr(spec.section_key), []).append(page)
+    for spec in PAGES:
+        if spec not in pages and spec.url_path:
+            sections.setdefault(tr(spec.section_key), []).append(
+                st.Page(_refused(user, spec), title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                        visibility="hidden"))
     return st.navigation(sections, expanded=True)   # every page in view, however many the role has
+
+
+def _refused(user: User, spec: PageSpec):
+    def refused_page() -> None:
+        if user.must_change_password:
+            why = tr("auth.must_change")
+        else:
+            why = refusal(user, spec.action).message(lang()) if spec.action else ""
+        st.error(tr("nav.refused", page=tr(spec.title_key), why=why), icon=":material/block:")
+        st.page_link("pages/account.py" if user.must_change_password else "pages/home.py",
+                     label=tr("nav.account" if user.must_change_password else "nav.home"),
+                     icon=":material/person:" if user.must_change_password else ":material/home:")
+    refused_page.__name__ = f"refused_{spec.url_path.replace('-', '_')}"
+    return refused_page
+

@@ -36,6 +36,15 @@ def test_sign_in_read_home_switch_language_refresh_and_sign_out(server, page):
     page.get_by_role("heading", name="欢迎回来").wait_for()  # still signed in, still in Chinese
     settle(page)
 
+    # A page this role may not see, opened by its address: Home says which and why, in the user's language.
+    page.goto(f"{server}/users")
+    page.get_by_text("您无法打开“用户”：只有管理员可以管理用户。").wait_for()
+    settle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_role("link", name="首页").last.click()
+    page.get_by_role("heading", name="欢迎回来").wait_for()
+    settle(page)
+
     page.get_by_role("button", name="退出登录").click()
     page.get_by_role("textbox", name="用户名").wait_for()   # signed out; this session stays in Chinese
     settle(page)
