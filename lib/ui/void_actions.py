@@ -59,8 +59,10 @@ def _void_dialog(db, user, order: dict) -> None:
         if cols[1].button(tr("common.cancel"), key="void_cancel"):
             _close_dialog()
         return
-    st.error(tr("void.confirm_text", order_no=order["order_no"],
-                refund=i18n.fmt_money(preview.get("refund") or 0, lang())), icon=":material/warning:")
+    # A request changes nothing until a lead approves it: it is confirmed in words that say so.
+    st.error(tr("void.confirm_text_request" if preview.get("needs_approval") else "void.confirm_text",
+                order_no=order["order_no"], refund=i18n.fmt_money(preview.get("refund") or 0, lang())),
+             icon=":material/warning:")
     cols = st.columns(2)
     if cols[0].button(tr("void.confirm_request") if preview.get("needs_approval") else tr("void.confirm"),
                       type="primary", key="void_confirm"):

@@ -25,6 +25,8 @@ def impact(preview: dict) -> None:
         why = tr(f"approval_reason.{preview['approval_reason']}")
         st.warning(tr("void.needs_approval", why=why, threshold=money(preview.get("threshold"))),
                    icon=":material/gavel:")
+    elif preview.get("eligible"):   # SPEC §4: the preview says whether approval is needed, and why (not)
+        st.info(tr("void.no_approval", threshold=money(preview.get("threshold"))), icon=":material/verified:")
     left, right = st.columns(2)
     left.metric(tr("void.refund_owed"), money(preview.get("refund") or 0))
     released = preview.get("release") or []

@@ -10,6 +10,8 @@ def test_void_dialog_voids_the_order_after_review_and_confirmation(app, demo_db_
     b.void_dialog(app, order_no, "customer_cancelled")
     assert [m.value for m in app.metric if m.label == "Refund owed"] == [f"¥{total:,.2f}"]   # the impact preview
     assert any(e.startswith(f"Void {order_no}? Reserved stock is released") for e in b.messages(app.error))
+    assert any(i.startswith("No approval needed: the order is below the approval threshold")
+               for i in b.messages(app.info))
     app.button(key="void_confirm").click().run()
     assert not app.exception
     assert f"Order {order_no} voided; refund owed ¥{total:,.2f}." in b.messages(app.success)
@@ -33,6 +35,11 @@ def test_a_sales_reps_void_becomes_a_pending_request(app, demo_db_path):
     b.sign_in(app, "sales")
     b.void_dialog(app, order_no, "order_error")
     assert any(w.startswith("Needs approval by an operations lead") for w in b.messages(app.warning))
+    assert not [i for i in b.messages(app.info) if i.startswith("No approval needed")]
+    # the confirmation speaks of a request: nothing happens until a lead approves
+    assert any(e.startswith(f"Send a void request for {order_no}? Nothing changes until an operations lead")
+               for e in b.messages(app.error))
+    assert not [e for e in b.messages(app.error) if e.startswith(f"Void {order_no}? Reserved stock is released")]
     app.button(key="void_confirm").click().run()
     assert not app.exception
     assert f"Void request for {order_no} sent for approval." in b.messages(app.success)
