@@ -2,12 +2,16 @@
 import streamlit as st
 
 from lib import i18n
+from lib.domain import can
 from lib.queries.catalog import reason_labels
 from lib.queries.notifications import inbox
 from lib.services.inbox import mark_all_read, mark_read
 from lib.ui.context import database, lang, md_escape, tr
 from lib.ui.guard import signed_in_user
-from lib.ui.links import order_link, return_link
+from lib.ui.links import order_link, refund_link, return_link
+
+# A notification about a refund opens that refund, in the list of its status.
+REFUND_STATUS = {"refund.created": "pending", "refund.cancelled": "cancelled", "refund.paid": "paid"}
 
 db = database()
 user = signed_in_user()
@@ -39,7 +43,9 @@ for item in items:
         text.markdown(f"{weight}{i18n.t('notification.' + item['kind'], lang(), **params)}{weight}  \n"
                       f":gray[{i18n.fmt_datetime(item['created_at'], lang())}]")
         with actions:
-            if item.get("return_no"):
+            if item["kind"] in REFUND_STATUS and item.get("order_no") and can(user, "refund.view"):
+                refund_link(item["order_no"], REFUND_STATUS[item["kind"]])   # the refund itself, in its queue
+            elif item.get("return_no"):
                 return_link(item["return_no"])
             elif item.get("order_no"):
                 order_link(item["order_no"])

@@ -10,10 +10,13 @@ from lib.domain import can
 from lib.errors import VoidDeskError
 from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.services.refunds import mark_paid
+from lib.charts import date_ticks
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
+
+PAID_COLUMNS = ("paid_at", "paid_by", "payment_ref")   # empty but for refunds paid out: shown in that list only
 
 db = database()
 user = signed_in_user("refund.view")
@@ -31,10 +34,31 @@ if flash:
     st.success(flash, icon=":material/payments:")
     forget_selection()
 
+# A link from a notification names the order (and the refund's status): the queue opens on that refund.
+linked = st.query_params.get("order_no")
+if linked and st.session_state.get("refund_linked") != linked:
+    st.session_state.update(refund_linked=linked, refund_order_no=linked, refund_preselect=True,
+                            refund_status=st.query_params.get("status", "pending"))
+    forget_selection()
 status = st.segmented_control(tr("col.status"), ["pending", "paid", "cancelled"], default="pending",
                               format_func=lambda s: tr(f"refund_status.{s}"), key="refund_status", required=True,
                               on_change=forget_selection)
-queue = refund_queue(db, user, status=status)
+row = st.columns([3, 3, 3, 2, 2, 3], vertical_alignment="bottom")
+find = dict(order_no=row[0].text_input(tr("col.order_no"), key="refund_order_no", on_change=forget_selection),
+            return_no=row[1].text_input(tr("returns.number"), key="refund_return_no", on_change=forget_selection),
+            customer=row[2].text_input(tr("col.customer"), key="refund_customer", on_change=forget_selection,
+                                       placeholder=tr("refunds.customer_hint")),
+            min_amount=row[3].text_input(tr("refunds.min_amount"), key="refund_min", on_change=forget_selection),
+            max_amount=row[4].text_input(tr("refunds.max_amount"), key="refund_max", on_change=forget_selection))
+order = row[5].selectbox(tr("refunds.sort"), ["oldest", "newest"], key="refund_sort", on_change=forget_selection,
+                         index=0 if status == "pending" else 1, format_func=lambda o: tr(f"refunds.sort.{o}"))
+try:
+    queue = refund_queue(db, user, status=status, newest_first=order == "newest", **find)
+except VoidDeskError as exc:
+    show_error(exc)
+    st.stop()
+if st.session_state.pop("refund_preselect", False) and len(queue) == 1:   # the refund the link names, opened
+    st.session_state["refund_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
 st.caption(tr("refunds.count", n=i18n.fmt_int(len(queue), lang()),
               amount=i18n.fmt_money(queue["amount"].sum() if len(queue) else 0, lang())))
 if "source" in queue:
@@ -45,7 +69,8 @@ for column in ("return_no", "payment_ref", "paid_by"):
 event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table", on_select="rerun",
                      selection_mode="single-row",
                      column_order=[c for c in ("order_no", "customer", "source", "return_no", "amount", "created_at",
-                                               "created_by", "paid_at", "paid_by", "payment_ref") if c in queue],
+                                               "created_by", "paid_at", "paid_by", "payment_ref")
+                                   if c in queue and (status == "paid" or c not in PAID_COLUMNS)],
                      column_config={
                          "order_no": tr("col.order_no"), "customer": tr("col.customer"), "source": tr("refunds.source"),
                          "return_no": tr("returns.number"),
@@ -64,7 +89,7 @@ if rows and status == "pending":
     if can(user, "refund.pay"):
         key = st.session_state.setdefault(f"pay_key_{refund['id']}", uuid.uuid4().hex)
         with st.form("pay"):
-            ref = st.text_input(tr("refunds.payment_ref"), max_chars=100)
+            ref = st.text_input(tr("refunds.payment_ref"), max_chars=100, key="refund_payment_ref")
             if st.form_submit_button(tr("refunds.mark_paid"), type="primary", icon=":material/payments:"):
                 try:
                     mark_paid(db, user, int(refund["id"]), ref, submission_key=key)
@@ -84,5 +109,13 @@ if not totals.empty:
     fig = px.bar(long, x="day", y="amount", color="kind", barmode="group",
                  labels={"day": tr("refunds.day"), "amount": tr("col.amount"), "kind": ""})
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2))
+    date_ticks(fig, totals["day"], "day")   # numeric dates: the same in both languages, no English month names
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
-    st.dataframe(totals, hide_index=True, width="stretch")
+    money = st.column_config.NumberColumn
+    st.dataframe(totals, hide_index=True, width="stretch", column_config={
+        "day": st.column_config.DateColumn(tr("refunds.day"), format="YYYY-MM-DD"),
+        "count": st.column_config.NumberColumn(tr("refunds.col.count"), format="%d"),
+        "created_amount": money(tr("refunds.col.created_amount"), format="%.2f"),
+        "pending_amount": money(tr("refunds.col.pending_amount"), format="%.2f"),
+        "paid_count": st.column_config.NumberColumn(tr("refunds.col.paid_count"), format="%d"),
+        "paid_amount": money(tr("refunds.col.paid_amount"), format="%.2f")})

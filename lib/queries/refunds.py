@@ -1,5 +1,6 @@
 """The refund queue for finance and its totals per day (SPEC §7)."""
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
@@ -32,10 +33,14 @@ _QUEUE = """
 
 
 def refund_queue(db: Database, user: User, status="pending", date_from=None, date_to=None,
-                 limit: int = 1000) -> pd.DataFrame:
-    """Refunds with a status (one code, a list, or None for all) created within the days given.
+                 limit: int = 1000, *, order_no: str | None = None, return_no: str | None = None,
+                 customer: str | None = None, min_amount=None, max_amount=None,
+                 newest_first: bool | None = None) -> pd.DataFrame:
+    """Refunds with a status (one code, a list, or None for all) created within the days given; narrowed by an
+    order or return number (any part of it), a customer (name or code, any part) and an amount range.
 
-    Pending ones come oldest first (the queue to work through); otherwise newest first.
+    Pending ones come oldest first by default (the queue to work through), others newest first; `newest_first`
+    chooses.
     """
     require(user, "refund.view")
     statuses = listed(status)
@@ -47,10 +52,48 @@ def refund_queue(db: Database, user: User, status="pending", date_from=None, dat
         parts.append("f.status = ANY(?)")
         params.append(statuses)
     period_conditions("f.created_at", date_from, date_to, parts, params)
-    order = "f.created_at, f.id" if statuses == ["pending"] else "f.created_at DESC, f.id DESC"
+    for column, text in (("f.order_no", order_no), ("r.return_no", return_no)):
+        if text and text.strip():
+            parts.append(f"{column} ILIKE ? ESCAPE '\\'")
+            params.append(_contains(text))
+    if customer and customer.strip():
+        parts.append("(c.name ILIKE ? ESCAPE '\\' OR c.code ILIKE ? ESCAPE '\\')")
+        params += [_contains(customer)] * 2
+    low, high = _amount(min_amount), _amount(max_amount)
+    if low is not None and high is not None and low > high:
+        raise InvalidInput("refunds.bad_amount_range", low=low, high=high)
+    for bound, sign in ((low, ">="), (high, "<=")):
+        if bound is not None:
+            parts.append(f"f.amount {sign} ?")
+            params.append(bound)
+    if newest_first is None:
+        newest_first = statuses != ["pending"]
+    order = "f.created_at DESC, f.id DESC" if newest_first else "f.created_at, f.id"
     with db.read() as cur:
         return cur.execute(_QUEUE.format(where=" AND ".join(parts), order=order),
                            params + [max(0, min(int(limit), 100_000))]).df()
+
+
+MAX_TEXT = 100
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern for text anywhere, its own % and _ taken literally."""
+    cleaned = text.strip()[:MAX_TEXT].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{cleaned}%"
+
+
+def _amount(value) -> Decimal | None:
+    """An amount bound (text or number), None when empty; anything else is refused in plain words."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput("refunds.bad_amount", value=str(value)[:40]) from None
+    if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
+        raise InvalidInput("refunds.bad_amount", value=str(value)[:40])
+    return amount
 
 
 def refund_totals_per_day(db: Database, user: User, date_from=None, date_to=None) -> pd.DataFrame:

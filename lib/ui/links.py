@@ -7,6 +7,7 @@ from lib.ui.context import tr
 ORDER_PAGE = "pages/order.py"
 SEARCH_PAGE = "pages/search.py"
 RETURNS_PAGE = "pages/returns.py"
+REFUNDS_PAGE = "pages/refunds.py"
 
 
 def _link(page: str, label: str, icon: str, params: dict) -> None:
@@ -24,6 +25,12 @@ def order_link(order_no: str, label: str | None = None) -> None:
 def return_link(return_no: str, label: str | None = None) -> None:
     _link(RETURNS_PAGE, label or tr("links.open_return", return_no=return_no), ":material/assignment_return:",
           {"no": return_no})
+
+
+def refund_link(order_no: str, status: str = "pending") -> None:
+    """The refund queue opened on the order's refund (a notification about a refund links here)."""
+    _link(REFUNDS_PAGE, tr("links.open_refund", order_no=order_no), ":material/payments:",
+          {"order_no": order_no, "status": status})
 
 
 def order_url(order_no: str) -> str:

@@ -109,7 +109,7 @@ def test_finance_marks_a_refund_paid_only_with_a_reference(app, demo_db_path):
     assert any(h.value.startswith("Pay out") and order_no in h.value for h in app.subheader)
     app.button(key="FormSubmitter:pay-Mark paid out").click().run()
     assert "A payment reference is required to mark a refund paid out." in b.messages(app.error)
-    app.text_input[0].input("BANK-4711")
+    app.text_input(key="refund_payment_ref").input("BANK-4711")
     app.button(key="FormSubmitter:pay-Mark paid out").click().run()
     assert not app.exception
     assert f"Refund for {order_no} marked paid out." in b.messages(app.success)
@@ -120,6 +120,30 @@ def test_finance_marks_a_refund_paid_only_with_a_reference(app, demo_db_path):
     assert b.value(demo_db_path, "SELECT payment_status FROM orders WHERE order_no = ?",
                    [order_no])["payment_status"] == "refunded"
     b.assert_consistent(demo_db_path)
+
+
+def test_a_refund_notification_opens_that_refund_and_the_queue_filters_and_sorts(app, demo_db_path):
+    order_no = b.order(demo_db_path, paid=True)
+    voids.void_order(b.handle(demo_db_path), b.user(demo_db_path, "ops"), order_no, "customer_cancelled")
+    b.sign_in(app, "finance")
+    b.open_page(app, "pages/inbox.py")
+    links = [p for p in app.get("page_link") if p.proto.page.endswith("refunds") or "refund" in p.proto.label]
+    assert any(order_no in p.proto.label for p in links), [p.proto.label for p in app.get("page_link")]
+    b.open_page(app, "pages/refunds.py", order_no=order_no, status="pending")   # where the link goes
+    assert any(h.value.startswith("Pay out") and order_no in h.value for h in app.subheader)   # that refund, open
+    queue = b.table_with(app, "amount")
+    assert queue["order_no"].tolist() == [order_no]
+    app.text_input(key="refund_order_no").input("").run()
+    app.text_input(key="refund_min").input("abc").run()
+    assert "abc is not an amount." in b.messages(app.error)
+    app.text_input(key="refund_min").input("").run()
+    app.selectbox(key="refund_sort").set_value("newest").run()
+    newest = b.table_with(app, "amount")
+    assert newest["created_at"].is_monotonic_decreasing and newest["order_no"].iloc[0] == order_no
+    customer = b.value(demo_db_path, "SELECT c.name FROM orders o JOIN customers c ON c.id = o.customer_id"
+                                     " WHERE o.order_no = ?", [order_no])["name"]
+    app.text_input(key="refund_customer").input(customer[2:8]).run()
+    assert order_no in b.table_with(app, "amount")["order_no"].tolist()
 
 
 # --- stock -----------------------------------------------------------------------------------------------
