@@ -17,12 +17,19 @@ COOKIE = SESSION_COOKIE
 log = logging.getLogger("voiddesk.session")
 
 
+def cookie_js(value: str, max_age: int) -> str:
+    """The script that sets (or, with max_age 0, clears) the session cookie in the browser.
+
+    st.context.cookies is read-only, so the cookie is written by the browser itself — which is why it cannot be
+    HttpOnly (README "Security" says what limits the risk). Secure whenever the page came over HTTPS;
+    SameSite=Strict. The token is URL-safe base64; json.dumps quotes it for JavaScript."""
+    return (f"document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)}"
+            f" + '; path=/; max-age={max_age}; SameSite=Strict'"
+            " + (window.location.protocol === 'https:' ? '; Secure' : '');")
+
+
 def _cookie_script(value: str, max_age: int) -> None:
-    # st.context.cookies is read-only, so the cookie is written by the browser itself.
-    # The token is URL-safe base64; json.dumps quotes it for JavaScript.
-    st.html(f"<script>document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)}"
-            f" + '; path=/; max-age={max_age}; SameSite=Strict';</script>",
-            unsafe_allow_javascript=True)
+    st.html(f"<script>{cookie_js(value, max_age)}</script>", unsafe_allow_javascript=True)
 
 
 def _browser_token() -> str | None:
