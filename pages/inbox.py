@@ -31,7 +31,7 @@ if not items:
 
 for item in items:
     with st.container(border=True):
-        text, actions = st.columns([5, 2], vertical_alignment="center")
+        text, actions = st.columns([4, 2], vertical_alignment="center")
         params = dict(item["params"] or {})
         if "reason" in params:  # stored as a code; shown as the reason's words
             kind = "return" if item["kind"].startswith("return") else "void"
@@ -44,11 +44,13 @@ for item in items:
                       f":gray[{i18n.fmt_datetime(item['created_at'], lang())}]")
         with actions:
             if item["kind"] in REFUND_STATUS and item.get("order_no") and can(user, "refund.view"):
-                refund_link(item["order_no"], REFUND_STATUS[item["kind"]])   # the refund itself, in its queue
+                refund_link(item["order_no"], REFUND_STATUS[item["kind"]], label=tr("inbox.open_refund"))
+            # The message names the order or return in full; the link says what it opens, so no number is ever
+            # cut short in a narrow column (…0002 of …00028 reads as another order).
             elif item.get("return_no"):
-                return_link(item["return_no"])
+                return_link(item["return_no"], label=tr("inbox.open_return"))
             elif item.get("order_no"):
-                order_link(item["order_no"])
+                order_link(item["order_no"], label=tr("inbox.open_order"))
             if item["read_at"] is None and st.button(tr("inbox.mark_read"), key=f"read_{item['id']}",
                                                      icon=":material/done:"):
                 mark_read(db, user, [item["id"]])

@@ -27,9 +27,9 @@ def return_link(return_no: str, label: str | None = None) -> None:
           {"no": return_no})
 
 
-def refund_link(order_no: str, status: str = "pending") -> None:
+def refund_link(order_no: str, status: str = "pending", label: str | None = None) -> None:
     """The refund queue opened on the order's refund (a notification about a refund links here)."""
-    _link(REFUNDS_PAGE, tr("links.open_refund", order_no=order_no), ":material/payments:",
+    _link(REFUNDS_PAGE, label or tr("links.open_refund", order_no=order_no), ":material/payments:",
           {"order_no": order_no, "status": status})
 
 
