@@ -11,7 +11,7 @@ from lib.errors import VoidDeskError
 from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.services.refunds import mark_paid
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
 
@@ -58,7 +58,7 @@ event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table"
 rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if rows and status == "pending":
     refund = queue.iloc[rows[0]]
-    st.subheader(tr("refunds.pay_title", order_no=refund["order_no"],
+    st.subheader(tr("refunds.pay_title", order_no=md_escape(refund["order_no"]),
                     amount=i18n.fmt_money(refund["amount"], lang())))
     order_link(refund["order_no"])
     if can(user, "refund.pay"):
@@ -69,7 +69,7 @@ if rows and status == "pending":
                 try:
                     mark_paid(db, user, int(refund["id"]), ref, submission_key=key)
                     clear_read_caches()
-                    st.session_state["refunds_flash"] = tr("refunds.paid", order_no=refund["order_no"])
+                    st.session_state["refunds_flash"] = tr("refunds.paid", order_no=md_escape(refund["order_no"]))
                     st.rerun()
                 except VoidDeskError as exc:
                     show_error(exc)

@@ -42,7 +42,13 @@ def data_as_of_caption(db) -> None:
 
 def show_error(exc: VoidDeskError) -> None:
     """A refusal from the service layer, in the user's words."""
-    st.error(exc.message(lang()), icon=":material/block:")
+    st.error(message_md(exc), icon=":material/block:")
+
+
+def message_md(exc: VoidDeskError) -> str:
+    """A refusal's message for anything Streamlit renders as Markdown (alerts, flashes, help tooltips): its
+    parameters — an order number from the URL, a name from the data — escaped, the catalogue's words as written."""
+    return exc.message(lang(), md_escape)
 
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$&"
