@@ -69,7 +69,7 @@ if len(rows) > 1:
 
 order_no = queue.iloc[rows[0]]["order_no"]
 st.divider()
-st.subheader(tr("approvals.deciding", order_no=order_no))
+st.subheader(tr("approvals.deciding", order_no=md_escape(order_no)))
 order_link(order_no)
 try:
     impact(preview_void(db, user, order_no, lang=lang()))
@@ -84,13 +84,13 @@ try:
     if approve_col.button(tr("void.approve"), type="primary", key="queue_approve", icon=":material/check:"):
         voids.approve(db, user, order_no, note or None, submission_key=key)
         clear_read_caches()
-        st.session_state["approvals_flash"] = tr("void.approved", order_no=order_no)
+        st.session_state["approvals_flash"] = tr("void.approved", order_no=md_escape(order_no))
         st.session_state.pop(f"decide_key_{order_no}", None)
         st.rerun()
     if reject_col.button(tr("void.reject"), key="queue_reject", icon=":material/close:"):
         voids.reject(db, user, order_no, note, submission_key=key + "-reject")
         clear_read_caches()
-        st.session_state["approvals_flash"] = tr("void.rejected", order_no=order_no)
+        st.session_state["approvals_flash"] = tr("void.rejected", order_no=md_escape(order_no))
         st.session_state.pop(f"decide_key_{order_no}", None)
         st.rerun()
 except VoidDeskError as exc:

@@ -5,12 +5,12 @@ from lib import charts, i18n
 from lib.domain import can
 from lib.queries import home
 from lib.ui.guard import signed_in_user
-from lib.ui.context import database, lang, tr
+from lib.ui.context import database, lang, md_escape, tr
 
 db = database()
 user = signed_in_user()
 
-st.title(tr("home.title", name=user.display_name))
+st.title(tr("home.title", name=md_escape(user.display_name)))
 st.caption(tr("home.subtitle"))
 
 if home.database_is_empty(db):

@@ -44,13 +44,13 @@ for item in items:
                       f":gray[{i18n.fmt_datetime(item['created_at'], lang())}]")
         with actions:
             if item["kind"] in REFUND_STATUS and item.get("order_no") and can(user, "refund.view"):
-                refund_link(item["order_no"], REFUND_STATUS[item["kind"]], label=tr("inbox.open_refund"))
+                refund_link(item["order_no"], REFUND_STATUS[item["kind"]], key="inbox.open_refund")
             # The message names the order or return in full; the link says what it opens, so no number is ever
             # cut short in a narrow column (…0002 of …00028 reads as another order).
             elif item.get("return_no"):
-                return_link(item["return_no"], label=tr("inbox.open_return"))
+                return_link(item["return_no"], key="inbox.open_return")
             elif item.get("order_no"):
-                order_link(item["order_no"], label=tr("inbox.open_order"))
+                order_link(item["order_no"], key="inbox.open_order")
             if item["read_at"] is None and st.button(tr("inbox.mark_read"), key=f"read_{item['id']}",
                                                      icon=":material/done:"):
                 mark_read(db, user, [item["id"]])

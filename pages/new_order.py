@@ -10,7 +10,7 @@ from lib.queries import catalog
 from lib.services.orders import LineInput, create_order
 from lib.ui.cached import clear_read_caches
 from lib.ui.guard import signed_in_user
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.links import order_link
 
 db = database()
@@ -20,7 +20,7 @@ st.session_state.setdefault("new_order_key", uuid.uuid4().hex)
 st.title(tr("new_order.title"))
 done = st.session_state.pop("new_order_done", None)
 if done:
-    st.success(tr("new_order.created", order_no=done), icon=":material/check_circle:")
+    st.success(tr("new_order.created", order_no=md_escape(done)), icon=":material/check_circle:")
     order_link(done)
 
 left, right = st.columns(2)
@@ -84,7 +84,7 @@ if lines and not by_sku.empty:
         st.rerun()
     st.metric(tr("col.total"), i18n.fmt_money(table["amount"].sum(), lang()))
     for row in table[table["qty"] > table["available"]].itertuples():
-        st.warning(tr("new_order.short_line", sku=row.sku, qty=row.qty, available=row.available),
+        st.warning(tr("new_order.short_line", sku=md_escape(row.sku), qty=row.qty, available=row.available),
                    icon=":material/inventory_2:")
 
 if st.button(tr("new_order.submit"), type="primary", disabled=not lines or not customer,

@@ -32,7 +32,7 @@ if flash:
     kind, text = flash
     (st.success if kind == "ok" else st.warning)(text)
 
-st.title(tr("order.title", order_no=order["order_no"]))
+st.title(tr("order.title", order_no=md_escape(order["order_no"])))
 row = st.container(horizontal=True)
 status_badge(order["status"], row)
 payment_badge(order["payment_status"], row)
@@ -41,15 +41,16 @@ if order.get("pending_void"):
 
 money = lambda v: i18n.fmt_money(v, lang())  # noqa: E731
 customer, total, paid, refunded = st.columns([2, 1, 1, 1])
+# An imported customer code is any text: escaped, not put in a code span (a backquote in it would end the span).
 customer.markdown(f"**{tr('col.customer')}**  \n{md_escape(order['customer_name'] or '–')} · "
-                  f"`{order['customer_code']}`")
+                  f"{md_escape(order['customer_code'])}")
 total.metric(tr("col.total"), money(order["total"]))
 paid.metric(tr("order.paid"), money(order["amount_paid"]))
 refunded.metric(tr("order.refunded"), money(order["amount_refunded"]))
 st.caption(" · ".join([
     f"{tr('col.rep')}: {md_escape(order.get('rep_name') or '–')}",
     f"{tr('col.assignee')}: {md_escape(order.get('assignee_name') or '–')}",
-    f"{tr('col.warehouse')}: {order['warehouse']}",
+    f"{tr('col.warehouse')}: {md_escape(order['warehouse'])}",
     f"{tr('col.created')}: {i18n.fmt_datetime(order['created_at'], lang())}"]))
 
 st.subheader(tr("order.lines"))

@@ -12,7 +12,7 @@ from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.services.refunds import mark_paid
 from lib.charts import date_ticks
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
 
@@ -83,7 +83,7 @@ event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table"
 rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if rows and status == "pending":
     refund = queue.iloc[rows[0]]
-    st.subheader(tr("refunds.pay_title", order_no=refund["order_no"],
+    st.subheader(tr("refunds.pay_title", order_no=md_escape(refund["order_no"]),
                     amount=i18n.fmt_money(refund["amount"], lang())))
     order_link(refund["order_no"])
     if can(user, "refund.pay"):
@@ -94,7 +94,7 @@ if rows and status == "pending":
                 try:
                     mark_paid(db, user, int(refund["id"]), ref, submission_key=key)
                     clear_read_caches()
-                    st.session_state["refunds_flash"] = tr("refunds.paid", order_no=refund["order_no"])
+                    st.session_state["refunds_flash"] = tr("refunds.paid", order_no=md_escape(refund["order_no"]))
                     st.rerun()
                 except VoidDeskError as exc:
                     show_error(exc)

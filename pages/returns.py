@@ -28,11 +28,12 @@ def show_note(return_no: str) -> None:
     except VoidDeskError as exc:
         show_error(exc)
         return
-    st.title(tr("returns.note_title", return_no=note["return_no"]))
+    st.title(tr("returns.note_title", return_no=md_escape(note["return_no"])))
     st.badge(label("return_status", note["status"]), color="blue")
     order_link(note["order_no"])
     reason = note.get("reason_label_zh" if lang() == "zh" else "reason_label_en") or note["reason_code"]
-    st.markdown(f"**{tr('col.reason')}:** {md_escape(reason)} · **{tr('return.warehouse')}:** {note['warehouse']}"
+    st.markdown(f"**{tr('col.reason')}:** {md_escape(reason)}"
+                f" · **{tr('return.warehouse')}:** {md_escape(note['warehouse'])}"
                 f" · **{tr('return.refund_short')}:** {i18n.fmt_money(note['refund_amount'], lang())}")
     if note.get("note"):
         st.text(note["note"])
@@ -64,7 +65,7 @@ def _actions(note: dict) -> None:
             st.subheader(tr("returns.inspect_title"))
             with st.form("inspect"):
                 choice = {ln["sku"]: st.segmented_control(
-                    tr("returns.disposition_for", sku=ln["sku"], qty=ln["qty"]), DISPOSITIONS,
+                    tr("returns.disposition_for", sku=md_escape(ln["sku"]), qty=ln["qty"]), DISPOSITIONS,
                     format_func=lambda d: label("disposition", d), key=f"disp_{ln['sku']}", required=True,
                     default="restock") for ln in note["lines"]}
                 if st.form_submit_button(tr("returns.inspect"), type="primary"):

@@ -10,7 +10,7 @@ from lib.queries import catalog
 from lib.queries.stock import sku_ledger, stock_levels
 from lib.services.stock_adjust import adjust_stock
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import database, lang, show_error, tr
+from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 
 db = database()
@@ -80,6 +80,6 @@ if can(user, "stock.adjust"):
                              delta_quarantine=int(delta_q), submission_key=key)
                 clear_read_caches()
                 st.session_state.pop("adjust_key", None)
-                st.success(tr("stock.adjusted", sku=adj_sku.strip().upper(), warehouse=adj_wh))
+                st.success(tr("stock.adjusted", sku=md_escape(adj_sku.strip().upper()), warehouse=md_escape(adj_wh)))
             except VoidDeskError as exc:
                 show_error(exc)

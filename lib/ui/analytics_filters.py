@@ -13,7 +13,7 @@ from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters
 from lib.analytics.voids import reason_labels
 from lib.errors import InvalidInput, VoidDeskError
 from lib.queries import catalog
-from lib.ui.context import lang, show_error, tr
+from lib.ui.context import lang, message_md, show_error, tr
 
 DEFAULT_GRAIN = "week"
 QUICK_DAYS = (30, 90, 365)
@@ -59,7 +59,7 @@ def _seed_from_url() -> None:
         f = AnalyticsFilters.from_params(params, today())
         grain = _grain_param(params)
     except VoidDeskError as exc:
-        st.warning(f"{exc.message(lang())} {tr('dash.url_fallback')}", icon=":material/link_off:")
+        st.warning(f"{message_md(exc)} {tr('dash.url_fallback')}", icon=":material/link_off:")
         f, grain = AnalyticsFilters.default(today()), DEFAULT_GRAIN
     _set_widgets(f, grain)
     st.session_state[_WRITTEN] = current

@@ -1,4 +1,6 @@
 """Per-session context for pages: the database handle, the language, translated text."""
+import re
+
 import streamlit as st
 
 from lib import i18n
@@ -40,12 +42,25 @@ def data_as_of_caption(db) -> None:
 
 def show_error(exc: VoidDeskError) -> None:
     """A refusal from the service layer, in the user's words."""
-    st.error(exc.message(lang()), icon=":material/block:")
+    st.error(message_md(exc), icon=":material/block:")
 
 
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+def message_md(exc: VoidDeskError) -> str:
+    """A refusal's message for anything Streamlit renders as Markdown (alerts, flashes, help tooltips): its
+    parameters — an order number from the URL, a name from the data — escaped, the catalogue's words as written."""
+    return exc.message(lang(), md_escape)
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$&"
+# Streamlit also turns bare URLs and e-mail addresses into links, and :emoji: and :material/icon: codes into pictures,
+# from the text as shown (after the escapes): an invisible word joiner after ":" and "@" and inside "www." stops that.
+_LINK_STARTS = re.compile(r"(?<=[:@])|(?i:(?<=www)(?=\.))")
 
 
 def md_escape(text) -> str:
-    """User or data text made inert inside st.markdown (no links, emphasis or HTML)."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    """User or data text made inert for Markdown (no links, images, emphasis or HTML); it reads the same.
+
+    For st.markdown, captions, titles, alerts, widget labels, help tooltips and page_link labels, which Streamlit
+    renders as Markdown; not for st.text, st.code, dataframe cells or select options, where the backslashes show."""
+    text = _LINK_STARTS.sub("\u2060", str(text))
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)

@@ -5,7 +5,7 @@ import streamlit as st
 from lib import i18n
 from lib.analytics import console
 from lib.errors import VoidDeskError
-from lib.ui.context import lang, md_escape, tr
+from lib.ui.context import show_error, tr
 from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
 
@@ -43,8 +43,7 @@ def _run(db, user, sql: str) -> None:
 def _show_outcome() -> None:
     error = st.session_state.get("console_error")
     if error is not None:
-        # The message can quote the query (a table name, DuckDB's own words): shown as text, not markdown.
-        st.error(md_escape(error.message(lang())), icon=":material/block:")
+        show_error(error)   # its parameters (a table name, DuckDB's own words) escaped like every refusal's
         return
     result = st.session_state.get("console_result")
     if result is None:

@@ -84,7 +84,7 @@ def _date_order(upload: Upload, proposed: str, found: Detection) -> str:
     chosen = st.selectbox(tr("import.date_order"), ORDERS, index=ORDERS.index(proposed), format_func=named.get,
                           key=f"import_date_order_{upload.token}", help=tr("import.date_order_help"))
     if chosen == "auto" and found.order is None and found.ambiguous:
-        st.warning(tr("import.date_order.ambiguous", example=found.ambiguous[0], row=found.ambiguous[1]),
+        st.warning(tr("import.date_order.ambiguous", example=md_escape(found.ambiguous[0]), row=found.ambiguous[1]),
                    icon=":material/event:")
     return chosen
 

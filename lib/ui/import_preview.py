@@ -10,7 +10,7 @@ from lib.errors import VoidDeskError
 from lib.imports import ImportResult, Mapping, check_import, run_import
 from lib.imports.upsert import ACTIONS, KINDS as UPSERT_KINDS, MODES
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import label, lang, show_error, tr
+from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.import_upload import Upload
 
 _LABELLED = {"status": "status"}
@@ -55,7 +55,7 @@ def show_loaded() -> None:
     loaded: ImportResult | None = st.session_state.pop("import_loaded", None)
     if loaded is None:
         return
-    st.success(tr("import.loaded", n=i18n.fmt_int(loaded.loaded, lang()), name=loaded.file_name),
+    st.success(tr("import.loaded", n=i18n.fmt_int(loaded.loaded, lang()), name=md_escape(loaded.file_name)),
                icon=":material/task_alt:")
     _show_outcome(loaded, download=False)
     counts = pd.DataFrame([{"table": table, "rows": n} for table, n in loaded.counts.items()])

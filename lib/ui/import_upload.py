@@ -11,7 +11,7 @@ from lib.imports import KINDS, Mapping, Source, from_json, read_bytes
 from lib.imports.excel import list_sheets
 from lib.imports.sniff import ENCODINGS, MAX_SKIP_ROWS, file_format
 from lib.queries.settings import read_rules
-from lib.ui.context import lang, show_error, tr
+from lib.ui.context import lang, md_escape, show_error, tr
 
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "parquet", "pq"]
 
@@ -118,12 +118,13 @@ def _saved_mapping(saved, kind: str) -> Mapping | None:
 
 
 def _describe(source: Source) -> str:
+    """What was read, for a caption: the file's own words (its name, sheet, separator) escaped for Markdown."""
     rows, columns = i18n.fmt_int(source.rows, lang()), i18n.fmt_int(len(source.headers), lang())
     header = (" " + tr("import.header_on_row", row=i18n.fmt_int(source.header_row, lang()))
               if source.header_row > 1 else "")
     if source.format == "csv":
-        delimiter = tr("import.delimiter_tab") if source.delimiter == "\t" else source.delimiter
-        return tr("import.read_csv", name=source.name, rows=rows, columns=columns,
+        delimiter = tr("import.delimiter_tab") if source.delimiter == "\t" else md_escape(source.delimiter)
+        return tr("import.read_csv", name=md_escape(source.name), rows=rows, columns=columns,
                   encoding=source.encoding.upper(), delimiter=delimiter) + header
-    return tr(f"import.read_{source.format}", name=source.name, rows=rows, columns=columns,
-              sheet=source.sheet) + header
+    return tr(f"import.read_{source.format}", name=md_escape(source.name), rows=rows, columns=columns,
+              sheet=md_escape(source.sheet)) + header

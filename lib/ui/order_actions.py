@@ -11,7 +11,7 @@ from lib.queries import catalog
 from lib.services import collab, orders
 from lib.ui import return_actions, void_actions
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import label, lang, md_escape, show_error, tr
+from lib.ui.context import label, lang, md_escape, message_md, show_error, tr
 
 NEXT_STEP = {"pending": "processing", "processing": "shipped", "shipped": "completed"}
 
@@ -50,10 +50,10 @@ def _flash(text: str) -> None:
 
 
 def _reason_disabled(user, order: dict, action: str, allowed_statuses: tuple[str, ...]) -> str | None:
-    """Why an action can't be used now (role or status), or None when it can."""
+    """Why an action can't be used now (role or status), or None when it can (a help tooltip: Markdown)."""
     denied = refusal(user, action)
     if denied is not None:
-        return denied.message(lang())
+        return message_md(denied)
     if order["status"] not in allowed_statuses:
         return tr("order.not_in_status", status=label("status", order["status"]))
     return None
@@ -67,7 +67,7 @@ def panel(db, user, order: dict) -> None:
     try:
         render(db, user, order)
     except ConcurrentChange as exc:   # caught here: a fragment rerun does not pass through the page's code
-        st.session_state["order_flash"] = ("warn", exc.message(lang()))
+        st.session_state["order_flash"] = ("warn", message_md(exc))
         st.rerun()
     except VoidDeskError as exc:
         show_error(exc)
@@ -107,7 +107,7 @@ def _status_step(db, user, order: dict, seen: int) -> None:
                  key="step"):
         orders.change_status(db, user, order["order_no"], target, note=note or None, expected_version=seen)
         st.session_state["step_note_used"] = True
-        _flash(tr("order.step_done", order_no=order["order_no"], status=label("status", target)))
+        _flash(tr("order.step_done", order_no=md_escape(order["order_no"]), status=label("status", target)))
 
 
 def _archive_and_copy(db, user, order: dict, seen: int) -> None:
@@ -116,16 +116,16 @@ def _archive_and_copy(db, user, order: dict, seen: int) -> None:
     if row.button(tr("order.archive"), disabled=why is not None, help=why or tr("order.archive_help"),
                   icon=":material/inventory:", key="archive"):
         orders.change_status(db, user, order["order_no"], "archived", expected_version=seen)
-        _flash(tr("order.archived", order_no=order["order_no"]))
+        _flash(tr("order.archived", order_no=md_escape(order["order_no"])))
     denied = refusal(user, "order.create")
-    why = denied.message(lang()) if denied else None
+    why = message_md(denied) if denied else None
     if row.button(tr("order.copy"), disabled=why is not None, help=why or tr("order.copy_help"),
                   icon=":material/content_copy:", key="copy"):
         key = st.session_state.setdefault(f"copy_key_{order['order_no']}", uuid.uuid4().hex)
         result = orders.copy_order(db, user, order["order_no"], submission_key=key)
         st.session_state.pop(f"copy_key_{order['order_no']}", None)
         st.query_params["no"] = result["order_no"]
-        _flash(tr("order.copied", order_no=result["order_no"], source=order["order_no"]))
+        _flash(tr("order.copied", order_no=md_escape(result["order_no"]), source=md_escape(order["order_no"])))
 
 
 def _assign(db, user, order: dict, seen: int) -> None:
@@ -139,7 +139,7 @@ def _assign(db, user, order: dict, seen: int) -> None:
         if st.form_submit_button(tr("order.assign"), disabled=why is not None, help=why,
                                  icon=":material/person_add:") and who:
             collab.assign(db, user, order["order_no"], who, expected_version=seen)
-            _flash(tr("order.assigned", name=names[who]))
+            _flash(tr("order.assigned", name=md_escape(names[who])))
 
 
 def _comment(db, user, order: dict) -> None:

@@ -11,7 +11,7 @@ from lib.queries import catalog
 from lib.queries.voids import active_reasons
 from lib.services.returns import create_return, return_context
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import label, lang, show_error, tr
+from lib.ui.context import label, lang, md_escape, message_md, show_error, tr
 from lib.ui.flag_dialog import forget_dialog, go_to_step, open_dialog
 from lib.ui.void_ui import reason_picker
 
@@ -20,7 +20,7 @@ DIALOG_FLAG = "return_dialog"
 
 def render(db, user, order: dict) -> None:
     denied = refusal(user, "return.create")
-    why = denied.message(lang()) if denied else None
+    why = message_md(denied) if denied else None
     if why is None and order["status"] not in RETURNABLE_STATUSES:
         why = tr("return.only_shipped", status=label("status", order["status"]))
     st.button(tr("return.button"), disabled=why is not None, help=why, icon=":material/assignment_return:",
@@ -31,7 +31,7 @@ def render(db, user, order: dict) -> None:
 
 @st.dialog(" ", width="large", on_dismiss=partial(forget_dialog, "return"))  # × or Esc
 def _dialog(db, user, order: dict) -> None:
-    st.subheader(tr("return.dialog_title", order_no=order["order_no"]))
+    st.subheader(tr("return.dialog_title", order_no=md_escape(order["order_no"])))
     context = return_context(db, user, order["order_no"])
     lines = [ln for ln in context["lines"] if ln["returnable"] > 0]
     if not lines:
@@ -39,7 +39,8 @@ def _dialog(db, user, order: dict) -> None:
         return
     chosen = {}
     for ln in lines:
-        qty = st.number_input(tr("return.line_qty", sku=ln["sku"], name=ln["product_name"], n=ln["returnable"]),
+        qty = st.number_input(tr("return.line_qty", sku=md_escape(ln["sku"]), name=md_escape(ln["product_name"]),
+                                 n=ln["returnable"]),
                               min_value=0, max_value=int(ln["returnable"]), value=0, step=1,
                               key=f"return_qty_{ln['order_line_id']}")
         if qty:  # an imported order may list a SKU twice; the service sums a SKU's lines
@@ -60,8 +61,9 @@ def _dialog(db, user, order: dict) -> None:
         st.button(tr("void.review"), type="primary", disabled=not chosen or not code, key="return_review",
                   on_click=go_to_step, args=("return", 2))
         return
-    st.warning(tr("return.confirm_text", n=sum(chosen.values()), order_no=order["order_no"],
-                  refund=i18n.fmt_money(refund if paid else 0, lang()), warehouse=houses.get(warehouse, warehouse)),
+    st.warning(tr("return.confirm_text", n=sum(chosen.values()), order_no=md_escape(order["order_no"]),
+                  refund=i18n.fmt_money(refund if paid else 0, lang()),
+                  warehouse=md_escape(houses.get(warehouse, warehouse))),
                icon=":material/assignment_return:")
     cols = st.columns(2)
     if cols[0].button(tr("return.confirm"), type="primary", key="return_confirm"):
@@ -69,9 +71,9 @@ def _dialog(db, user, order: dict) -> None:
             result = create_return(db, user, order["order_no"], chosen, code, note or None, warehouse=warehouse,
                                    refund=Decimal(str(refund)) if paid else None,
                                    submission_key=st.session_state["return_key"])
-            _close(tr("return.created", return_no=result["return_no"]))
+            _close(tr("return.created", return_no=md_escape(result["return_no"])))
         except ConcurrentChange as exc:
-            _close(exc.message(lang()), "warn")
+            _close(message_md(exc), "warn")
         except VoidDeskError as exc:
             show_error(exc)
     cols[1].button(tr("common.back"), key="return_back", on_click=go_to_step, args=("return", 1))

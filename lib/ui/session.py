@@ -11,7 +11,7 @@ from lib.domain import User
 from lib.errors import VoidDeskError
 from lib.services import auth
 from lib.services.settings import is_demo
-from lib.ui.context import database, lang, tr
+from lib.ui.context import database, lang, message_md, tr
 
 COOKIE = SESSION_COOKIE
 log = logging.getLogger("voiddesk.session")
@@ -109,7 +109,7 @@ def login_page() -> None:
                 sign_in(db, username, password)
                 st.rerun()
             except VoidDeskError as exc:
-                st.error(exc.message(lang()), icon=":material/lock:")
+                st.error(message_md(exc), icon=":material/lock:")
         if is_demo(db):
             st.caption(tr("auth.demo_hint"))
 

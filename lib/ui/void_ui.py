@@ -51,11 +51,12 @@ def impact(preview: dict) -> None:
                                     "total": st.column_config.NumberColumn(tr("col.total"), format="%.2f")})
 
 
-def refusal_text(preview: dict) -> str | None:
-    """Why the order can't be voided, in the user's words, or None."""
+def refusal_text(preview: dict, escape=None) -> str | None:
+    """Why the order can't be voided, in the user's words, or None; `escape` as for VoidDeskError.message (md_escape
+    for a help tooltip, none for a table cell)."""
     if preview.get("eligible"):
         return None
-    if preview.get("refusal_message"):
+    if preview.get("refusal_message") and escape is None:
         return preview["refusal_message"]
     kind = PermissionDenied if preview["refusal"] == "error.permission" else VoidDeskError
-    return kind(preview["refusal"], **(preview.get("refusal_params") or {})).message(lang())
+    return kind(preview["refusal"], **(preview.get("refusal_params") or {})).message(lang(), escape)

@@ -1,4 +1,5 @@
 """Data for the page tests, made through the services so each mutating test owns what it changes."""
+import re
 import uuid
 
 from streamlit.testing.v1 import AppTest
@@ -97,6 +98,11 @@ def void_dialog(at, order_no: str, reason: str, note: str = ""):
 
 def messages(elements) -> list[str]:
     return [e.value for e in elements]
+
+
+def as_read(markdown: str) -> str:
+    """Markdown as the browser shows it: without the backslashes that keep numbers and names literal (md_escape)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def table_with(at, column: str):

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib import clock, i18n
 from lib.db import open_database
 from lib.services import auth
+from lib.ui.context import md_escape
 from lib.ui.nav import visible_pages
 from tests.app.conftest import APP
 
@@ -178,7 +179,7 @@ def test_changing_the_period_in_the_widgets_updates_the_kpis_and_the_url(app, de
 def test_a_bad_url_value_is_explained_and_the_defaults_are_shown(app, demo_db_path, params, words):
     open_as(app, demo_db_path, "analyst", VOID, **params)
     message = " ".join(w.value for w in app.warning)
-    assert words in message and i18n.t("dash.url_fallback") in message
+    assert md_escape(words) in message and i18n.t("dash.url_fallback") in message   # the URL's value as text
     assert app.date_input(key="af_from").value == clock.today() - timedelta(days=89)
     assert app.metric and not app.error
 

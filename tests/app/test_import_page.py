@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import clock
 from lib.db import Database, apply_migrations
+from lib.ui.context import md_escape
 from tests.app.builders import assert_consistent, open_page, rows, sign_in
 from tests.app.conftest import APP
 from tests.integration.import_samples import workbook
@@ -72,7 +73,7 @@ def test_a_gbk_file_is_mapped_checked_previewed_and_loaded(at, import_db):
     assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPIMP-%'")[0]["n"] == 0
     at.button(key="import_load_button").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value == "Loaded 3 rows from 订单.csv."
+    assert at.success[0].value == f"Loaded 3 rows from {md_escape('订单.csv')}."   # a file's name is shown as text
     stored = rows(import_db, "SELECT order_no, status, source FROM orders WHERE order_no LIKE 'APPIMP-%' ORDER BY 1")
     assert [(r["order_no"], r["status"], r["source"]) for r in stored] == [
         ("APPIMP-1", "pending", "import"), ("APPIMP-2", "voided", "import")]
@@ -120,12 +121,12 @@ def test_a_workbook_opens_on_its_first_table_and_another_sheet_can_be_chosen(at,
     sheet = selectbox(at, "Sheet")
     sheet.set_value("备注").run()
     assert not at.exception, at.exception
-    assert any("导出.xlsx: 1 rows, 2 columns; Excel workbook, sheet 备注" in c.value for c in at.caption)
+    assert any(f"{md_escape('导出.xlsx')}: 1 rows, 2 columns; Excel workbook, sheet 备注" in c.value for c in at.caption)
     assert at.error[0].value.startswith("Choose a column for")
     selectbox(at, "Sheet").set_value("订单").run()
     at.button(key="import_check_button").click().run()
     at.button(key="import_load_button").click().run()
-    assert at.success[0].value == "Loaded 2 rows from 导出.xlsx."
+    assert at.success[0].value == f"Loaded 2 rows from {md_escape('导出.xlsx')}."
     assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPXL-%'")[0]["n"] == 2
 
 

@@ -5,6 +5,7 @@ from lib.db import open_database, rows_as_dicts
 from lib.services import collab, orders
 from lib.services.auth import user_from_row
 from lib.services.orders import LineInput, create_order
+from lib.ui.context import md_escape
 from tests.app.test_search_page import open_as, rows
 
 
@@ -39,11 +40,11 @@ def test_ops_steps_an_order_from_pending_to_archived(app, demo_db_path):
         assert app.button(key="step").label == label
         app.button(key="step").click().run()
         assert not app.exception, app.exception
-        assert [s.value for s in app.success] == [f"Order {order_no} is now {status.title()}."]
+        assert [s.value for s in app.success] == [f"Order {md_escape(order_no)} is now {status.title()}."]
         assert _status(demo_db_path, order_no) == status
     app.button(key="archive").click().run()
     assert not app.exception, app.exception
-    assert [s.value for s in app.success] == [f"Order {order_no} archived."]
+    assert [s.value for s in app.success] == [f"Order {md_escape(order_no)} archived."]
     assert _status(demo_db_path, order_no) == "archived"
 
     timeline = _timeline(app)
@@ -82,7 +83,7 @@ def test_a_sales_rep_opens_their_own_order_but_may_not_change_its_status(app, de
     own = _new_order(demo_db_path, rep="sales")
     other = _new_order(demo_db_path, rep="sales2")
     open_as(app, demo_db_path, "sales", "pages/order.py", no=own)
-    assert app.title[0].value == f"Order {own}"
+    assert app.title[0].value == f"Order {md_escape(own)}"
     step = app.button(key="step")
     assert step.disabled
     assert step.help == "Only operations staff, operations leads and administrators can change an order's status."
@@ -91,7 +92,7 @@ def test_a_sales_rep_opens_their_own_order_but_may_not_change_its_status(app, de
     app.query_params["no"] = other
     app.run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [f"Order {other} was not found."]
+    assert [e.value for e in app.error] == [f"Order {md_escape(other)} was not found."]
     assert not {"step", "archive", "copy"} & {b.key for b in app.button}  # nothing of that order is offered
 
 
@@ -140,8 +141,8 @@ def test_a_step_clicked_on_a_stale_page_changes_nothing(app, demo_db_path):
     app.button(key="step").click().run()  # meant "start processing", which someone else has just done
     assert not app.exception, app.exception
     assert _status(demo_db_path, order_no) == "processing"  # not shipped
-    assert [w.value for w in app.warning] == [
-        f"Order {order_no} was changed by someone else in the meantime. Nothing was saved; here is its current state."]
+    assert [w.value for w in app.warning] == [f"Order {md_escape(order_no)} was changed by someone else in the"
+                                              " meantime. Nothing was saved; here is its current state."]
     assert app.button(key="step").label == "Mark shipped (consumes stock)"
 
 
@@ -152,7 +153,7 @@ def test_an_assignment_sent_from_a_stale_page_is_refused(app, demo_db_path):
     _assign_box(app).set_value("ops2")
     app.button(key="FormSubmitter:assign-Assign").click().run()
     assert not app.exception, app.exception
-    assert [w.value for w in app.warning] == [
-        f"Order {order_no} was changed by someone else in the meantime. Nothing was saved; here is its current state."]
+    assert [w.value for w in app.warning] == [f"Order {md_escape(order_no)} was changed by someone else in the"
+                                              " meantime. Nothing was saved; here is its current state."]
     assert rows(demo_db_path, "SELECT u.username FROM orders o JOIN users u ON u.id = o.assignee_id"
                               " WHERE o.order_no = ?", [order_no]) == [("ops",)]

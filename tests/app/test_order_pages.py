@@ -1,5 +1,6 @@
 """Order pages wired end to end through AppTest on the demo database."""
 from lib.db import open_database
+from lib.ui.context import md_escape
 from tests.app.conftest import sign_in
 
 
@@ -49,7 +50,7 @@ def test_sales_cannot_open_another_reps_order_by_url(app, demo_db_path):
     app.query_params["no"] = other
     app.switch_page("pages/order.py").run()
     assert not app.exception
-    assert [e.value for e in app.error] == [f"Order {other} was not found."]
+    assert [e.value for e in app.error] == [f"Order {md_escape(other)} was not found."]
 
 
 def test_ops_moves_a_pending_order_on_and_comments(app, demo_db_path):

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.services import auth, voids
 from lib.services.returns import create_return
+from lib.ui.context import md_escape
 from tests.app import builders as b
 from tests.app.conftest import APP
 
@@ -49,7 +50,7 @@ def test_return_dialog_creates_a_note_for_two_lines(app, demo_db_path):
     assert any("Return 3 item(s) of" in w for w in b.messages(app.warning))
     app.button(key="return_confirm").click().run()
     assert not app.exception
-    created = [s for s in b.messages(app.success) if s.startswith("Return note RT-")]
+    created = [s for s in map(b.as_read, b.messages(app.success)) if s.startswith("Return note RT-")]
     assert created, b.messages(app.error)
     return_no = created[0].split()[2]
     note = b.rows(demo_db_path, "SELECT l.sku, l.qty, r.status FROM return_lines l JOIN return_notes r"
@@ -69,7 +70,7 @@ def test_returns_list_filters_by_order_and_opens_one_note(app, demo_db_path):
     assert list(listed["return_no"]) == [return_no]
     b.open_page(app, "pages/returns.py", no=return_no)
     assert not app.exception
-    assert app.title[0].value == f"Return {return_no}"
+    assert app.title[0].value == f"Return {md_escape(return_no)}"
     assert set(b.table_with(app, "sku")["sku"]) == {ln["sku"] for ln in lines}
     assert "scratched" in [t.value for t in app.text]
     assert not [btn for btn in app.button if btn.key == "receive"]   # ops may not receive goods
@@ -106,13 +107,13 @@ def test_finance_marks_a_refund_paid_only_with_a_reference(app, demo_db_path):
     b.sign_in(app, "finance")
     b.open_page(app, "pages/refunds.py")
     b.select_row(app, "refund_table", "order_no", order_no)
-    assert any(h.value.startswith("Pay out") and order_no in h.value for h in app.subheader)
+    assert any(h.value.startswith("Pay out") and md_escape(order_no) in h.value for h in app.subheader)
     app.button(key="FormSubmitter:pay-Mark paid out").click().run()
     assert "A payment reference is required to mark a refund paid out." in b.messages(app.error)
     app.text_input(key="refund_payment_ref").input("BANK-4711")
     app.button(key="FormSubmitter:pay-Mark paid out").click().run()
     assert not app.exception
-    assert f"Refund for {order_no} marked paid out." in b.messages(app.success)
+    assert f"Refund for {md_escape(order_no)} marked paid out." in b.messages(app.success)
     assert not [f for f in app.get("form") if f.form_id == "pay"]   # nothing selected after paying
     app.segmented_control(key="refund_status").set_value("paid").run()
     paid = b.table_with(app, "payment_ref")
@@ -130,7 +131,7 @@ def test_a_refund_notification_opens_that_refund_and_the_queue_filters_and_sorts
     links = [p.proto for p in app.get("page_link") if p.proto.label == "Open the refund"]
     assert any(f"order_no={order_no}" in p.query_string and "status=pending" in p.query_string for p in links)
     b.open_page(app, "pages/refunds.py", order_no=order_no, status="pending")   # where the link goes
-    assert any(h.value.startswith("Pay out") and order_no in h.value for h in app.subheader)   # that refund, open
+    assert any(h.value.startswith("Pay out") and md_escape(order_no) in h.value for h in app.subheader)   # opened
     queue = b.table_with(app, "amount")
     assert queue["order_no"].tolist() == [order_no]
     app.text_input(key="refund_order_no").input("").run()
@@ -184,7 +185,7 @@ def test_lead_adjusts_stock_with_a_reason_and_is_refused_without(app, demo_db_pa
     assert _balance(demo_db_path, row["warehouse"], row["sku"]) == before
     _adjust_form(app, row["warehouse"], row["sku"], 4, "Found behind the shelf")
     assert not app.exception
-    assert f"Stock of {row['sku']} in {row['warehouse']} adjusted." in b.messages(app.success)
+    assert f"Stock of {md_escape(row['sku'])} in {md_escape(row['warehouse'])} adjusted." in b.messages(app.success)
     assert _balance(demo_db_path, row["warehouse"], row["sku"])["on_hand"] == before["on_hand"] + 4
     b.assert_consistent(demo_db_path)
 

@@ -7,6 +7,7 @@ from lib.queries.voids import preview_void
 from lib.services import voids
 from lib.services.settings import update_rules
 from lib.ui import void_actions
+from lib.ui.context import md_escape
 from tests.app import builders as b
 
 
@@ -48,7 +49,7 @@ def test_the_impact_preview_is_computed_only_when_the_void_dialog_opens(app, dem
     app.button(key="void_review").click().run()
     app.button(key="void_confirm").click().run()
     assert not app.exception, app.exception
-    assert any(s.startswith(f"Order {order_no} voided;") for s in b.messages(app.success))
+    assert any(s.startswith(f"Order {md_escape(order_no)} voided;") for s in b.messages(app.success))
     assert b.order_status(demo_db_path, order_no) == "voided"
     assert app.button(key="restore").disabled   # the page shows the new state: ops may not restore
     b.assert_consistent(demo_db_path)
@@ -57,12 +58,13 @@ def test_the_impact_preview_is_computed_only_when_the_void_dialog_opens(app, dem
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_shipped_orders_void_button_is_disabled_with_the_services_words(app, demo_db_path, lang):
     order_no = b.order(demo_db_path, status="shipped")
-    words = _service_says(demo_db_path, "ops", order_no).message(lang)
+    refused = _service_says(demo_db_path, "ops", order_no)
     _open_order(app, "ops", order_no, lang)
     button = app.button(key="void_open")
-    assert (button.disabled, button.help) == (True, words)
+    assert (button.disabled, button.help) == (True, refused.message(lang, md_escape))   # a tooltip is Markdown
     if lang == "en":
-        assert words == f"Order {order_no} has shipped, so it cannot be voided. Take the goods back with a return instead."
+        assert refused.message(lang) == (f"Order {order_no} has shipped, so it cannot be voided. Take the goods back"
+                                         " with a return instead.")
         assert "Shipped goods come back through a return note instead." in [c.value for c in app.caption]
 
 
@@ -91,8 +93,9 @@ def test_a_sales_rep_requests_voids_of_their_own_orders_only(app, demo_db_path):
     finally:
         update_rules(b.handle(demo_db_path), lead, sales_may_request_voids=True)
 
-    words = _service_says(demo_db_path, "sales", other).message("en")
+    refused = _service_says(demo_db_path, "sales", other)
     b.open_page(app, "pages/order.py", no=other)   # another rep's order: the page shows the service's words
     assert not app.exception, app.exception
-    assert b.messages(app.error) == [words] == [f"Order {other} was not found."]
+    assert b.messages(app.error) == [refused.message("en", md_escape)]
+    assert refused.message("en") == f"Order {other} was not found."
     assert "void_open" not in {btn.key for btn in app.button}
