@@ -114,8 +114,16 @@ def logout(db: Database, token: str | None) -> None:
         audit.record(cur, user, "auth.logout", "user", user.id)
 
 
-def change_password(db: Database, user: User, old: str, new: str) -> None:
-    """Change one's own password after checking the old one."""
+def end_sessions(cur, user_id: int, now: datetime, keep: str | None = None) -> None:
+    """Revoke the user's open sessions but the one of token `keep`: the next page they load asks them to sign in
+    again."""
+    cur.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash <> ?",
+                [now, user_id, _token_hash(keep) if keep else ""])
+
+
+def change_password(db: Database, user: User, old: str, new: str, keep: str | None = None) -> None:
+    """Change one's own password after checking the old one. The user's other sessions end, as at an admin's reset
+    (anyone who signed in with the old password is out); the one of token `keep`, making the change, stays."""
     check_password_rules(new)
     with db.transaction() as cur:
         current = scalar(cur, "SELECT password_hash FROM users WHERE id = ?", [user.id])
@@ -123,6 +131,7 @@ def change_password(db: Database, user: User, old: str, new: str) -> None:
             raise AuthFailed("auth.wrong_old_password")
         cur.execute("UPDATE users SET password_hash = ?, must_change_password = FALSE WHERE id = ?",
                     [hash_password(new), user.id])
+        end_sessions(cur, user.id, clock.now(), keep=keep)
         audit.record(cur, user, "user.change_password", "user", user.id)
 
 

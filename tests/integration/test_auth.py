@@ -112,3 +112,14 @@ def test_change_password_checks_the_old_one(db):
     auth.change_password(db, user, TEST_PASSWORD, "new password")
     assert auth.login(db, "ops", "new password")[0].id == user.id
 
+
+def test_changing_ones_password_ends_ones_other_sessions_but_not_this_one(db):
+    user = add_user(db, "ops", "ops")
+    other = add_user(db, "lead", "ops_lead")
+    _, laptop = auth.login(db, "ops", TEST_PASSWORD)
+    _, phone = auth.login(db, "ops", TEST_PASSWORD)
+    _, colleague = auth.login(db, "lead", TEST_PASSWORD)
+    auth.change_password(db, user, TEST_PASSWORD, "new password", keep=laptop)
+    assert auth.resume(db, laptop) == user
+    assert auth.resume(db, phone) is None
+    assert auth.resume(db, colleague) == other
