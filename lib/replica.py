@@ -9,7 +9,7 @@ snapshot of PostgreSQL and pulls the rows written by transactions the previous s
 refresh and committed after it. The first refresh of a process copies everything. Nothing here is ever deleted
 from the shared database, so a refresh only replaces rows by key and adds new ones.
 
-Secrets stay behind: sign-in sessions and the failed-login log are not copied, nor the users' password hashes.
+Secrets stay behind: sign-in sessions and the sign-in attempts are not copied, nor the users' password hashes.
 """
 import atexit
 import os

@@ -35,7 +35,7 @@ with right:
             st.error(tr("auth.passwords_differ"))
         else:
             try:
-                auth.change_password(db, user, old, new)
+                auth.change_password(db, user, old, new, keep=st.session_state.get("token"))
                 st.session_state.pop("user", None)  # re-read, so must_change_password clears
                 st.success(tr("account.changed"))
                 st.rerun()

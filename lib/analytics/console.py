@@ -29,7 +29,7 @@ from lib.db import Database, analytics_db, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
 
-HIDDEN_TABLES = ("sessions", "login_failures")          # sign-in secrets and the password-guessing log
+HIDDEN_TABLES = ("sessions", "login_attempts", "login_pace")   # sign-in secrets and who tried to sign in, from where
 HIDDEN_COLUMNS = {"users": ("password_hash",)}
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest")
 MAX_SQL = 20_000

@@ -12,8 +12,8 @@ from lib import clock
 from lib.config import session_hours
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User
-from lib.errors import AuthFailed, InvalidInput, TooManyAttempts
-from lib.services import audit
+from lib.errors import AuthFailed, InvalidInput
+from lib.services import audit, login_throttle
 
 # Argon2id with the library's recommended (slow, ~0.14 s here) parameters. The test suite alone sets
 # VOIDDESK_FAST_PASSWORD_HASHING_FOR_TESTS=1 (tests/conftest.py): the same Argon2id code path with argon2-cffi's
@@ -24,8 +24,6 @@ _hasher = (PasswordHasher.from_parameters(profiles.CHEAPEST) if os.environ.get(F
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
-FREE_FAILURES = 5                  # failures allowed in the window before logins are slowed down
-FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 
 _USER_COLUMNS = "id, username, display_name, role, language, must_change_password"
@@ -52,39 +50,25 @@ def user_from_row(row: dict) -> User:
                                        "must_change_password")})
 
 
-def lockout_seconds(failures: list[datetime], now: datetime) -> int:
-    """Seconds the next attempt must wait: none for the first failures, then doubling from 30 s."""
-    recent = sorted(f for f in failures if now - f < FAILURE_WINDOW)
-    excess = len(recent) - FREE_FAILURES
-    if excess < 0:
-        return 0
-    wait = timedelta(seconds=min(30 * 2 ** excess, FAILURE_WINDOW.total_seconds()))
-    remaining = recent[-1] + wait - now
-    return max(0, int(remaining.total_seconds() + 0.999))
-
-
-def login(db: Database, username: str, password: str) -> tuple[User, str]:
-    """Check the password and open a session; return the user and the browser token."""
+def login(db: Database, username: str, password: str, address: str | None = None) -> tuple[User, str]:
+    """Check the password and open a session; return the user and the browser token. `address` is the client's
+    (None from the command line): guessing is slowed down per account and address (lib.services.login_throttle)."""
     username = (username or "").strip().lower()
+    address = login_throttle.address_key(address)
     now = clock.now()
+    login_throttle.reserve(db, username, address, now)   # counted before the slow check, or TooManyAttempts
     with db.read() as cur:
-        failures = [r[0] for r in cur.execute(
-            "SELECT created_at FROM login_failures WHERE username = ? AND created_at > ?",
-            [username, now - FAILURE_WINDOW]).fetchall()]
         rows = rows_as_dicts(cur, f"SELECT {_USER_COLUMNS}, password_hash, active FROM users"
                                   " WHERE username = ?", [username])
-    wait = lockout_seconds(failures, now)
-    if wait:
-        raise TooManyAttempts(seconds=wait)
     row = rows[0] if rows else None
     if not _verify(row["password_hash"] if row else _DUMMY_HASH, password or ""):
-        with db.transaction() as cur:
-            cur.execute("INSERT INTO login_failures VALUES (?, ?)", [username, now])
         raise AuthFailed()
     if not row["active"]:
         raise AuthFailed("auth.deactivated")
     user = user_from_row(row)
-    return user, open_session(db, user)
+    token = open_session(db, user)
+    login_throttle.signed_in(db, username, address, now)
+    return user, token
 
 
 def _token_hash(token: str) -> str:
@@ -130,8 +114,16 @@ def logout(db: Database, token: str | None) -> None:
         audit.record(cur, user, "auth.logout", "user", user.id)
 
 
-def change_password(db: Database, user: User, old: str, new: str) -> None:
-    """Change one's own password after checking the old one."""
+def end_sessions(cur, user_id: int, now: datetime, keep: str | None = None) -> None:
+    """Revoke the user's open sessions but the one of token `keep`: the next page they load asks them to sign in
+    again."""
+    cur.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash <> ?",
+                [now, user_id, _token_hash(keep) if keep else ""])
+
+
+def change_password(db: Database, user: User, old: str, new: str, keep: str | None = None) -> None:
+    """Change one's own password after checking the old one. The user's other sessions end, as at an admin's reset
+    (anyone who signed in with the old password is out); the one of token `keep`, making the change, stays."""
     check_password_rules(new)
     with db.transaction() as cur:
         current = scalar(cur, "SELECT password_hash FROM users WHERE id = ?", [user.id])
@@ -139,6 +131,7 @@ def change_password(db: Database, user: User, old: str, new: str) -> None:
             raise AuthFailed("auth.wrong_old_password")
         cur.execute("UPDATE users SET password_hash = ?, must_change_password = FALSE WHERE id = ?",
                     [hash_password(new), user.id])
+        end_sessions(cur, user.id, clock.now(), keep=keep)
         audit.record(cur, user, "user.change_password", "user", user.id)
 
 

@@ -5,14 +5,13 @@ must be changed at the next sign-in. An admin can neither lock themselves out no
 """
 import re
 import secrets
-from datetime import datetime
 
 from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import ROLES, User, require
 from lib.errors import InvalidInput, NotFound, RuleViolation
 from lib.services import audit
-from lib.services.auth import check_password_rules, hash_password
+from lib.services.auth import check_password_rules, end_sessions, hash_password
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -117,11 +116,6 @@ def _refuse_self(actor: User, target: dict, key: str) -> None:
         raise RuleViolation(key)
 
 
-def _end_sessions(cur, user_id: int, now: datetime) -> None:
-    """Revoke the user's open sessions: the next page they load asks them to sign in again."""
-    cur.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", [now, user_id])
-
-
 def set_role(db: Database, actor: User, username: str, role: str) -> dict:
     """Give an account another role; an admin cannot demote themselves or the last active admin."""
     require(actor, "users.manage")
@@ -150,7 +144,7 @@ def deactivate(db: Database, actor: User, username: str) -> dict:
         _refuse_self(actor, target, "users.cannot_deactivate_self")
         _refuse_last_admin(cur, target)
         cur.execute("UPDATE users SET active = FALSE WHERE id = ?", [target["id"]])
-        _end_sessions(cur, target["id"], clock.now())
+        end_sessions(cur, target["id"], clock.now())
         audit.record(cur, actor, "user.deactivate", "user", target["id"],
                      before={"active": True}, after={"active": False})
     return {**target, "active": False}
@@ -180,7 +174,7 @@ def reset_password(db: Database, actor: User, username: str) -> str:
         _refuse_self(actor, target, "users.reset_own_password")
         cur.execute("UPDATE users SET password_hash = ?, must_change_password = TRUE WHERE id = ?",
                     [password_hash, target["id"]])
-        _end_sessions(cur, target["id"], clock.now())
+        end_sessions(cur, target["id"], clock.now())
         audit.record(cur, actor, "user.reset_password", "user", target["id"],
                      before={"must_change_password": target["must_change_password"]},
                      after={"must_change_password": True})

@@ -9,7 +9,7 @@ from lib.config import SESSION_COOKIE, session_hours
 from lib.db import Database
 from lib.domain import User
 from lib.errors import VoidDeskError
-from lib.services import auth
+from lib.services import auth, login_throttle
 from lib.services.settings import is_demo
 from lib.ui.context import database, lang, message_md, tr
 
@@ -41,6 +41,18 @@ def _browser_token() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _client_address() -> str | None:
+    """The browser's address, for slowing down password guessing per address (lib.services.login_throttle)."""
+    try:
+        peer, forwarded = st.context.ip_address, st.context.headers.get("X-Forwarded-For")
+    except Exception as exc:  # a bare script run has no HTTP request behind it
+        log.warning("the client address could not be read: %s: %s", type(exc).__name__, exc)
+        return None
+    # AppTest answers with stand-in objects, not text
+    return login_throttle.client_address(peer if isinstance(peer, str) else None,
+                                         forwarded if isinstance(forwarded, str) else None)
+
+
 def current_user(db: Database) -> User | None:
     """The signed-in user, re-checked against the database on every run (expiry, logout, deactivation)."""
     token = st.session_state.get("token")
@@ -65,7 +77,7 @@ def current_user(db: Database) -> User | None:
 
 def sign_in(db: Database, username: str, password: str) -> None:
     """Check the password; on success remember the user in this session and in the browser."""
-    user, token = auth.login(db, username, password)
+    user, token = auth.login(db, username, password, address=_client_address())
     if user.language:
         st.session_state["lang"] = user.language
     elif st.session_state.get("lang"):

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import clock
 from lib.db import Database, apply_migrations
-from lib.services import auth
+from lib.services import auth, users
 from tests.app import builders as b
 from tests.app.conftest import APP
 from tests.app.conftest import sign_in as sign_in_form
@@ -144,6 +144,23 @@ def test_admin_creates_a_user_and_resets_the_password(app, admin_db_path):
     [second] = [c.value for c in app.code]
     assert second != first
     assert auth.login(b.handle(admin_db_path), "newclerk", second)[0].must_change_password
+
+
+def test_changing_ones_password_keeps_this_browser_signed_in_and_signs_the_others_out(app, admin_db_path):
+    db = b.handle(admin_db_path)
+    users.add_user(db, b.user(admin_db_path, "admin"), "mover", "ops", "first password")
+    _, phone = auth.login(db, "mover", "first password")
+    sign_in_form(app, "mover", "first password")
+    b.open_page(app, "pages/account.py")
+    fields = {w.label: w for w in app.text_input}
+    fields["Current password"].input("first password")
+    fields["New password"].input("second password")
+    fields["New password again"].input("second password")
+    next(w for w in app.button if w.label == "Change password").click().run()
+    assert not app.exception and not app.error
+    assert app.session_state["user"].username == "mover" and "login_username" not in [w.key for w in app.text_input]
+    assert auth.resume(db, app.session_state["token"]).username == "mover"
+    assert auth.resume(db, phone) is None
 
 
 def test_admin_cannot_deactivate_themselves_on_the_page(app, admin_db_path):

@@ -108,7 +108,7 @@ def test_the_console_runs_a_read(app, demo_db_path):
     result = table_with(app, "n")
     assert result["n"].sum() == scalar(demo_db_path, "SELECT count(*) FROM orders")
     tables = {e.label for e in app.expander}
-    assert {"orders", "voids", "users"} <= tables and not {"sessions", "login_failures"} & tables
+    assert {"orders", "voids", "users"} <= tables and not {"sessions", "login_attempts", "login_pace"} & tables
     assert not any("password_hash" in c.value for c in app.code)
 
 

@@ -1,8 +1,9 @@
 """Every page each role can see renders without an exception (AppTest, real demo database)."""
 import pytest
 
+from lib import clock
 from lib.domain import User, can
-from lib.services import auth
+from lib.services import auth, login_throttle
 from lib.ui.nav import PAGES
 from tests.app import builders as b
 from tests.app.conftest import DEMO_USERS, sign_in
@@ -25,6 +26,17 @@ def test_wrong_password_is_refused_with_a_clear_message(app):
     sign_in(app, "lead", "not-the-password")
     assert [e.value for e in app.error] == ["Wrong username or password."]
     assert "user" not in app.session_state
+
+
+def test_repeated_sign_ins_are_slowed_down_with_a_clear_message(app, monkeypatch):
+    moment = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: moment)   # the wait must not run out between two attempts
+    for _ in range(login_throttle.FREE_ATTEMPTS):       # a name no other test signs in with
+        sign_in(app, "intruder", "guess")
+        assert [e.value for e in app.error] == ["Wrong username or password."]
+    sign_in(app, "intruder", "guess")
+    assert [e.value for e in app.error] == ["Too many sign-in attempts. Try again in 2 seconds."]
+    assert not app.exception and "user" not in app.session_state
 
 
 @pytest.mark.parametrize("username", DEMO_USERS)

@@ -151,7 +151,7 @@ def test_a_scheduled_import_runs_while_both_replicas_serve(browser, replicas, tm
 def test_nginx_keeps_each_browser_on_one_replica(browser, replicas):
     """Streamlit keeps a session in one process: nginx hands a new browser a replica and a cookie naming it, then
     routes by the cookie, WebSocket included (the pages run through it)."""
-    *_, front = replicas
+    _, _, url, front = replicas
     seen = set()
     for _ in range(12):   # new browsers are spread over the replicas
         with urllib.request.urlopen(f"{front}/_stcore/health") as reply:
@@ -161,6 +161,9 @@ def test_nginx_keeps_each_browser_on_one_replica(browser, replicas):
     page = new_page(browser)
     login(page, front, "ops")   # sign-in and every page after it run over the proxied WebSocket
     goto(page, f"{front}/search", "Orders")
+    with psycopg.connect(url) as conn:   # counted under the browser's address that nginx passed on (issue #16)
+        assert conn.execute("SELECT count(*) FROM login_attempts WHERE username = 'ops' AND address = '127.0.0.1'"
+                            " AND signed_in_at IS NOT NULL").fetchall() == [(1,)]
     cookie = next(c for c in page.context.cookies() if c["name"] == cluster.COOKIE)["value"]
     for _ in range(3):
         reply = page.request.get(f"{front}/_stcore/health")

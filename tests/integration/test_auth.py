@@ -4,7 +4,7 @@ import pytest
 
 from lib import clock
 from lib.errors import AuthFailed, InvalidInput, PermissionDenied, RuleViolation, TooManyAttempts
-from lib.services import auth, users
+from lib.services import auth, login_throttle, users
 from tests.conftest import TEST_PASSWORD, add_user
 
 
@@ -36,7 +36,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(db):
 
 def test_repeated_failures_slow_logins_down_even_with_the_right_password(db):
     add_user(db, "ops", "ops")
-    for _ in range(auth.FREE_FAILURES):
+    for _ in range(login_throttle.FREE_ATTEMPTS):
         with pytest.raises(AuthFailed):
             auth.login(db, "ops", "wrong")
     with pytest.raises(TooManyAttempts) as info:
@@ -111,3 +111,15 @@ def test_change_password_checks_the_old_one(db):
         auth.change_password(db, user, "wrong", "new password")
     auth.change_password(db, user, TEST_PASSWORD, "new password")
     assert auth.login(db, "ops", "new password")[0].id == user.id
+
+
+def test_changing_ones_password_ends_ones_other_sessions_but_not_this_one(db):
+    user = add_user(db, "ops", "ops")
+    other = add_user(db, "lead", "ops_lead")
+    _, laptop = auth.login(db, "ops", TEST_PASSWORD)
+    _, phone = auth.login(db, "ops", TEST_PASSWORD)
+    _, colleague = auth.login(db, "lead", TEST_PASSWORD)
+    auth.change_password(db, user, TEST_PASSWORD, "new password", keep=laptop)
+    assert auth.resume(db, laptop) == user
+    assert auth.resume(db, phone) is None
+    assert auth.resume(db, colleague) == other

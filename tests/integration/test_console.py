@@ -133,7 +133,8 @@ def _attacks(tmp: str) -> list[tuple[str, str]]:
         ('SELECT * FROM "SESSIONS"', "console.hidden_table"),
         ("SELECT (SELECT max(token_hash) FROM sessions)", "console.hidden_table"),
         ("SELECT o.order_no FROM orders o JOIN sessions s ON TRUE", "console.hidden_table"),
-        ("SELECT * FROM login_failures", "console.hidden_table"),
+        ("SELECT * FROM login_attempts", "console.hidden_table"),
+        ("SELECT * FROM login_pace", "console.hidden_table"),
         ("WITH sessions AS (SELECT 1) SELECT * FROM sessions", "console.bad_cte_name"),
         ('WITH "x.csv" AS (SELECT 1) SELECT * FROM "x.csv"', "console.bad_cte_name"),
         ("SELECT password_hash FROM users", "console.hidden_column"),
@@ -219,7 +220,7 @@ def test_only_analysts_and_admins_may_use_the_console(seeded):
 def test_the_schema_beside_the_console_leaves_out_the_hidden_parts(seeded, analyst):
     tables = console.schema(seeded, analyst)
     assert "orders" in tables and "voids" in tables
-    assert "sessions" not in tables and "login_failures" not in tables
+    assert not {"sessions", "login_attempts", "login_pace"} & set(tables)
     assert "username" in tables["users"] and "password_hash" not in tables["users"]
 
 

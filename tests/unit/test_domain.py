@@ -2,7 +2,6 @@ import pytest
 
 from lib.domain import PERMISSIONS, ROLES, User, can, may_see_order, order_visibility_sql, require
 from lib.errors import PermissionDenied
-from lib.services.auth import lockout_seconds
 
 
 def _user(role):
@@ -45,19 +44,6 @@ def test_a_sales_rep_sees_only_their_own_orders_and_the_other_roles_see_all():
             assert order_visibility_sql(user) == ("TRUE", [])
     assert order_visibility_sql(_user("sales"), alias="") == ("rep_id = ?", [1])
     assert not may_see_order(None, 1) and order_visibility_sql(None) == ("FALSE", [])
-
-
-def test_lockout_starts_after_five_failures_and_doubles():
-    from datetime import datetime, timedelta
-
-    now = datetime(2026, 1, 1, 12, 0, 0)
-    fails = [now - timedelta(seconds=s) for s in (50, 40, 30, 20)]
-    assert lockout_seconds(fails, now) == 0
-    fails.append(now)
-    assert lockout_seconds(fails, now) == 30
-    fails.append(now)
-    assert lockout_seconds(fails, now) == 60
-    assert lockout_seconds(fails, now + timedelta(hours=1)) == 0
 
 
 def test_payment_status_follows_refunds_paid_out():
