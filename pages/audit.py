@@ -11,6 +11,32 @@ from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 
 PAGE = 100
+# Every action the app records, by what it is about (the audit log's own words for them: audit.action.<code>).
+ACTION_GROUPS = {
+    "void": ("void.request", "void.approve", "void.reject", "void.apply", "void.restore"),
+    "order": ("order.create", "order.status", "order.payment", "order.assign", "order.comment", "order.update",
+              "order.import_lines"),
+    "return": ("return.create", "return.receive", "return.inspect", "return.close"),
+    "refund": ("refund.create", "refund.paid", "refund.cancel"),
+    "stock": ("stock.adjust", "stock.import"),
+    "import": ("import.run",),
+    "catalog": ("customer.update", "product.update", "warehouse.create", "warehouse.rename", "category.create",
+                "category.rename", "category.move", "reason.create", "reason.update", "reason.retire",
+                "reason.reactivate", "reason.move", "settings.update"),
+    "user": ("user.create", "user.set_role", "user.deactivate", "user.reactivate", "user.reset_password",
+             "user.change_password", "user.set_language", "auth.login", "auth.logout"),
+}
+ENTITIES = ("order", "void", "return", "refund", "comment", "stock", "import", "customer", "product", "warehouse",
+            "category", "reason", "setting", "user")
+
+
+def action_words(code: str) -> str:
+    """An action (or a group of them, "void.") in the reader's words; an action the catalogue lacks as it is."""
+    if code.endswith("."):
+        return tr("audit.action_group", group=tr(f"audit.group.{code[:-1]}"))
+    words = tr(f"audit.action.{code}")
+    return code if words == f"audit.action.{code}" else words
+
 
 db = database()
 user = signed_in_user("audit.view")
@@ -18,14 +44,17 @@ user = signed_in_user("audit.view")
 st.title(tr("audit.title"))
 st.caption(tr("audit.subtitle"))
 row = st.columns(4)
-actor = row[0].text_input(tr("audit.actor"), key="audit_actor", placeholder="lead")
-action = row[1].text_input(tr("audit.action"), key="audit_action", placeholder="void.apply")
-entity = row[2].text_input(tr("audit.entity"), key="audit_entity", placeholder="order")
+actor = row[0].text_input(tr("audit.actor"), key="audit_actor", placeholder=tr("audit.actor_hint"))
+# Actions and records chosen by name; "All void actions" and the like are the prefixes search_audit takes.
+actions = [a for group in ACTION_GROUPS for a in (group + ".", *ACTION_GROUPS[group])]
+action = row[1].selectbox(tr("audit.action"), actions, index=None, key="audit_action",
+                          placeholder=tr("filter.any"), format_func=action_words)
+entity = row[2].selectbox(tr("audit.entity"), ENTITIES, index=None, key="audit_entity", placeholder=tr("filter.any"),
+                          format_func=lambda e: tr(f"audit.entity.{e}"))
 period = row[3].date_input(tr("audit.period"), value=(clock.today() - timedelta(days=30), clock.today()),
                            key="audit_period")
 date_from, date_to = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
-filters = dict(actor=actor.strip() or None, action=action.strip() or None, entity_type=entity.strip() or None,
-               date_from=date_from, date_to=date_to)
+filters = dict(actor=actor.strip() or None, action=action, entity_type=entity, date_from=date_from, date_to=date_to)
 page_no = st.session_state.get("audit_page", 1)
 try:
     total, rows = search_audit(db, user, **filters, limit=PAGE, offset=(page_no - 1) * PAGE)
@@ -33,10 +62,18 @@ except VoidDeskError as exc:
     show_error(exc)
     st.stop()
 st.caption(tr("audit.count", n=i18n.fmt_int(total, lang())))
-st.dataframe(rows, hide_index=True, width="stretch", height=520, column_config={
+shown = rows.assign(action=rows["action"].map(action_words),
+                    entity_type=rows["entity_type"].map(lambda e: tr(f"audit.entity.{e}")))
+for column in ("order_no", "before", "after", "note"):   # an empty cell says nothing, not "None"
+    shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
+st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
+    "id": st.column_config.NumberColumn(tr("audit.col.id"), format="%d", width="small"),
     "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm:ss"),
+    "actor_name": tr("audit.col.actor"), "action": tr("audit.action"), "entity_type": tr("audit.entity"),
+    "entity_id": tr("audit.col.entity_id"),
+    "order_no": st.column_config.TextColumn(tr("col.order_no"), width="medium"),   # never cut short
     "before": st.column_config.TextColumn(tr("audit.before"), width="medium"),
-    "after": st.column_config.TextColumn(tr("audit.after"), width="medium")})
+    "after": st.column_config.TextColumn(tr("audit.after"), width="medium"), "note": tr("audit.col.note")})
 pages = max(1, -(-total // PAGE))
 if pages > 1:
     chosen = st.pagination(pages, default=min(page_no, pages), key=f"audit_pager_{pages}_{page_no}")

@@ -1,4 +1,7 @@
 """Every page each role can see renders without an exception (AppTest, real demo database)."""
+import json
+import re
+
 import pytest
 
 from lib import clock
@@ -6,7 +9,7 @@ from lib.domain import User, can
 from lib.services import auth, login_throttle
 from lib.ui.nav import PAGES
 from tests.app import builders as b
-from tests.app.conftest import DEMO_USERS, sign_in
+from tests.app.conftest import DEMO_USERS, app_on, sign_in
 
 ROLE_OF = {"admin": "admin", "lead": "ops_lead", "ops": "ops", "sales": "sales", "sales2": "sales",
            "finance": "finance", "warehouse": "warehouse", "analyst": "analyst"}
@@ -39,15 +42,49 @@ def test_repeated_sign_ins_are_slowed_down_with_a_clear_message(app, monkeypatch
     assert not app.exception and "user" not in app.session_state
 
 
+RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")   # a column's own name (snake_case), not a word for people
+
+
 @pytest.mark.parametrize("username", DEMO_USERS)
-def test_each_role_renders_every_page_it_can_see(app, username):
-    sign_in(app, username)
-    assert not app.exception, app.exception
-    assert app.session_state["user"].username == username
-    for path in _visible(ROLE_OF[username]):
-        app.switch_page(path)
-        app.run()
-        assert not app.exception, f"{username} on {path}: {app.exception}"
+def test_each_role_renders_every_page_it_can_see_in_chinese_without_a_raw_name(demo_db_path, monkeypatch, username):
+    """Every page of every role, in 中文: no exception, no table header that is a column's own name (``order_no``,
+    ``day``), no cell that reads "None" (issue #16: plain words everywhere)."""
+    monkeypatch.setenv("VOIDDESK_LANG", "zh")
+    with b.handle(demo_db_path).transaction() as cur:   # the user's own choice would win over the default
+        before = cur.execute("SELECT language FROM users WHERE username = ?", [username]).fetchall()[0][0]
+        cur.execute("UPDATE users SET language = NULL WHERE username = ?", [username])
+    try:
+        app = app_on(demo_db_path, monkeypatch)
+        sign_in(app, username)
+        assert not app.exception, app.exception
+        assert app.session_state["user"].username == username
+        raw = []
+        for path in _visible(ROLE_OF[username]):
+            app.switch_page(path)
+            app.run()
+            assert not app.exception, f"{username} on {path}: {app.exception}"
+            raw += [f"{path}: {what}" for what in _raw_names(app)]
+        assert not raw, raw
+    finally:
+        with b.handle(demo_db_path).transaction() as cur:
+            cur.execute("UPDATE users SET language = ? WHERE username = ?", [before, username])
+
+
+def _raw_names(app) -> list[str]:
+    """Headers shown as a column's own name, and columns with a cell that reads "None", in the tables shown."""
+    found = []
+    for table in app.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        for column in list(table.proto.column_order) or list(table.value.columns):
+            spec = config.get(f"name:{column}") or config.get(str(column)) or {}
+            if spec.get("hidden"):
+                continue
+            if RAW_NAME.match(str(spec.get("label") or column)):
+                found.append(f"header {column}")
+            values = table.value[column] if column in table.value.columns else None
+            if values is not None and values.dtype == object and values.isna().any():
+                found.append(f"None in {column}")
+    return found
 
 
 def test_navigation_differs_by_role():

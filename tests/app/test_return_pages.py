@@ -222,10 +222,13 @@ def test_audit_log_filters_and_prepares_an_export(app, demo_db_path):
     b.sign_in(app, "lead")
     b.open_page(app, "pages/audit.py")
     app.text_input(key="audit_actor").input("ops")
-    app.text_input(key="audit_action").input("return.create").run()
+    app.selectbox(key="audit_action").set_value("return.create").run()
     assert not app.exception
     entries = b.table_with(app, "action")
-    assert len(entries) > 0 and set(entries["action"]) == {"return.create"}
+    assert len(entries) > 0 and set(entries["action"]) == {"Return created"}   # in words, not a code
+    app.selectbox(key="audit_action").set_value("return.").run()   # every return action
+    assert set(b.table_with(app, "action")["action"]) <= {"Return created", "Return received", "Return inspected",
+                                                          "Return closed"}
     assert set(entries["actor_name"].str.lower()) == {"ops"}
     app.button(key="audit_export").click().run()
     assert not app.exception
