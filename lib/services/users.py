@@ -1,4 +1,4 @@
-"""User accounts: create, list, set role, reset password, deactivate and re-activate (SPEC §9).
+"""User accounts: create, list, set role or e-mail, reset password, deactivate and re-activate (SPEC §9).
 
 Only admins manage users. Passwords are stored only as Argon2 hashes; a generated password is returned once and
 must be changed at the next sign-in. An admin can neither lock themselves out nor remove the last active admin.
@@ -67,6 +67,7 @@ def add_user(db: Database, actor: User | None, username: str, role: str, passwor
     with db.transaction() as cur:
         if scalar(cur, "SELECT count(*) FROM users WHERE username = ?", [username]):
             raise RuleViolation("users.exists", username=username)
+        _refuse_taken_email(cur, email, None)
         user_id = scalar(
             cur,
             "INSERT INTO users (username, display_name, role, email, password_hash, must_change_password)"
@@ -95,8 +96,18 @@ def _clean_email(text) -> str | None:
     return text
 
 
+def _refuse_taken_email(cur, email: str | None, user_id: int | None) -> None:
+    """One e-mail, one account: the company sign-in (lib.services.sso) finds the account by it, letter case aside."""
+    if email is None:
+        return
+    owner = scalar(cur, "SELECT min(username) FROM users WHERE lower(email) = lower(?) AND id <> ?",
+                   [email, -1 if user_id is None else user_id])
+    if owner is not None:
+        raise RuleViolation("users.email_taken", email=email, username=owner)
+
+
 def _get(cur, username: str) -> dict:
-    rows = rows_as_dicts(cur, "SELECT id, username, role, active, must_change_password FROM users"
+    rows = rows_as_dicts(cur, "SELECT id, username, role, email, active, must_change_password FROM users"
                               " WHERE username = ?",
                          [(username or "").strip().lower()])
     if not rows:
@@ -132,6 +143,22 @@ def set_role(db: Database, actor: User, username: str, role: str) -> dict:
         audit.record(cur, actor, "user.set_role", "user", target["id"],
                      before={"role": target["role"]}, after={"role": role})
     return {**target, "role": role}
+
+
+def set_email(db: Database, actor: User, username: str, email: str | None) -> dict:
+    """Give an account its e-mail, or none (empty): notification mail goes there, and signing in with the company
+    account finds the account by it — so no two accounts may share one."""
+    require(actor, "users.manage")
+    email = _clean_email(email)
+    with db.transaction() as cur:
+        target = _get(cur, username)
+        if target["email"] == email:
+            return target
+        _refuse_taken_email(cur, email, target["id"])
+        cur.execute("UPDATE users SET email = ? WHERE id = ?", [email, target["id"]])
+        audit.record(cur, actor, "user.set_email", "user", target["id"],
+                     before={"email": target["email"]}, after={"email": email})
+    return {**target, "email": email}
 
 
 def deactivate(db: Database, actor: User, username: str) -> dict:

@@ -1,4 +1,4 @@
-"""The users page's parts: the account list, the create form, and one account's role, password and access."""
+"""The users page's parts: the account list, the create form, and one account's role, e-mail, password and access."""
 import pandas as pd
 import streamlit as st
 
@@ -62,7 +62,8 @@ def create_form(db: Database, actor: User) -> None:
                                           max_chars=users.MAX_DISPLAY_NAME)
         role = cols[2].selectbox(tr("users.role"), ROLES, format_func=lambda r: label("role", r), key=CREATE_KEYS[2])
         cols = st.columns(3, vertical_alignment="bottom")
-        email = cols[0].text_input(tr("users.email"), key=CREATE_KEYS[3], max_chars=users.MAX_EMAIL)
+        email = cols[0].text_input(tr("users.email"), key=CREATE_KEYS[3], max_chars=users.MAX_EMAIL,
+                                   help=tr("users.email_help"))
         password = cols[1].text_input(tr("users.initial_password"), type="password", key=CREATE_KEYS[4],
                                       help=tr("users.initial_password_help"))
         must_change = cols[2].checkbox(tr("users.must_change_first"), value=True, key=CREATE_KEYS[5])
@@ -74,7 +75,7 @@ def create_form(db: Database, actor: User) -> None:
         created = users.add_user(db, actor, username, role, password or None, display_name=display_name,
                                  email=email, must_change_password=must_change)
     except VoidDeskError as exc:
-        show_error(exc)
+        _show_error(exc)
         return
     for key in CREATE_KEYS:          # an empty form for the next one
         st.session_state.pop(key, None)
@@ -83,7 +84,7 @@ def create_form(db: Database, actor: User) -> None:
 
 
 def manage_user(db: Database, actor: User, rows: list[dict]) -> None:
-    """Pick an account; change its role, reset its password, deactivate or re-activate it."""
+    """Pick an account; change its role or e-mail, reset its password, deactivate or re-activate it."""
     st.subheader(tr("users.manage_title"))
     by_name = {r["username"]: r for r in rows}
     username = st.selectbox(tr("users.pick"), list(by_name), index=None, placeholder=tr("users.pick_placeholder"),
@@ -106,15 +107,35 @@ def manage_user(db: Database, actor: User, rows: list[dict]) -> None:
             _act(lambda: users.deactivate(db, actor, username), tr("users.deactivated", username=md_escape(username)))
     elif right.button(tr("users.reactivate"), key="user_reactivate", icon=":material/check_circle:"):
         _act(lambda: users.reactivate(db, actor, username), tr("users.reactivated", username=md_escape(username)))
+    _email_row(db, actor, target)
+
+
+def _email_row(db: Database, actor: User, target: dict) -> None:
+    """The account's e-mail: where its mail goes, and what the company sign-in matches (issue #16)."""
+    username = target["username"]
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    email = left.text_input(tr("users.email"), value=target["email"] or "", max_chars=users.MAX_EMAIL,
+                            help=tr("users.email_help"), key=f"user_email_{username}").strip()
+    if right.button(tr("users.set_email"), key="user_set_email", icon=":material/mail:"):
+        done = (tr("users.email_set", username=md_escape(username), email=md_escape(email)) if email
+                else tr("users.email_cleared", username=md_escape(username)))
+        _act(lambda: users.set_email(db, actor, username, email), done)
 
 
 def _act(call, done_text: str) -> None:
     try:
         call()
     except VoidDeskError as exc:
-        show_error(exc)
+        _show_error(exc)
         return
     _done(done_text)
+
+
+def _show_error(exc: VoidDeskError) -> None:
+    """The service's refusal; an e-mail in it (typed text, which may hold Markdown) shown as text."""
+    if "email" in exc.params:
+        exc = type(exc)(exc.key, **{**exc.params, "email": md_escape(exc.params["email"])})
+    show_error(exc)
 
 
 def _reset(db: Database, actor: User, username: str) -> None:

@@ -171,6 +171,24 @@ def test_admin_cannot_deactivate_themselves_on_the_page(app, admin_db_path):
     assert b.value(admin_db_path, "SELECT active FROM users WHERE username = 'admin'")["active"] is True
 
 
+def test_admin_sets_an_email_which_one_account_only_may_have(app, admin_db_path):
+    # Signing in with the company account finds the account by its e-mail (issue #16).
+    _open(app, "admin", "pages/users.py")
+    app.selectbox(key="users_pick").set_value("analyst").run()
+    assert app.text_input(key="user_email_analyst").value == "analyst@voiddesk.example"
+    app.text_input(key="user_email_analyst").input(" Data*Desk@Example.com ")
+    app.button(key="user_set_email").click().run()
+    assert "The e-mail of analyst is now Data*Desk@Example.com." in _shown(app), _shown(app)
+    stored = b.value(admin_db_path, "SELECT email FROM users WHERE username = 'analyst'")["email"]
+    assert stored == "Data*Desk@Example.com"
+    app.selectbox(key="users_pick").set_value("ops").run()
+    app.text_input(key="user_email_ops").input("data*desk@example.com")
+    app.button(key="user_set_email").click().run()
+    assert ("The e-mail data*desk@example.com belongs to analyst already: one e-mail signs in to one account."
+            in _shown(app)), _shown(app)
+    assert b.value(admin_db_path, "SELECT email FROM users WHERE username = 'ops'")["email"] == "ops@voiddesk.example"
+
+
 # --- who may open them, and in which language ---------------------------------------------------------------
 
 @pytest.mark.parametrize("username", ["ops", "analyst", "sales"])

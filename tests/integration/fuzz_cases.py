@@ -162,6 +162,8 @@ GROUPS: dict[str, tuple[Case, ...]] = {
              stored=lambda s, _, r: one(s, "SELECT email FROM users WHERE id = ?", [r["id"]])),
         Case("set_role.role", "code", lambda s, name, v: users.set_role(s.db, _u(s, "admin"), name, v), _target),
         Case("set_role.username", "text", lambda s, _, v: users.set_role(s.db, _u(s, "admin"), v, "finance")),
+        Case("set_email.email", "text", lambda s, name, v: users.set_email(s.db, _u(s, "admin"), name, v), _target,
+             lambda s, name, _: one(s, "SELECT email FROM users WHERE username = ?", [name])),
     ),
     "reasons": (
         Case("add_reason.kind", "code", lambda s, n, v: _add_reason(s, n, kind=v)),

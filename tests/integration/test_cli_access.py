@@ -52,6 +52,8 @@ COMMANDS = {
     "users list": Command("users.manage", lambda s, u, p: ["users", "list"]),
     "users add": Command("users.manage", lambda s, u, p: ["users", "add", f"cli{next(_serial)}", "--role", "ops"]),
     "users set-role": Command("users.manage", lambda s, u, p: ["users", "set-role", _account(s), "finance"]),
+    "users set-email": Command("users.manage", lambda s, u, p: ["users", "set-email", _account(s),
+                                                                f"cli{next(_serial)}@example.com"]),
     "users deactivate": Command("users.manage", lambda s, u, p: ["users", "deactivate", _account(s)]),
     "search": Command("order.view", lambda s, u, p: ["search"]),
     "show": Command("order.view", lambda s, u, p: ["show", order_for(s, u)]),

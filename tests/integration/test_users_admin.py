@@ -83,6 +83,28 @@ def test_set_role_is_audited_with_before_and_after(db, admin):
     assert len(_audits(db, "user.set_role")) == 1
 
 
+def test_set_email_is_checked_audited_and_one_account_per_email(db, admin):
+    # Signing in with the company account finds the account by its e-mail (issue #16): it must name one account.
+    add_user(db, "pat", "ops")
+    users.add_user(db, admin, "kim", "finance", "long enough", email="Kim@Example.com")
+    assert users.set_email(db, admin, "pat", " pat@example.com ")["email"] == "pat@example.com"
+    assert _audits(db, "user.set_email")[-1][1:] == ({"email": None}, {"email": "pat@example.com"})
+    with pytest.raises(RuleViolation) as info:
+        users.set_email(db, admin, "pat", "kim@example.COM")     # letter case aside, it is Kim's
+    assert info.value.message("en") == ("The e-mail kim@example.COM belongs to kim already: one e-mail signs in to "
+                                        "one account.")
+    with pytest.raises(RuleViolation):
+        users.add_user(db, admin, "kim2", "ops", "long enough", email="KIM@example.com")
+    with pytest.raises(InvalidInput):
+        users.set_email(db, admin, "pat", "not an address")
+    assert _account(db, admin, "pat")["email"] == "pat@example.com"
+    users.set_email(db, admin, "pat", "pat@example.com")          # no change, nothing written
+    assert users.set_email(db, admin, "pat", "")["email"] is None  # empty: no e-mail
+    assert [a[2] for a in _audits(db, "user.set_email")] == [{"email": "pat@example.com"}, {"email": None}]
+    users.set_email(db, admin, "kim", "kim@example.com")           # one's own e-mail in other letters is no clash
+    assert _account(db, admin, "kim")["email"] == "kim@example.com"
+
+
 def test_reset_password_ends_sessions_and_forces_a_change(db, admin):
     pat = add_user(db, "pat", "ops")
     token = auth.open_session(db, pat)
@@ -159,7 +181,8 @@ def test_only_admins_manage_accounts(db, role):
     add_user(db, "pat", "ops")
     for call in (lambda: users.list_users(db, actor), lambda: users.reset_password(db, actor, "pat"),
                  lambda: users.deactivate(db, actor, "pat"), lambda: users.reactivate(db, actor, "pat"),
-                 lambda: users.set_role(db, actor, "pat", "admin"), lambda: users.add_user(db, actor, "x1", "ops")):
+                 lambda: users.set_role(db, actor, "pat", "admin"), lambda: users.add_user(db, actor, "x1", "ops"),
+                 lambda: users.set_email(db, actor, "pat", "pat@example.com")):
         with pytest.raises(PermissionDenied):
             call()
     assert _rows(db, "SELECT count(*) FROM audit_log") == [(0,)]
