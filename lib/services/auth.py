@@ -66,7 +66,7 @@ def login(db: Database, username: str, password: str, address: str | None = None
     if not row["active"]:
         raise AuthFailed("auth.deactivated")
     user = user_from_row(row)
-    token = open_session(db, user)
+    token = open_session(db, user, "password")
     login_throttle.signed_in(db, username, address, now)
     return user, token
 
@@ -75,13 +75,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db: Database, user: User) -> str:
+def open_session(db: Database, user: User, method: str = "password", **detail) -> str:
+    """A new session for `user`, whatever proved who they are: the audit entry says how ("password", or "oidc"
+    with the provider and e-mail), the session itself is the same, so sign-out, expiry and revocation are too."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with db.transaction() as cur:
         cur.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
                     [_token_hash(token), user.id, now, now + timedelta(hours=session_hours())])
-        audit.record(cur, user, "auth.login", "user", user.id)
+        audit.record(cur, user, "auth.login", "user", user.id, after={"method": method, **detail})
     return token
 
 
