@@ -120,7 +120,7 @@ def db(request, backend):
 
 # Browser modules that start their own servers (not the shared demo server): another worker can run them at the
 # same time as the other browser tests.
-OWN_SERVERS = ("tests/e2e/test_replicas_journey.py",)
+OWN_SERVERS = ("tests/e2e/test_replicas_journey.py", "tests/e2e/test_oidc_journey.py")
 
 
 def pytest_xdist_make_scheduler(config, log):

@@ -25,22 +25,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_file: Path | str, env_extra: dict | None = None, timeout: float = 60
-                 ) -> tuple[subprocess.Popen, str]:
-    """streamlit run app.py on 127.0.0.1 and a free port, on `db_file` (a DuckDB file or a PostgreSQL URL); returns
-    (process, base URL) once healthy.
+def start_server(db_file: Path | str, env_extra: dict | None = None, timeout: float = 60, *,
+                 port: int | None = None, secrets: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """streamlit run app.py on 127.0.0.1 and a free port (or `port`), on `db_file` (a DuckDB file or a PostgreSQL
+    URL); returns (process, base URL) once healthy. With `secrets`, Streamlit reads that file instead of
+    .streamlit/secrets.toml (e.g. an [auth] section pointing st.login at lib.tools.oidc_provider).
 
     The server's output goes to `<db_file>.server.log`, or for a PostgreSQL URL to voiddesk-<port>.server.log in
     the temp dir (a pipe nobody reads would fill up and stall the server)."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "VOIDDESK_DB": str(db_file), **(env_extra or {})}
+    extra = ["--secrets.files", str(secrets)] if secrets else []
     log_path = (Path(tempfile.gettempdir()) / f"voiddesk-{port}.server.log" if is_server_url(str(db_file))
                 else Path(f"{db_file}.server.log"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout

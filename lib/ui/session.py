@@ -11,9 +11,11 @@ from lib.domain import User
 from lib.errors import VoidDeskError
 from lib.services import auth, login_throttle
 from lib.services.settings import is_demo
+from lib.ui import sso
 from lib.ui.context import database, lang, message_md, tr
 
 COOKIE = SESSION_COOKIE
+REFUSED_COOKIE = "refused_cookie"   # the browser cookie's token, once it opened nothing in this session
 log = logging.getLogger("voiddesk.session")
 
 
@@ -56,13 +58,23 @@ def _client_address() -> str | None:
 def current_user(db: Database) -> User | None:
     """The signed-in user, re-checked against the database on every run (expiry, logout, deactivation)."""
     token = st.session_state.get("token")
-    if token is None and not st.session_state.get("logged_out"):
+    from_cookie = token is None and not st.session_state.get("logged_out")
+    if from_cookie:
         token = _browser_token()
+        if token is not None and token == st.session_state.get(REFUSED_COOKIE):
+            token = None   # refused once already: a session sees the cookies its page load sent, all along
     user = auth.resume(db, token)
+    if user is None and not st.session_state.get("logged_out"):
+        opened = sso.open_session(db)   # back from the company's identity provider (st.login)
+        if opened is not None:
+            user, token = opened
+            _remember(db, user, token)
     if user is None:
         if token:   # a cookie or a session that no longer opens anything: say so in the server log
             log.warning("a session token was not accepted (expired, signed out, revoked or unknown);"
-                        " from the browser cookie: %s", st.session_state.get("token") is None)
+                        " from the browser cookie: %s", from_cookie)
+            if from_cookie:   # and clear it (sync_cookie): e.g. left behind when st.logout's redirect went first
+                st.session_state[REFUSED_COOKIE] = token
         if st.session_state.get("user") is not None:
             st.session_state["flash"] = "auth.session_ended"
         st.session_state.pop("user", None)
@@ -78,10 +90,17 @@ def current_user(db: Database) -> User | None:
 def sign_in(db: Database, username: str, password: str) -> None:
     """Check the password; on success remember the user in this session and in the browser."""
     user, token = auth.login(db, username, password, address=_client_address())
+    _remember(db, user, token)
+
+
+def _remember(db: Database, user: User, token: str) -> None:
+    """A session just opened (by password or the company sign-in): this app session's user, the browser cookie."""
     if user.language:
         st.session_state["lang"] = user.language
     elif st.session_state.get("lang"):
         auth.set_language(db, user, st.session_state["lang"])
+    sso.forget_refusal()
+    st.session_state.pop(REFUSED_COOKIE, None)
     st.session_state.update(user=user, token=token, set_cookie=True, logged_out=False)
 
 
@@ -90,18 +109,20 @@ def sign_out(db: Database) -> None:
     for key in ("user", "token"):
         st.session_state.pop(key, None)
     st.session_state["logged_out"] = True
+    sso.sign_out()
 
 
 def sync_cookie() -> None:
-    """Write or clear the browser cookie once after sign-in or sign-out."""
+    """Write the browser cookie once after sign-in; clear it after sign-out, or when it opened nothing."""
     if st.session_state.pop("set_cookie", False) and st.session_state.get("token"):
         _cookie_script(st.session_state["token"], int(session_hours() * 3600))
-    elif st.session_state.get("logged_out") and _browser_token():
+    elif (st.session_state.get("logged_out") or st.session_state.get(REFUSED_COOKIE)) and _browser_token():
         _cookie_script("", 0)
 
 
 def login_page() -> None:
-    """The sign-in form (the only page before sign-in)."""
+    """The sign-in page (the only page before sign-in): the company account's button when it is configured, and
+    the username/password form unless it is switched off."""
     db = database()
     language_switch(None)
     _, middle, _ = st.columns([1, 1.3, 1])
@@ -111,19 +132,38 @@ def login_page() -> None:
         flash = st.session_state.pop("flash", None)
         if flash:
             st.info(tr(flash))
-        with st.form("login", border=True):
-            st.subheader(tr("auth.title"))
-            username = st.text_input(tr("auth.username"), key="login_username")
-            password = st.text_input(tr("auth.password"), type="password", key="login_password")
-            submitted = st.form_submit_button(tr("auth.submit"), type="primary", width="stretch")
-        if submitted:
-            try:
-                sign_in(db, username, password)
-                st.rerun()
-            except VoidDeskError as exc:
-                st.error(message_md(exc), icon=":material/lock:")
-        if is_demo(db):
-            st.caption(tr("auth.demo_hint"))
+        if sso.configured():
+            _company_sign_in()
+        if sso.password_sign_in():
+            _password_form(db)
+
+
+def _company_sign_in() -> None:
+    refused = sso.refusal()
+    if refused is not None:   # the e-mail came from the provider: shown as text, never as Markdown
+        st.error(message_md(refused), icon=":material/lock:")
+    again = refused is not None or sso.identity() is not None
+    if st.button(tr("auth.sso_other_account" if again else "auth.company_sign_in"), type="primary",
+                 icon=":material/badge:", width="stretch", key="sso_login"):
+        st.login()
+    if sso.password_sign_in():
+        st.caption(tr("auth.or_password"))
+
+
+def _password_form(db: Database) -> None:
+    with st.form("login", border=True):
+        st.subheader(tr("auth.title"))
+        username = st.text_input(tr("auth.username"), key="login_username")
+        password = st.text_input(tr("auth.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(tr("auth.submit"), type="primary", width="stretch")
+    if submitted:
+        try:
+            sign_in(db, username, password)
+            st.rerun()
+        except VoidDeskError as exc:
+            st.error(message_md(exc), icon=":material/lock:")
+    if is_demo(db):
+        st.caption(tr("auth.demo_hint"))
 
 
 def _on_language_change(user: User | None) -> None:

@@ -34,8 +34,11 @@ def pytest_collection_modifyitems(config, items):
     demo database, one server and one Chromium, never two of each competing for the two cores; the longest unit
     starts at once and the other worker takes the modules one by one meanwhile."""
     browser = [item for item in items if HERE in Path(item.path).resolve().parents]
-    # The two replicas' module first: the scheduler hands it to a second worker (it has servers of its own).
-    browser.sort(key=lambda item: item.path.name != "test_replicas_journey.py")
+    # The two replicas' module first: the scheduler hands it to a second worker (it has servers of its own). The
+    # other modules with servers of their own (the company sign-in's) come after the shared unit's first test, so
+    # they are the next unit for that second worker.
+    order = {"test_replicas_journey.py": 0, "test_oidc_journey.py": 2}
+    browser.sort(key=lambda item: order.get(item.path.name, 1))
     items[:] = browser + [item for item in items if item not in browser]
 
 
