@@ -28,14 +28,18 @@ def free_port() -> int:
 def start_server(db_file: Path | str, env_extra: dict | None = None, timeout: float = 60, *,
                  port: int | None = None, secrets: Path | None = None) -> tuple[subprocess.Popen, str]:
     """streamlit run app.py on 127.0.0.1 and a free port (or `port`), on `db_file` (a DuckDB file or a PostgreSQL
-    URL); returns (process, base URL) once healthy. With `secrets`, Streamlit reads that file instead of
-    .streamlit/secrets.toml (e.g. an [auth] section pointing st.login at lib.tools.oidc_provider).
+    URL); returns (process, base URL) once healthy. Streamlit reads the secrets file `secrets` (e.g. an [auth]
+    section pointing st.login at lib.tools.oidc_provider), else none: never the .streamlit/secrets.toml of whoever
+    runs the tests, whose [auth] or [smtp] would change what the server does.
 
     The server's output goes to `<db_file>.server.log`, or for a PostgreSQL URL to voiddesk-<port>.server.log in
     the temp dir (a pipe nobody reads would fill up and stall the server)."""
     port = port or free_port()
     env = {**os.environ, "VOIDDESK_DB": str(db_file), **(env_extra or {})}
-    extra = ["--secrets.files", str(secrets)] if secrets else []
+    if secrets is None:   # Streamlit takes only a .toml file (or a folder of them): an empty one
+        secrets = Path(tempfile.gettempdir()) / "voiddesk-no-secrets.toml"
+        secrets.touch()
+    extra = ["--secrets.files", str(secrets)]
     log_path = (Path(tempfile.gettempdir()) / f"voiddesk-{port}.server.log" if is_server_url(str(db_file))
                 else Path(f"{db_file}.server.log"))
     with open(log_path, "wb") as log:

@@ -134,7 +134,7 @@ class Session:
         await self._settled(page)
         await page.get_by_label("Username").fill(self.account)
         await page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         # Signed in once the sidebar offers to sign out (the language switch is there before sign-in too, and a
         # busy server may not have started the run yet when the page looks idle) and the browser holds the
         # cookie that keeps the login across the page loads of the actions.

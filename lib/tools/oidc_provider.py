@@ -32,7 +32,8 @@ from joserfc.jwk import RSAKey
 SCOPES = ("openid", "email", "profile")
 CODE_SECONDS = 300
 # The seeded demo accounts' e-mails (lib/seed): one click each on the sign-in page of a demo.
-DEMO_EMAILS = tuple(f"{name}@voiddesk.example" for name in ("lead", "ops", "finance", "warehouse", "analyst", "admin"))
+DEMO_EMAILS = tuple(f"{name}@voiddesk.example"
+                    for name in ("lead", "ops", "sales", "finance", "warehouse", "analyst", "admin"))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_with_an_auth_section_the_company_account_comes_first_and_passwords_stil
     assert "Or with a VoidDesk username and password:" in [c.value for c in at.caption]
     at.text_input(key="login_username").input("lead")
     at.text_input(key="login_password").input("demo1234")
-    next(b for b in at.button if b.label == "Sign in").click().run()
+    next(b for b in at.button if b.form_id == "login").click().run()
     assert not at.exception and at.session_state["user"].username == "lead"
 
 

@@ -156,7 +156,7 @@ def sign_in(pg, url: str, username: str, password: str) -> None:
     settle(pg)
     pg.get_by_label("Username").fill(username)
     pg.get_by_role("textbox", name="Password").fill(password)
-    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_role("button", name="Sign in", exact=True).click()   # not "Sign in with your company account"
 
 
 def login(pg, url: str, username: str, password: str = "demo1234", language: str = "en") -> None:

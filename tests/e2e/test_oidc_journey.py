@@ -64,8 +64,9 @@ def test_unknown_email_refused_then_the_lead_signs_in_and_out_and_finance_gets_n
     settle(page)
     assert "Approvals" in _nav(page)
 
-    page.locator(".st-key-logout").get_by_role("button").click()
-    page.get_by_role("button", name=COMPANY).wait_for()   # st.logout's round trip ends on a fresh sign-in page
+    with page.expect_navigation():   # st.logout: the browser goes to /auth/logout, which sends it back to /
+        page.locator(".st-key-logout").get_by_role("button").click()
+    page.get_by_role("button", name=COMPANY).wait_for()
     page.wait_for_function(f"() => !({SESSION_COOKIE_SET})()")
     settle(page)
     assert page.locator(".st-key-logout").count() == 0
