@@ -6,12 +6,15 @@ role, and nothing is ever created here. Refused, each with its own words: no e-m
 vouch for, an e-mail no account (or several) has, a deactivated account — and claims older than FRESH_SECONDS,
 because st.login's cookie lasts 30 days: a VoidDesk session that expired or was ended must not quietly reopen.
 """
+import secrets
 import time
+from dataclasses import replace
 
 from lib.db import Database, rows_as_dicts
 from lib.domain import User
 from lib.errors import AuthFailed
-from lib.services.auth import open_session, user_from_row
+from lib.services import audit
+from lib.services.auth import hash_password, open_session, user_from_row
 
 # How old the provider's sign-in may be when it reaches the app: the redirect back takes a second or two; the
 # margin covers clocks a little apart. Compared with the real time (iat is the provider's clock), never lib.clock,
@@ -59,4 +62,20 @@ def sign_in(db: Database, claims: dict, *, require_verified: bool = True,
         raise StaleIdentity()
     email = claimed_email(claims, require_verified)
     user = account_for_email(db, email)
+    if user.must_change_password:
+        user = retire_temporary_password(db, user)
     return user, open_session(db, user, "oidc", email=email, issuer=str(claims.get("iss") or ""))
+
+
+def retire_temporary_password(db: Database, user: User) -> User:
+    """The account still had the temporary password an admin set (to be changed at the first sign-in), but its
+    owner came in with the company account and never needs it: replaced by a random one nobody knows, so no
+    password the admin saw keeps working, and the owner is not sent to change a password they were never told.
+    An admin's reset gives a new one if passwords are still used."""
+    unknown = hash_password(secrets.token_urlsafe(32))
+    with db.transaction() as cur:
+        cur.execute("UPDATE users SET password_hash = ?, must_change_password = FALSE"
+                    " WHERE id = ? AND must_change_password", [unknown, user.id])
+        audit.record(cur, user, "user.retire_temporary_password", "user", user.id,
+                     before={"must_change_password": True}, after={"must_change_password": False})
+    return replace(user, must_change_password=False)

@@ -44,6 +44,22 @@ def test_a_verified_email_opens_a_session_for_its_account_with_its_role(db, lead
     assert auth.resume(db, token) is None
 
 
+def test_a_temporary_password_nobody_was_told_is_retired_at_the_first_company_sign_in(db):
+    # An admin creates the account with a generated password (to be changed at first sign-in) and the e-mail; its
+    # owner signs in with the company account: not sent to change a password they never had, and the one the
+    # admin saw no longer opens anything.
+    admin = add_user(db, "boss", "admin")
+    temporary = users.add_user(db, admin, "newbie", "ops", email="newbie@example.com")["password"]
+    user, token = sso.sign_in(db, _claims("newbie@example.com"))
+    assert not user.must_change_password and not auth.resume(db, token).must_change_password
+    with pytest.raises(AuthFailed):
+        auth.login(db, "newbie", temporary)
+    with db.read() as cur:
+        [(after,)] = cur.execute("SELECT after FROM audit_log WHERE action = 'user.retire_temporary_password'"
+                                 ).fetchall()
+    assert json.loads(after) == {"must_change_password": False}
+
+
 def test_a_password_sign_in_says_so_in_the_same_audit_entry(db, lead):
     auth.login(db, "lead", TEST_PASSWORD)
     assert _logins(db)[-1] == {"method": "password"}
