@@ -255,6 +255,8 @@ PROBES: dict[str, tuple[Probe, ...]] = {
         Probe("lib.services.users.add_user",
               lambda s, u, n: users.add_user(s.db, u, f"new{n}", "ops", "probe-password"), _number),
         Probe("lib.services.users.set_role", lambda s, u, name: users.set_role(s.db, u, name, "finance"), _account),
+        Probe("lib.services.users.set_email", lambda s, u, name: users.set_email(s.db, u, name, f"{name}@example.com"),
+              _account),
         Probe("lib.services.users.deactivate", lambda s, u, name: users.deactivate(s.db, u, name), _account),
         Probe("lib.services.users.reactivate", lambda s, u, name: users.reactivate(s.db, u, name),
               lambda s, u: _account(s, u, active=False)),
