@@ -75,7 +75,7 @@ def create_form(db: Database, actor: User) -> None:
         created = users.add_user(db, actor, username, role, password or None, display_name=display_name,
                                  email=email, must_change_password=must_change)
     except VoidDeskError as exc:
-        _show_error(exc)
+        show_error(exc)
         return
     for key in CREATE_KEYS:          # an empty form for the next one
         st.session_state.pop(key, None)
@@ -126,16 +126,9 @@ def _act(call, done_text: str) -> None:
     try:
         call()
     except VoidDeskError as exc:
-        _show_error(exc)
+        show_error(exc)
         return
     _done(done_text)
-
-
-def _show_error(exc: VoidDeskError) -> None:
-    """The service's refusal; an e-mail in it (typed text, which may hold Markdown) shown as text."""
-    if "email" in exc.params:
-        exc = type(exc)(exc.key, **{**exc.params, "email": md_escape(exc.params["email"])})
-    show_error(exc)
 
 
 def _reset(db: Database, actor: User, username: str) -> None:

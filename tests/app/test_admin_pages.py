@@ -178,14 +178,15 @@ def test_admin_sets_an_email_which_one_account_only_may_have(app, admin_db_path)
     assert app.text_input(key="user_email_analyst").value == "analyst@voiddesk.example"
     app.text_input(key="user_email_analyst").input(" Data*Desk@Example.com ")
     app.button(key="user_set_email").click().run()
-    assert "The e-mail of analyst is now Data*Desk@Example.com." in _shown(app), _shown(app)
+    shown = _shown(app).replace("\u2060", "")   # (md_escape's word joiner after "@" keeps it from becoming a link)
+    assert "The e-mail of analyst is now Data*Desk@Example.com." in shown, shown
     stored = b.value(admin_db_path, "SELECT email FROM users WHERE username = 'analyst'")["email"]
     assert stored == "Data*Desk@Example.com"
     app.selectbox(key="users_pick").set_value("ops").run()
     app.text_input(key="user_email_ops").input("data*desk@example.com")
     app.button(key="user_set_email").click().run()
-    assert ("The e-mail data*desk@example.com belongs to analyst already: one e-mail signs in to one account."
-            in _shown(app)), _shown(app)
+    shown = _shown(app).replace("\u2060", "")
+    assert "The e-mail data*desk@example.com belongs to analyst already: one e-mail signs in to one account." in shown
     assert b.value(admin_db_path, "SELECT email FROM users WHERE username = 'ops'")["email"] == "ops@voiddesk.example"
 
 

@@ -54,8 +54,10 @@ def test_unknown_email_refused_then_the_lead_signs_in_and_out_and_finance_gets_n
     page = new_page(browser)
     page.goto(app_url)
     _through_the_provider(page, COMPANY, "stranger@voiddesk.example")
-    page.get_by_text("No VoidDesk account has the e-mail stranger@voiddesk.example.").wait_for()
-    settle(page)
+    refusal = page.get_by_text("No VoidDesk account has the e-mail")
+    refusal.wait_for()
+    settle(page)   # the e-mail as text (md_escape: a word joiner after "@" keeps it from becoming a mailto link)
+    assert "the e-mail stranger@\u2060voiddesk.example. Ask an administrator" in refusal.inner_text()
     assert page.locator(".st-key-logout").count() == 0
 
     _through_the_provider(page, ANOTHER, "lead@voiddesk.example")
