@@ -23,8 +23,9 @@ ACTION_GROUPS = {
     "catalog": ("customer.update", "product.update", "warehouse.create", "warehouse.rename", "category.create",
                 "category.rename", "category.move", "reason.create", "reason.update", "reason.retire",
                 "reason.reactivate", "reason.move", "settings.update"),
-    "user": ("user.create", "user.set_role", "user.deactivate", "user.reactivate", "user.reset_password",
-             "user.change_password", "user.set_language", "auth.login", "auth.logout"),
+    "user": ("user.create", "user.set_role", "user.set_email", "user.deactivate", "user.reactivate",
+             "user.reset_password", "user.change_password", "user.retire_temporary_password", "user.set_language",
+             "auth.login", "auth.logout"),
 }
 ENTITIES = ("order", "void", "return", "refund", "comment", "stock", "import", "customer", "product", "warehouse",
             "category", "reason", "setting", "user")
