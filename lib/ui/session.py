@@ -142,8 +142,7 @@ def _company_sign_in() -> None:
     refused = sso.refusal()
     if refused is not None:   # the e-mail came from the provider: shown as text, never as Markdown
         st.error(message_md(refused), icon=":material/lock:")
-    again = refused is not None or sso.identity() is not None
-    if st.button(tr("auth.sso_other_account" if again else "auth.company_sign_in"), type="primary",
+    if st.button(tr("auth.sso_other_account" if refused is not None else "auth.company_sign_in"), type="primary",
                  icon=":material/badge:", width="stretch", key="sso_login"):
         st.login()
     if sso.password_sign_in():
