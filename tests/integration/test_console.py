@@ -1,14 +1,15 @@
-"""The read-only SQL console (SPEC §8 "Explore"): whatever is typed, only reads run and secrets stay hidden.
+"""The read-only SQL console (SPEC §8 "Explore"): whatever is typed, only reads run, secrets stay hidden, and a role
+reads only what its pages show it.
 
 Every refused query is run against a real seeded database, which must be exactly as before afterwards.
 """
-
 import pytest
 
 from lib import clock
-from lib.analytics import console
+from lib.analytics import console, console_access, console_checks
 from lib.analytics.console import run_readonly
 from lib.db import Database, apply_migrations, rows_as_dicts
+from lib.domain import PERMISSIONS
 from lib.errors import InvalidInput, PermissionDenied
 from lib.services.auth import user_from_row
 
@@ -34,6 +35,11 @@ def _user(db, username):
 @pytest.fixture(scope="module")
 def analyst(seeded):
     return _user(seeded, "analyst")
+
+
+@pytest.fixture(scope="module")
+def admin(seeded):
+    return _user(seeded, "admin")
 
 
 def fingerprint(db) -> dict:
@@ -186,7 +192,7 @@ def test_reads_return_a_frame_with_the_time_taken(seeded, analyst):
     "VALUES (1, 'a'), (2, 'b')",
     "FROM generate_series(1, 3)",
     "SELECT unnest([1, 2, 3])",
-    "SELECT * EXCLUDE (password_hash) FROM users",
+    "SELECT * EXCLUDE (payment_ref) FROM refunds",
     "SELECT username, role FROM users",
     "SELECT 'DELETE FROM orders; DROP TABLE users' AS text",
     "SELECT 1 /* ; DELETE FROM orders */ -- ; DROP TABLE orders",
@@ -227,18 +233,67 @@ def test_the_schema_beside_the_console_leaves_out_the_hidden_parts(seeded, analy
 
 def test_the_plan_check_alone_catches_a_whole_row_read(seeded, analyst):
     with seeded.read() as cur:
-        tables = console.visible_columns(cur)
-        console.check_tree(cur, "SELECT u FROM users u", tables)        # the parse tree sees only a name
+        access = console_access.console_access(cur, analyst)[0]
+        console.check_tree(cur, "SELECT u FROM users u", access)        # the parse tree sees only a name
         with pytest.raises(InvalidInput) as info:
-            console.check_plan(cur, "SELECT u FROM users u", tables)
+            console.check_plan(cur, "SELECT u FROM users u", access)
     assert info.value.key == "console.hidden_column"
 
 
 def test_the_read_only_transaction_alone_stops_a_write(seeded, analyst, before, monkeypatch):
-    monkeypatch.setattr(console, "check_tree", lambda *a: None)
-    monkeypatch.setattr(console, "check_plan", lambda *a: None)
+    monkeypatch.setattr(console_checks, "check_tree", lambda *a: None)
+    monkeypatch.setattr(console_checks, "check_plan", lambda *a: None)
     for sql in ("WITH x AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM x",
                 "WITH x AS (INSERT INTO counters VALUES ('x', 1) RETURNING *) SELECT * FROM x",
                 "SELECT nextval('seq_orders')"):
         refused(seeded, analyst, sql, "console.failed")
     assert fingerprint(seeded) == before
+
+
+# What a role reads here is what its pages show it (issue #16 finding 6).
+
+@pytest.mark.parametrize("sql, key", [
+    ("SELECT * FROM audit_log", "console.not_permitted_table"),
+    ("SELECT count(*) FROM main.audit_log WHERE action LIKE 'auth.%'", "console.not_permitted_table"),
+    ("SELECT o.order_no FROM orders o WHERE o.order_no IN (SELECT order_no FROM audit_log)",
+     "console.not_permitted_table"),
+    ("WITH audit_log AS (SELECT 1) SELECT * FROM audit_log", "console.bad_cte_name"),
+    ("SELECT payment_ref FROM refunds", "console.not_permitted_column"),
+    ("SELECT * FROM refunds", "console.not_permitted_column"),
+    ("SELECT r FROM refunds r", "console.not_permitted_column"),
+    ("SELECT count(*) FROM refunds WHERE payment_ref LIKE 'PAY-%'", "console.not_permitted_column"),
+    ("SELECT email FROM users", "console.not_permitted_column"),
+    ("SELECT * FROM mail_outbox", "console.not_permitted_table"),
+])
+def test_an_analyst_cannot_read_what_the_pages_refuse_the_role(seeded, analyst, sql, key):
+    refused(seeded, analyst, sql, key)
+
+
+def test_the_refusal_names_who_may_read_it(seeded, analyst):
+    audit = refused(seeded, analyst, "SELECT * FROM audit_log", "console.not_permitted_table")
+    assert "audit_log" in audit.message("en") and "read the audit log" in audit.message("en")
+    assert "查看审计日志" in audit.message("zh")
+    payment = refused(seeded, analyst, "SELECT * FROM refunds", "console.not_permitted_column").message("en")
+    assert "refunds.payment_ref" in payment and "see the refund queue" in payment and "EXCLUDE (payment_ref)" in payment
+
+
+def test_roles_holding_the_permission_read_them(seeded, admin):
+    assert len(run_readonly(seeded, admin, "SELECT action, entity_type FROM audit_log LIMIT 5").frame) == 5
+    paid = run_readonly(seeded, admin, "SELECT payment_ref FROM refunds WHERE payment_ref IS NOT NULL").frame
+    assert len(paid) and paid["payment_ref"].str.startswith("PAY-").all()
+    refused(seeded, admin, "SELECT password_hash FROM users", "console.hidden_column")   # nobody reads sign-in data
+
+
+def test_the_list_beside_the_console_follows_the_role(seeded, analyst, admin):
+    mine, theirs = console.schema(seeded, analyst), console.schema(seeded, admin)
+    assert "audit_log" not in mine and "payment_ref" not in mine["refunds"] and "email" not in mine["users"]
+    assert "audit_log" in theirs and "payment_ref" in theirs["refunds"] and "email" in theirs["users"]
+    assert "sessions" not in theirs and "password_hash" not in theirs["users"]
+
+
+def test_every_table_says_who_may_read_it_in_the_console(seeded):
+    with seeded.read() as cur:
+        tables = {t for (t,) in cur.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+                  .fetchall()}
+    assert tables == set(console_access.TABLES)
+    assert {*console_access.TABLES.values(), *console_access.COLUMNS.values()} - {None} <= set(PERMISSIONS)
