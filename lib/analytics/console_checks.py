@@ -6,7 +6,10 @@
    own CTEs, table functions range/generate_series/unnest only, no function reaching outside (getenv, query, nextval).
 3. The bound plan (json_serialize_plan): only the binder knows what `*`, a row as `users`, `COLUMNS('pass.*')`
    or a WHERE clause really read, so withheld tables and columns are checked again here; the plan also says which
-   columns of which tables the query reads.
+   columns of which tables the query reads (what the console's worker is sent, lib.analytics.console).
+
+Binding evaluates constant arguments (range(…), LIMIT …, COLUMNS(…)): the worker process runs these checks, where
+the time limit can stop them. Imports stay light (no lib.db): the worker starts fresh for the first query.
 """
 import json
 import re
