@@ -3,7 +3,7 @@ readable tables beside it. Refusals and failures are shown as plain text, never 
 import streamlit as st
 
 from lib import i18n
-from lib.analytics import console
+from lib.analytics import console, console_pool
 from lib.errors import VoidDeskError
 from lib.ui.context import show_error, tr
 from lib.ui.guard import fragment_user
@@ -18,11 +18,12 @@ EXAMPLE = "SELECT status, count(*) AS orders\nFROM orders\nGROUP BY status\nORDE
 def console_panel(db) -> None:
     """The whole console part of the page (only for roles with "sql.console")."""
     user = fragment_user("sql.console")
+    console_pool.warm_up()   # the worker process starts while the analyst types
     left, right = st.columns([3, 1])
     with right:
         _schema_list(db, user)
     with left:
-        st.caption(tr("console.hint", rows=i18n.fmt_int(ROW_LIMIT), seconds=TIME_LIMIT_S))
+        st.caption(tr("console.hint", rows=i18n.fmt_int(ROW_LIMIT), mb=console.RESULT_MB, seconds=TIME_LIMIT_S))
         st.text_area(tr("console.sql"), key="console_sql", height=180, max_chars=console.MAX_SQL,
                      placeholder=EXAMPLE)
         if st.button(tr("console.run"), type="primary", key="console_run", icon=":material/play_arrow:"):
@@ -49,7 +50,10 @@ def _show_outcome() -> None:
     if result is None:
         return
     st.caption(tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}"))
-    if result.truncated:
+    if result.bytes_cut:
+        st.warning(tr("console.truncated_bytes", n=i18n.fmt_int(len(result.frame)), mb=console.RESULT_MB),
+                   icon=":material/content_cut:")
+    elif result.truncated:
         st.warning(tr("console.truncated", n=i18n.fmt_int(len(result.frame))), icon=":material/content_cut:")
     st.dataframe(result.frame, hide_index=True, width="stretch", key="console_table")
     table_downloads(result.frame, "query-result", "console_result")

@@ -133,6 +133,9 @@ def test_the_copy_holds_no_secrets_and_the_console_reads_only_the_copy(shop):
         assert scalar(cur, "SELECT count(*) FROM sessions") == 0
     engine = run_readonly(shop.db, shop.users["analyst"], "SELECT version() AS v").frame["v"][0]
     assert engine.startswith("v") and "PostgreSQL" not in engine   # DuckDB answered, not the shared server
+    with pytest.raises(InvalidInput) as refused:                  # what the role's pages refuse, the copy does too
+        run_readonly(shop.db, shop.users["analyst"], "SELECT payment_ref FROM refunds")
+    assert refused.value.key == "console.not_permitted_column"
 
 
 def _applied_in_copy(db) -> int:
