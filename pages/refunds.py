@@ -40,9 +40,14 @@ if linked and st.session_state.get("refund_linked") != linked:
     st.session_state.update(refund_linked=linked, refund_order_no=linked, refund_preselect=True,
                             refund_status=st.query_params.get("status", "pending"))
     forget_selection()
+def status_changed() -> None:
+    forget_selection()
+    st.session_state.pop("refund_sort", None)   # each list opens in its own order: pending oldest, others newest first
+
+
 status = st.segmented_control(tr("col.status"), ["pending", "paid", "cancelled"], default="pending",
                               format_func=lambda s: tr(f"refund_status.{s}"), key="refund_status", required=True,
-                              on_change=forget_selection)
+                              on_change=status_changed)
 row = st.columns([3, 3, 3, 2, 2, 3], vertical_alignment="bottom")
 find = dict(order_no=row[0].text_input(tr("col.order_no"), key="refund_order_no", on_change=forget_selection),
             return_no=row[1].text_input(tr("returns.number"), key="refund_return_no", on_change=forget_selection),
