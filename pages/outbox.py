@@ -18,6 +18,10 @@ status = st.segmented_control(tr("col.status"), ["queued", "sending", "sent", "f
 queue_mail(db)   # notifications made since the last send show up here at once
 rows = outbox(db, user, status=status)
 st.caption(tr("outbox.count", n=i18n.fmt_int(len(rows), lang())))
+if "last_error" in rows:   # no error yet: an empty cell, not "None"
+    rows["last_error"] = rows["last_error"].astype(object).where(rows["last_error"].notna(), "")
+if "status" in rows:
+    rows["status"] = rows["status"].map(lambda s: tr(f"outbox.status.{s}"))
 st.dataframe(rows, hide_index=True, width="stretch", column_config={
     "id": None, "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
     "to_address": tr("outbox.to"), "subject": tr("outbox.subject"), "status": tr("col.status"),
