@@ -11,7 +11,7 @@ import pandas as pd
 from lib import clock
 from lib.db import Database
 from lib.domain import User, require
-from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server, upsert
+from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server, upsert, upsert_writes
 from lib.imports.base import Context, count
 from lib.imports.mapping import Mapping
 from lib.imports.readers import Source
@@ -97,7 +97,7 @@ def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, l
         if ctx.upsert:
             say(0.8, "import.progress.update")
             target = ws.pg if ws is not None else cur
-            for table, n in upsert.apply(cur, target, ctx).items():
+            for table, n in upsert_writes.apply(cur, target, ctx).items():
                 result.counts[table] = result.counts.get(table, 0) + n
         _audit_run(ws.pg if ws is not None else cur, ctx, result)
         say(0.95, "import.progress.commit")
