@@ -51,16 +51,31 @@ def message_md(exc: VoidDeskError) -> str:
     return exc.message(lang(), md_escape)
 
 
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$&"
+# Characters that make Markdown wherever they stand (emphasis, code, links, images, HTML, entities, strikethrough,
+# maths, tables); "_" only where it can open or close emphasis, i.e. not between two letters or digits ("SO_1"); and
+# those that only start a block (heading, list, setext underline, ordered list "1." / "1)") at the start of a line.
+_MD_ALWAYS = frozenset("\\`*[]<>~$&|")
+_MD_LINE_START = re.compile(r"[ \t]*(?:[#\-+=]|\d{1,9}(?=[.)]))")
 # Streamlit also turns bare URLs and e-mail addresses into links, and :emoji: and :material/icon: codes into pictures,
 # from the text as shown (after the escapes): an invisible word joiner after ":" and "@" and inside "www." stops that.
 _LINK_STARTS = re.compile(r"(?<=[:@])|(?i:(?<=www)(?=\.))")
 
 
 def md_escape(text) -> str:
-    """User or data text made inert for Markdown (no links, images, emphasis or HTML); it reads the same.
+    """User or data text made inert for Markdown (no links, images, emphasis, blocks or HTML); it reads the same.
 
+    Only what Markdown would act on is escaped, so an order number, SKU or name without such characters comes out as
+    it went in — which matters for widget labels, whose accessible name (aria-label) is the text before Markdown.
     For st.markdown, captions, titles, alerts, widget labels, help tooltips and page_link labels, which Streamlit
     renders as Markdown; not for st.text, st.code, dataframe cells or select options, where the backslashes show."""
     text = _LINK_STARTS.sub("\u2060", str(text))
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    line_marks = set()   # where a block marker stands: the first of "#-+=" on a line, or the "."/")" after "1"
+    for line in re.finditer(r"[^\r\n]*", text):
+        if found := _MD_LINE_START.match(text, line.start(), line.end()):
+            line_marks.add(found.end() - 1 if text[found.end() - 1] in "#-+=" else found.end())
+    last = len(text) - 1
+    return "".join(
+        "\\" + ch if (ch in _MD_ALWAYS or i in line_marks
+                      or (ch == "_" and not (0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum())))
+        else ch
+        for i, ch in enumerate(text))

@@ -18,7 +18,7 @@ PAYLOAD = "**bold** [link](http://evil.example) ![img](http://evil.example/t.png
 ORDER_NO = "INJ-**b**[phish](http://evil.example)"   # an imported order keeps its number, whatever it is
 # What the payload would render as if it reached Markdown unescaped: md_escape puts a backslash inside each, or an
 # invisible word joiner after "http:" (Streamlit links a bare URL whatever the backslashes around it).
-LIVE = ("**bold**", "**b**", "[link](", "[phish](", "](http", "![img](", "<b>", "://evil")
+LIVE = ("**bold**", "**b**", "[link](", "[phish](", "![img](", "<b>", "://evil")
 PASSWORD = "Md-payload-2026"
 # Streamlit renders these proto fields as Markdown; st.text, st.code, st.html and table cells are left out.
 MARKDOWN_FIELDS = ("body", "label", "help", "title", "text", "delta_description")
@@ -118,7 +118,7 @@ def test_the_order_page_shows_its_stored_names_labels_and_number_as_text(at):
     assert at.title[0].value == f"Order {md_escape(ORDER_NO)}"
     assert b.messages(at.info) == [f"Void requested ({said}) by {said}; waiting for an operations lead."]
     assert f"Sales rep: {said} · Assignee: {said}" in " ".join(b.messages(at.caption))
-    assert f"{said} · MD\\-1" in " ".join(b.messages(at.markdown))   # the customer's name and code
+    assert f"{said} · MD-1" in " ".join(b.messages(at.markdown))   # the customer's name and code
     assert PAYLOAD in [t.value for t in at.text]   # the request's note: st.text shows it literally, as it is
 
 

@@ -76,8 +76,8 @@ def _create_return(pg, server: str, order_no: str) -> tuple[str, str, list[tuple
     refund = dialog.locator("[data-testid=stWidgetLabel]").filter(has_text="Refund (returned value")
     for (sku, qty), label in zip(chosen, labels):
         before = refund.inner_text()
-        # by the label people see: the input's own aria-label keeps the label's Markdown escapes (an SKU's "-")
-        box = dialog.locator("[data-testid=stNumberInput]").filter(has_text=label).locator("input")
+        # by its accessible name, which is the label people see (no Markdown escape of the SKU's "-" read out)
+        box = dialog.get_by_label(label, exact=True)
         box.fill(str(qty))
         box.press("Tab")
         refund.filter(has_not_text=before).wait_for()   # the run that got the quantity has drawn the value it adds
@@ -101,9 +101,8 @@ def _inspect(pg, server: str, return_no: str, scrap_sku: str) -> None:
     pg.get_by_role("button", name="Mark received").click()
     pg.get_by_text("Inspection: what happens to each line").wait_for()
     settle(pg)
-    # the group's accessible name keeps its label's Markdown escape of the SKU's "-" (BTY\-0007)
-    name = re.compile("^" + re.escape(scrap_sku).replace(r"\-", r"\\?-") + " × ")
-    pg.get_by_role("radiogroup", name=name).get_by_role("radio", name="Scrap").click()
+    # by the group's accessible name, which reads as its label does: "BTY-0007 × 1 …", with no Markdown escape
+    pg.get_by_role("radiogroup", name=re.compile("^" + re.escape(scrap_sku) + " × ")).get_by_role("radio", name="Scrap").click()
     pg.get_by_role("button", name="Record inspection and move stock").click()
     pg.get_by_text("Inspected", exact=True).first.wait_for()   # the note's status badge
     settle(pg)

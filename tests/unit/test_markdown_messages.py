@@ -8,7 +8,7 @@ from lib.queries.search_filters import PARAM_NAMES, SearchFilters
 from lib.ui.context import md_escape
 
 PAYLOAD = "**bold** [link](http://evil.example) ![img](http://evil.example/t.png) <b>x</b>"
-LIVE = ("**bold**", "[link](", "](http", "![img](", "<b>", "://evil")
+LIVE = ("**bold**", "[link](", "![img](", "<b>", "://evil")
 TODAY = date(2026, 11, 29)
 
 
@@ -22,6 +22,20 @@ def test_md_escape_keeps_the_words_and_breaks_what_streamlit_would_link_or_draw(
     assert "A\\&amp;B" in shown   # not read as the entity "&"
 
 
+
+def test_md_escape_leaves_plain_numbers_and_names_as_they_are():
+    # A widget's accessible name is its label before Markdown: backslashes there would be read out and would not
+    # match what people see, so nothing that Markdown leaves alone is escaped.
+    for plain in ("SO-20261203-0002", "BTY-0007", "SKU_12", "Acme (Shanghai) Ltd.", "张三_李四", "Order 12. Line 3"):
+        assert md_escape(plain) == plain, plain
+
+
+def test_md_escape_breaks_block_markers_only_where_a_line_starts():
+    assert md_escape("# head") == r"\# head" and md_escape("a # b") == "a # b"
+    assert md_escape("- item\n+ item\n===") == "\\- item\n\\+ item\n\\==="
+    assert md_escape("1. one\r\n  12) two") == "1\\. one\r\n  12\\) two"
+    assert md_escape("_a_ b__c__ d_e") == r"\_a\_ b\_\_c\_\_ d_e"   # "_" escaped unless between letters
+
 def test_a_refusal_escapes_its_parameters_for_markdown_and_reads_as_before_without():
     refused = NotFound("orders.not_found", order_no=PAYLOAD)
     assert refused.message("en") == f"Order {PAYLOAD} was not found."   # the CLI's plain text
@@ -31,7 +45,7 @@ def test_a_refusal_escapes_its_parameters_for_markdown_and_reads_as_before_witho
 def test_catalogue_words_and_numbers_in_a_refusal_are_left_as_they_are():
     moved = RuleViolation("orders.bad_transition", order_no="INJ-[x](y)", status="status.pending",
                           to="status.completed")
-    assert moved.message("en", md_escape) == r"Order INJ\-\[x\]\(y\) is Pending; it cannot move to Completed."
+    assert moved.message("en", md_escape) == r"Order INJ-\[x\](y) is Pending; it cannot move to Completed."
     too_long = InvalidInput("search.text_too_long", field="customer", n=200)
     assert too_long.message("en", md_escape) == "The customer filter is too long (at most 200 characters)."
     denied = PermissionDenied(action="action.void.approve", roles=("ops_lead", "admin"))
