@@ -79,24 +79,24 @@ def rates_sku(cur, f: AnalyticsFilters, s: Span, limit: int) -> pd.DataFrame:
 def heat_cells(cur, f: AnalyticsFilters, s: Span, lang: str) -> pd.DataFrame:
     """Orders and voids per (category, month): an order counts once in every category it has a line in.
 
-    Each order's categories are folded into one bit mask (one aggregate over its lines), the masks are counted
-    per month, and only those few (month, mask) counts are spread over the categories. (Measured slower: a second
-    pass over the lines for the voided orders' masks, and counting orders and voids in one pass over the masks.)
+    Each order carries those categories as one bit mask (orders.category_mask, kept by every write of its lines:
+    lib.queries.category_mask), so the period's orders and voids are counted per (month, mask) without reading a
+    line, and only those few counts are spread over the categories — 5× faster than folding the lines into masks
+    here (measured at 5,000,000 orders: 21 against 102 ms for 90 days, 100 against 643 ms for two years). A
+    catalogue with categories beyond the mask's 64 bits is counted from the lines (_heat_cells_by_pairs).
     """
-    mask = _mask_type(cur)
-    if mask is None:
+    if cur.execute("SELECT count(*) FROM categories c LEFT JOIN category_bits b ON b.code = c.code"
+                   " WHERE b.bit IS NULL").fetchall()[0][0]:
         return _heat_cells_by_pairs(cur, f, s, lang)
-    orders_side, p1 = _orders_per_month_and_mask(cur, f, s)
+    po, p1 = orders_cte(f, s)
     only, p2 = _category_limit(f, "cb.category")
-    sql = f"""WITH
-        cb AS (SELECT code AS category, {_name_column(lang)} AS label,
-                      CAST(row_number() OVER (ORDER BY code) - 1 AS INTEGER) AS bit FROM categories),
-        pc AS (SELECT p.sku, cb.bit FROM products p JOIN cb ON cb.category = p.category),
-        om AS (SELECT l.order_id, bit_or(CAST(1 AS {mask}) << pc.bit) AS mask
-               FROM order_lines l JOIN pc ON pc.sku = l.sku WHERE l.order_id BETWEEN ? AND ? GROUP BY 1),
-        a AS ({orders_side}),
-        b AS (SELECT {period_sql('month', 'vs.dated')} AS month, om.mask, count(*) AS n
-              FROM vs JOIN om ON om.order_id = vs.order_id GROUP BY ALL),
+    sql = f"""WITH {po},
+        cb AS (SELECT c.code AS category, c.{_name_column(lang)} AS label, b.bit
+               FROM categories c JOIN category_bits b ON b.code = c.code),
+        a AS (SELECT {period_sql('month', 'po.created_at')} AS month, po.category_mask AS mask, count(*) AS n
+              FROM po GROUP BY ALL),
+        b AS (SELECT {period_sql('month', 'vs.dated')} AS month, vs.category_mask AS mask, count(*) AS n
+              FROM vs GROUP BY ALL),
         ca AS (SELECT cb.category, a.month, sum(a.n) AS orders FROM a JOIN cb ON (a.mask >> cb.bit) & 1 = 1
                GROUP BY ALL),
         cv AS (SELECT cb.category, b.month, sum(b.n) AS voids FROM b JOIN cb ON (b.mask >> cb.bit) & 1 = 1
@@ -108,54 +108,7 @@ def heat_cells(cur, f: AnalyticsFilters, s: Span, lang: str) -> pd.DataFrame:
         JOIN cb ON cb.category = x.category
         WHERE {only}
         ORDER BY cb.category, x.month"""
-    return cur.execute(sql, [s.lo, s.hi] + p1 + p2).df()[HEAT_COLUMNS]
-
-
-def _orders_per_month_and_mask(cur, f: AnalyticsFilters, s: Span) -> tuple[str, list]:
-    """SQL of (month, mask, n) for the period's orders in scope, over `om` (order_id, mask).
-
-    When each month's orders fill an id range of their own (orders stored in time order) and no filter narrows
-    them, the month follows from the id alone, which spares joining every order of the period to its mask.
-    """
-    months = _month_ranges(cur, s) if s.contiguous and unscoped(f) else None
-    if months:
-        case, params = _month_case(months)
-        return (f"SELECT {case} AS month, mask, count(*) AS n FROM om WHERE order_id BETWEEN ? AND ? GROUP BY ALL",
-                params + [s.olo, s.ohi])
-    po, params = orders_cte(f, s)
-    return (f"""WITH {po} SELECT {period_sql('month', 'po.created_at')} AS month, om.mask, count(*) AS n
-                FROM po JOIN om ON om.order_id = po.id GROUP BY ALL""", params)
-
-
-def _month_case(months: list[tuple]) -> tuple[str, list]:
-    """A CASE giving the month of `order_id` from [(month, highest id)]: nested halves, so each row takes about
-    log2(months) comparisons instead of up to one per month."""
-    if len(months) == 1:
-        return "CAST(? AS DATE)", [months[0][0]]
-    half = len(months) // 2
-    low, p1 = _month_case(months[:half])
-    high, p2 = _month_case(months[half:])
-    return f"CASE WHEN order_id <= ? THEN {low} ELSE {high} END", [months[half - 1][1]] + p1 + p2
-
-
-def _month_ranges(cur, s: Span) -> list[tuple] | None:
-    """[(month, highest id)] in id order when every month of the period holds exactly an id range, else None."""
-    # year * 12 + month groups about twice as fast as date_trunc; the few groups become dates afterwards
-    rows = cur.execute("""SELECT make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1), lo, hi, n
-        FROM (SELECT year(created_at) * 12 + month(created_at) - 1 AS m, min(id) AS lo, max(id) AS hi, count(*) AS n
-              FROM orders WHERE created_at >= ? AND created_at < ? AND id BETWEEN ? AND ? GROUP BY 1) ORDER BY lo""",
-                       [s.start, s.end, s.olo, s.ohi]).fetchall()
-    if not all(n == hi - lo + 1 for _, lo, hi, n in rows):
-        return None
-    if any(a[2] >= b[1] for a, b in zip(rows, rows[1:])):
-        return None
-    return [(month, hi) for month, _, hi, _ in rows]
-
-
-def _mask_type(cur) -> str | None:
-    """The smallest integer type with a bit per category (None beyond 127 categories)."""
-    n = cur.execute("SELECT count(*) FROM categories").fetchall()[0][0]
-    return next((t for t, bits in (("INTEGER", 31), ("BIGINT", 63), ("HUGEINT", 127)) if n <= bits), None)
+    return cur.execute(sql, p1 + p2).df()[HEAT_COLUMNS]
 
 
 def _heat_cells_by_pairs(cur, f: AnalyticsFilters, s: Span, lang: str) -> pd.DataFrame:
