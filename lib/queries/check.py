@@ -92,6 +92,12 @@ INVARIANTS = {
         FROM orders o
         WHERE o.status = 'voided'
           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'applied')""",
+    # orders.void_requested says whether a void request waits (a void reads it instead of the voids table).
+    "void_requests_marked_on_orders": """
+        SELECT o.order_no || CASE WHEN o.void_requested THEN ': marked as waiting for a void decision, none waits'
+                                  ELSE ': a void request waits, not marked on the order' END AS detail
+        FROM orders o
+        WHERE o.void_requested <> (o.id IN (SELECT order_id FROM voids WHERE status = 'pending_approval'))""",
     # Return notes claim their quantities when created: never more than recorded returned, never above shipped.
     "returns_within_shipped": """
         WITH r AS (SELECT order_line_id, sum(qty) AS qty FROM return_lines GROUP BY order_line_id)

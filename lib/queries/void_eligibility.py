@@ -10,8 +10,7 @@ from lib.queries.settings import read_rules
 from lib.void_checks import actor_refusal, approval_reason, as_refusal, sight_refusal, state_refusal
 
 _ORDER = """
-    SELECT o.id, o.order_no, o.status, o.version, o.rep_id, o.total,
-           EXISTS (SELECT 1 FROM voids v WHERE v.order_id = o.id AND v.status = 'pending_approval') AS pending
+    SELECT o.id, o.order_no, o.status, o.version, o.rep_id, o.total, o.void_requested
     FROM orders o WHERE o.order_no = ?"""
 
 
@@ -27,7 +26,7 @@ def void_eligibility(db: Database, user: User, order_no: str) -> dict:
     if why is not None:
         order, appr = None, None
     else:
-        why = actor_refusal(user, rules) or state_refusal(order, order["pending"])
+        why = actor_refusal(user, rules) or state_refusal(order, order["void_requested"])
         appr = approval_reason(user, order["total"], rules)
     key, params = as_refusal(why) if why is not None else (None, {})
     return {"order_no": order_no, "version": order and order["version"], "status": order and order["status"],

@@ -7,7 +7,7 @@ from lib.db import for_update, memo, rows_as_dicts
 from lib.void_checks import Reason
 
 ORDER_COLUMNS = ("id, order_no, customer_id, rep_id, warehouse, status, total, amount_paid, amount_refunded,"
-                 " version")
+                 " version, void_requested")
 
 
 def find_reason(cur, code: str | None) -> Reason | None:
@@ -36,12 +36,6 @@ def pending_requests(cur, order_ids: list[int]) -> dict[int, dict]:
     rows = rows_as_dicts(cur, f"SELECT * FROM voids WHERE {which} AND status = 'pending_approval'"
                               " ORDER BY requested_at, id", [param])
     return {r["order_id"]: r for r in rows}
-
-
-def has_pending_request(cur, order_id: int) -> bool:
-    """Whether a void request for the order waits for approval (pending_requests for one order, only cheaper)."""
-    return bool(cur.execute("SELECT id FROM voids WHERE order_id = ? AND status = 'pending_approval' LIMIT 1",
-                            [order_id]).fetchall())
 
 
 def applied_void(cur, order_id: int) -> dict | None:

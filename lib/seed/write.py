@@ -11,6 +11,7 @@ from lib.seed.orders import DAY, NEVER, STATUSES
 from lib.seed.returns import DISPOSITIONS
 from lib.seed.voids import APPROVAL_REASONS, VOID_STATUSES
 from lib.seed.write_logs import write_logs
+from lib.services.void_writes import mark_void_requests
 
 PAYMENTS = ("unpaid", "paid", "partially_refunded", "refunded")
 RETURN_STATUSES = ("requested", "received", "inspected", "closed")
@@ -41,6 +42,7 @@ def write_world(cur, w, hashes: list[str], say) -> dict[str, int]:
     counts["order_lines"] = _write_lines(cur, w, ids)
     say("voids")
     counts["voids"] = _write_voids(cur, w, ids, _reason_labels(cur))
+    mark_void_requests(cur)
     say("returns")
     counts["return_notes"], counts["return_lines"] = _write_returns(cur, w, ids, _reason_labels(cur))
     counts["refunds"] = _write_refunds(cur, w, ids)

@@ -43,7 +43,7 @@ def write_approvals(cur, actor: User, ready: list[tuple[dict, dict]], note: str 
 _REJECT = """UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?
     WHERE id = ANY(?) AND status = 'pending_approval'"""
 # In place and counted, as every order write (lib.services.orders.bump): stale screens notice the new version.
-_BUMP_MANY = """UPDATE orders SET version = orders.version + 1, updated_at = ?
+_BUMP_MANY = """UPDATE orders SET version = orders.version + 1, updated_at = ?, void_requested = FALSE
     FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::INTEGER[]) AS version) AS x WHERE orders.id = x.id AND orders.version = x.version"""
 
 
@@ -70,7 +70,7 @@ def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str
 
 _SETS = """status = CASE WHEN {applies} THEN 'voided' ELSE orders.status END,
         voided_at = CASE WHEN {applies} THEN $now ELSE orders.voided_at END, version = orders.version + 1,
-        updated_at = $now"""
+        updated_at = $now, void_requested = NOT {applies}"""
 _OPEN = "orders.status IN ('pending', 'processing')"
 # One order: a plain guarded UPDATE by id (an index lookup); many: joined to the lists of ids and versions.
 # No RETURNING: on a table with an index DuckDB runs UPDATE … RETURNING as delete + insert, which costs about
@@ -101,6 +101,17 @@ def _claim_orders(cur, plans: list[Plan], now: datetime, changed_key: str) -> No
         raise ConcurrentChange("voids.batch_conflict") from None
     if claimed != len(plans):
         raise ConcurrentChange(changed_key, order_no=_unclaimed(cur, plans, now))
+
+
+# orders.void_requested from the voids table, for writers that record requests set-based (the seed, tests' fixtures).
+_MARK_REQUESTS = """UPDATE orders SET void_requested = (orders.id IN (SELECT order_id FROM voids
+                                                                 WHERE status = 'pending_approval'))
+    WHERE orders.void_requested <> (orders.id IN (SELECT order_id FROM voids WHERE status = 'pending_approval'))"""
+
+
+def mark_void_requests(cur) -> None:
+    """Set orders.void_requested where a void request waits for approval, and clear it elsewhere."""
+    cur.execute(_MARK_REQUESTS)
 
 
 def _unclaimed(cur, plans: list[Plan], now: datetime) -> str:

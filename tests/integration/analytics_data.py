@@ -9,6 +9,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from lib.services.void_writes import mark_void_requests
+
 PRICES = {"PHN-1": 2999, "PHN-2": 6500, "TOY-1": 99.5, "OLD-1": 10}
 CATEGORY = {"PHN-1": "phones", "PHN-2": "phones", "TOY-1": "toys", "OLD-1": "toys"}
 VOID_REASONS = ("customer_cancelled", "out_of_stock", "order_error", "payment_failed", "fraud_risk", "legacy_code")
@@ -164,6 +166,7 @@ def _insert_void(cur, order_id: int, v: Void) -> None:
         " needs_approval, decided_at, applied_at, amount_paid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [order_id, v.order.no, v.status, v.reason, *label, v.requested, v.needs_approval, v.decided, v.applied,
          v.refund[0] if v.refund else 0]).fetchall()[0][0]
+    mark_void_requests(cur)   # as the services keep orders.void_requested
     if v.refund:
         cur.execute("INSERT INTO refunds (order_id, order_no, source, source_id, amount, status, created_at)"
                     " VALUES (?, ?, 'void', ?, ?, ?, ?)", [order_id, v.order.no, void_id, *v.refund, v.applied])

@@ -11,6 +11,7 @@ from lib.analytics import explore
 from lib.analytics.explore import pivot
 from lib.analytics.filters import AnalyticsFilters
 from lib.errors import InvalidInput, PermissionDenied
+from lib.services.void_writes import mark_void_requests
 from tests.conftest import add_user
 
 NOV = AnalyticsFilters(date(2026, 11, 1), date(2026, 11, 30))
@@ -56,6 +57,7 @@ def world(db):
             cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
                         " requested_at, applied_at) VALUES (?, ?, ?, ?, 'x', 'x', '2026-10-01', ?::TIMESTAMP"
                         " + INTERVAL '12 hours')", [order, f"SO-{order}", status, reason, applied])
+            mark_void_requests(cur)   # as the services keep orders.void_requested
         for no, order, reason, created, refund, lines in RETURNS:
             cur.execute("INSERT INTO return_notes (id, return_no, order_id, order_no, status, reason_code,"
                         " reason_label_en, reason_label_zh, warehouse, refund_amount, created_at)"

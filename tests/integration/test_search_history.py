@@ -6,6 +6,7 @@ import pytest
 from lib.errors import InvalidInput
 from lib.queries.export import export_csv
 from lib.queries.search import SearchFilters, search_orders
+from lib.services.void_writes import mark_void_requests
 from tests.integration.orders_fixture import add_orders
 
 
@@ -14,6 +15,7 @@ def _void(db, order_id, order_no, reason, status, applied):
         cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
                     " requested_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [order_id, order_no, status, reason, reason, reason, applied, applied])
+        mark_void_requests(cur)   # as the services keep orders.void_requested
 
 
 def _return(db, order_id, order_no, reason, created):

@@ -315,3 +315,22 @@ def test_stale_expected_version_is_refused_as_changed_meanwhile(shop):
     with pytest.raises(ConcurrentChange) as info:
         _void(shop, order_no, expected_version=version)
     assert info.value.key == "orders.changed_meanwhile" and order_row(shop.db, order_no)["status"] == "pending"
+
+
+def test_the_order_carries_whether_a_void_request_waits_and_check_watches_it(shop):
+    # orders.void_requested lets a void read the order alone (issue #14): set by a request, cleared by a decision.
+    order_no = make_order(shop, by="sales")
+    waiting = lambda: order_row(shop.db, order_no)["void_requested"]  # noqa: E731
+    assert not waiting()
+    _void(shop, order_no, user="sales")
+    assert waiting()
+    voids.reject(shop.db, shop.users["ops_lead"], order_no, "customer still wants it")
+    assert not waiting()
+    _void(shop, order_no, user="sales")
+    voids.approve(shop.db, shop.users["ops_lead"], order_no)
+    assert not waiting() and order_row(shop.db, order_no)["status"] == "voided"
+    assert run_checks(shop.db)["ok"]
+    _set(shop.db, "UPDATE orders SET void_requested = TRUE WHERE order_no = ?", [order_no])
+    [problem] = run_checks(shop.db)["problems"]
+    assert problem["check"] == "void_requests_marked_on_orders"
+    assert problem["examples"] == [f"{order_no}: marked as waiting for a void decision, none waits"]
