@@ -16,6 +16,7 @@ from lib.ui.context import lang, show_error, tr
 from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
 from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
+from lib.ui.tables import show_table
 
 NO_GRAIN = "none"
 NO_REASON = ("orders", "revenue")     # measures of orders, which have no reason
@@ -154,8 +155,8 @@ def _show(table: Table, name: str, key: str, pivot_of: tuple) -> None:
     """The table; a click on a cell opens Search on the orders behind it (pivot_of: filters, measure, grain)."""
     config = {c: st.column_config.NumberColumn(c, format="percent") for c in table.percent}
     config |= {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.money}
-    event = st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key,
-                         on_select="rerun", selection_mode="single-cell")
+    event = show_table(table.frame, hide_index=True, width="stretch", column_config=config, key=key,
+                       on_select="rerun", selection_mode="single-cell")
     chosen = event.selection.cells if event and event.selection else []
     cell = table.cell(int(chosen[0][0]), chosen[0][1]) if chosen else None
     if cell is not None:
