@@ -6,31 +6,41 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-# SO-20261203-00028, RT-20261203-00001, or a link to one (a LinkColumn's value is the URL: …?no=SO-…)
+# SO-20261203-00028, RT-20261203-00001, or a link to one (a LinkColumn's value is the URL: …?no=SO-…); a column of
+# these names holds numbers whatever they look like (an imported order keeps the ERP's number).
 NUMBER = re.compile(r"(?:^|[?&]no=)([A-Z]{2,}-\d{6,}-\d+)$")
-NUMBER_WIDTH = "medium"   # 200 px: a 17-character number in either language with room to spare
-CHAR_PX = 9               # a wider number (an imported one) gets this much per character, plus padding
+LINKED = re.compile(r"[?&]no=([^&]+)$")
+NUMBER_COLUMNS = ("order_no", "return_no", "link", "order_link")
+# Measured in Chromium at 1280 px: SO-20261203-00028 fills ~135 px of a cell in either language. A fixed width, not
+# the grid's own sizing, which looks at the first rows only (a ledger's first rows may have no order at all).
+CHAR_PX, PADDING_PX = 8, 24
 _UNSET = object()
 
 
-def number_width(longest: int):
-    """A column width that shows a number of `longest` characters whole."""
-    return NUMBER_WIDTH if longest <= 20 else CHAR_PX * longest + 24
+def number_width(longest: int) -> int:
+    """A column width in pixels that shows a number of `longest` characters whole."""
+    return CHAR_PX * longest + PADDING_PX
 
 
-def holds_numbers(values: pd.Series) -> int:
+def holds_numbers(column, values: pd.Series) -> int:
     """The length of the longest order or return number in `values` (0 when it holds none)."""
-    found = (NUMBER.search(v) for v in values if isinstance(v, str))
-    return max((len(m.group(1)) for m in found if m), default=0)
+    texts = [v for v in values if isinstance(v, str)]
+    if column in NUMBER_COLUMNS:
+        return max((len(m.group(1) if (m := LINKED.search(v)) else v) for v in texts), default=0)
+    return max((len(m.group(1)) for v in texts if (m := NUMBER.search(v))), default=0)
 
 
-def _spec(values: pd.Series, spec):
-    """The column's config with what it lacks: a width for numbers, a minute format for times."""
-    longest = holds_numbers(values)
+def _px(width) -> int:
+    return {"small": 75, "medium": 200, "large": 400}.get(width, width if isinstance(width, int) else 0)
+
+
+def _spec(column, values: pd.Series, spec):
+    """The column's config with what it lacks: a width that shows numbers whole, a minute format for times."""
+    longest = holds_numbers(column, values)
     if longest:
         if spec is None or isinstance(spec, str):
             return st.column_config.TextColumn(spec, width=number_width(longest))
-        return spec if spec.get("width") else {**spec, "width": number_width(longest)}
+        return spec if _px(spec.get("width")) >= number_width(longest) else {**spec, "width": number_width(longest)}
     if pd.api.types.is_datetime64_any_dtype(values) and (spec is None or isinstance(spec, str)):
         return st.column_config.DatetimeColumn(spec, format="YYYY-MM-DD HH:mm")
     return spec
@@ -58,7 +68,7 @@ def show_table(data, *, column_config: dict | None = None, **kwargs):
         given = config.get(column, _UNSET)
         if given is None:   # hidden by the page
             continue
-        spec = _spec(frame[column], None if given is _UNSET else given)
+        spec = _spec(column, frame[column], None if given is _UNSET else given)
         if spec is not None:
             config[column] = spec
     shown = data if isinstance(data, Styler) else blank_missing(frame)
