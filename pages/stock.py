@@ -61,14 +61,12 @@ if ledger_sku:
         if "kind" in ledger:
             ledger["kind"] = ledger["kind"].map(lambda k: tr(f"ledger_kind.{k}"))
         if "order_no" in ledger:
-            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if n else None)
-        change = st.column_config.NumberColumn
+            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if isinstance(n, str) and n else None)
         show_table(ledger, hide_index=True, width="stretch", column_order=LEDGER_COLUMNS, column_config={
             "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
             "warehouse": tr("col.warehouse"), "kind": tr("stock.kind"),
-            "d_on_hand": change(tr("stock.d_on_hand"), format="%+d"),
-            "d_reserved": change(tr("stock.d_reserved"), format="%+d"),
-            "d_quarantine": change(tr("stock.d_quarantine"), format="%+d"),
+            "d_on_hand": tr("stock.d_on_hand"), "d_reserved": tr("stock.d_reserved"),
+            "d_quarantine": tr("stock.d_quarantine"),
             "on_hand": tr("stock.on_hand"), "reserved": tr("stock.reserved"), "available": tr("stock.available"),
             "quarantine": tr("stock.quarantine"),
             "order_link": st.column_config.LinkColumn(tr("col.order_no"), display_text=r"no=(.*)$"),
