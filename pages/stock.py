@@ -61,7 +61,8 @@ if ledger_sku:
         if "kind" in ledger:
             ledger["kind"] = ledger["kind"].map(lambda k: tr(f"ledger_kind.{k}"))
         if "order_no" in ledger:
-            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if isinstance(n, str) and n else None)
+            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if isinstance(n, str) and n
+                                                          else None)
         show_table(ledger, hide_index=True, width="stretch", column_order=LEDGER_COLUMNS, column_config={
             "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
             "warehouse": tr("col.warehouse"), "kind": tr("stock.kind"),
