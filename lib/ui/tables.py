@@ -6,6 +6,8 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from lib.ui.context import tr
+
 # SO-20261203-00028, RT-20261203-00001, or a link to one (a LinkColumn's value is the URL: …?no=SO-…); a column of
 # these names holds numbers whatever they look like (an imported order keeps the ERP's number).
 NUMBER = re.compile(r"(?:^|[?&]no=)([A-Z]{2,}-\d{6,}-\d+)$")
@@ -60,9 +62,14 @@ def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def show_table(data, *, column_config: dict | None = None, **kwargs):
-    """show_table(data, column_config=…, **kwargs) with the columns' missing widths and formats filled in
-    (`data` a DataFrame or a pandas Styler); returns what st.dataframe returns (the selection event)."""
+    """st.dataframe(data, column_config=…, **kwargs) with the columns' missing widths and formats filled in and
+    missing values shown as empty cells (`data` a DataFrame or a pandas Styler); returns what st.dataframe returns
+    (the selection event). A table without rows is a caption in the reader's words instead (the grid would say
+    "empty", in English)."""
     frame = data.data if isinstance(data, Styler) else data
+    if frame.empty:
+        st.caption(tr("table.empty"))
+        return None
     config = dict(column_config or {})
     for column in frame.columns:
         given = config.get(column, _UNSET)
@@ -72,4 +79,4 @@ def show_table(data, *, column_config: dict | None = None, **kwargs):
         if spec is not None:
             config[column] = spec
     shown = data if isinstance(data, Styler) else blank_missing(frame)
-    return st.dataframe(shown, column_config=config, **kwargs)
+    return st.dataframe(shown, column_config=config, **({"placeholder": ""} | kwargs))

@@ -3,8 +3,6 @@ own name, a cell that reads "None", an order or return number in a column too na
 import json
 import re
 
-from pandas.api.types import is_string_dtype
-
 RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")   # a column's own name (snake_case), not a word for people
 NUMBER = re.compile(r"(?:^|[?&]no=)([A-Z]{2,}-\d{6,}-\d+)$")   # SO-20261203-00028, RT-…, or a link to one
 WIDTH_PX = {"small": 75, "medium": 200, "large": 400}
@@ -20,16 +18,21 @@ def _columns(table) -> list[tuple[str, dict]]:
 
 
 def raw_names(app) -> list[str]:
-    """Headers shown as a column's own name, and columns with a cell that reads "None", in the tables shown."""
+    """Headers shown as a column's own name, columns with a cell that reads "None", and empty grids (which say
+    "empty", in English), in the tables shown."""
     found = []
     for table in app.dataframe:
+        if table.value.empty:
+            found.append("an empty grid")
+        # Missing values read "None" unless the table names its own placeholder (show_table: an empty cell).
+        blank = table.proto.HasField("placeholder") and table.proto.placeholder != "None"
         for column, spec in _columns(table):
             if spec.get("hidden"):
                 continue
             if RAW_NAME.match(str(spec.get("label") or column)):
                 found.append(f"header {column}")
             values = table.value[column] if column in table.value.columns else None
-            if values is not None and (values.dtype == object or is_string_dtype(values.dtype)) and values.isna().any():
+            if not blank and values is not None and values.isna().any():
                 found.append(f"None in {column}")
     return found
 
