@@ -13,6 +13,7 @@ from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
 from lib.ui.approvals_many import decide_many
 from lib.ui.void_ui import impact
+from lib.ui.tables import show_table
 
 db = database()
 user = signed_in_user("void.approve")
@@ -49,7 +50,7 @@ shown = queue.copy()
 shown["note"] = shown["note"].fillna("")
 if "approval_reason" in shown:
     shown["approval_reason"] = shown["approval_reason"].map(lambda r: tr(f"approval_reason.{r}") if r else "")
-event = st.dataframe(
+event = show_table(
     shown, hide_index=True, width="stretch", key="queue", on_select="rerun", selection_mode="multi-row",
     column_config={"order_no": tr("col.order_no"), "customer": tr("col.customer"),
                    "total": st.column_config.NumberColumn(tr("col.total"), format="%.2f"),

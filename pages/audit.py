@@ -9,6 +9,7 @@ from lib.queries.audit import export_audit_csv, search_audit
 from lib.services.change_feed import FORMATS, as_bytes, export_changes, marks
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
+from lib.ui.tables import show_table
 
 PAGE = 100
 # Every action the app records, by what it is about (the audit log's own words for them: audit.action.<code>).
@@ -67,7 +68,7 @@ shown = rows.assign(action=rows["action"].map(action_words),
                     entity_type=rows["entity_type"].map(lambda e: tr(f"audit.entity.{e}")))
 for column in ("order_no", "before", "after", "note"):   # an empty cell says nothing, not "None"
     shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
-st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
+show_table(shown, hide_index=True, width="stretch", height=520, column_config={
     "id": st.column_config.NumberColumn(tr("audit.col.id"), format="%d", width="small"),
     "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm:ss"),
     "actor_name": tr("audit.col.actor"), "action": tr("audit.action"), "entity_type": tr("audit.entity"),
@@ -114,6 +115,6 @@ if made and made[0] == (since, fmt):
                        icon=":material/download:", key="changes_download")
 targets = marks(db, user)
 if not targets.empty:
-    st.dataframe(targets, hide_index=True, column_config={
+    show_table(targets, hide_index=True, column_config={
         "target": tr("changes.target"), "rows": tr("changes.rows"), "exported_by": tr("changes.exported_by"),
         "exported_at": st.column_config.DatetimeColumn(tr("changes.exported_at"), format="YYYY-MM-DD HH:mm:ss")})

@@ -6,6 +6,7 @@ from lib.domain import can
 from lib.queries import home
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, md_escape, tr
+from lib.ui.tables import show_table
 
 db = database()
 user = signed_in_user()
@@ -68,6 +69,6 @@ with right:
     else:
         recent["total"] = recent["total"].map(lambda v: i18n.fmt_money(v, lang()))
         recent["applied_at"] = recent["applied_at"].map(lambda v: i18n.fmt_datetime(v, lang()))
-        st.dataframe(recent, hide_index=True, width="stretch", column_config={
+        show_table(recent, hide_index=True, width="stretch", column_config={
             "order_no": tr("col.order_no"), "customer": tr("col.customer"), "reason": tr("col.reason"),
             "total": tr("col.total"), "applied_at": tr("col.voided_at"), "by_user": tr("col.by")})

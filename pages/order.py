@@ -8,6 +8,7 @@ from lib.ui import order_actions
 from lib.ui.badges import payment_badge, status_badge
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 db = database()
 user = signed_in_user("order.view")
@@ -54,8 +55,8 @@ st.caption(" · ".join([
     f"{tr('col.created')}: {i18n.fmt_datetime(order['created_at'], lang())}"]))
 
 st.subheader(tr("order.lines"))
-st.dataframe(order_actions.lines_frame(order), hide_index=True, width="stretch",
-             column_config=order_actions.lines_columns())
+show_table(order_actions.lines_frame(order), hide_index=True, width="stretch",
+           column_config=order_actions.lines_columns())
 
 actions_col, timeline_col = st.columns([2, 3], gap="large")
 with actions_col:

@@ -7,6 +7,7 @@ from lib.services.notify import queue_mail
 from lib.ui.context import database, lang, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.mail_worker import smtp_settings
+from lib.ui.tables import show_table
 
 db = database()
 user = signed_in_user("users.manage")
@@ -22,7 +23,7 @@ if "last_error" in rows:   # no error yet: an empty cell, not "None"
     rows["last_error"] = rows["last_error"].astype(object).where(rows["last_error"].notna(), "")
 if "status" in rows:
     rows["status"] = rows["status"].map(lambda s: tr(f"outbox.status.{s}"))
-st.dataframe(rows, hide_index=True, width="stretch", column_config={
+show_table(rows, hide_index=True, width="stretch", column_config={
     "id": None, "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
     "to_address": tr("outbox.to"), "subject": tr("outbox.subject"), "status": tr("col.status"),
     "attempts": tr("outbox.attempts"), "last_error": tr("outbox.last_error"),

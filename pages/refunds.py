@@ -12,9 +12,10 @@ from lib.queries.refunds import refund_queue, refund_totals_per_day
 from lib.services.refunds import mark_paid
 from lib.charts import date_ticks
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import database, lang, md_escape, show_error, tr
+from lib.ui.context import database, lang, md_escape, namer, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
+from lib.ui.tables import show_table
 
 PAID_COLUMNS = ("paid_at", "paid_by", "payment_ref")   # empty but for refunds paid out: shown in that list only
 
@@ -56,7 +57,7 @@ find = dict(order_no=row[0].text_input(tr("col.order_no"), key="refund_order_no"
             min_amount=row[3].text_input(tr("refunds.min_amount"), key="refund_min", on_change=forget_selection),
             max_amount=row[4].text_input(tr("refunds.max_amount"), key="refund_max", on_change=forget_selection))
 order = row[5].selectbox(tr("refunds.sort"), ["oldest", "newest"], key="refund_sort", on_change=forget_selection,
-                         index=0 if status == "pending" else 1, format_func=lambda o: tr(f"refunds.sort.{o}"))
+                         index=0 if status == "pending" else 1, format_func=namer("refunds.sort."))
 try:
     queue = refund_queue(db, user, status=status, newest_first=order == "newest", **find)
 except VoidDeskError as exc:
@@ -71,19 +72,19 @@ if "source" in queue:
 for column in ("return_no", "payment_ref", "paid_by"):
     if column in queue:
         queue[column] = queue[column].fillna("")
-event = st.dataframe(queue, hide_index=True, width="stretch", key="refund_table", on_select="rerun",
-                     selection_mode="single-row",
-                     column_order=[c for c in ("order_no", "customer", "source", "return_no", "amount", "created_at",
-                                               "created_by", "paid_at", "paid_by", "payment_ref")
-                                   if c in queue and (status == "paid" or c not in PAID_COLUMNS)],
-                     column_config={
-                         "order_no": tr("col.order_no"), "customer": tr("col.customer"), "source": tr("refunds.source"),
-                         "return_no": tr("returns.number"),
-                         "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
-                         "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
-                         "created_by": tr("col.by"), "paid_at": st.column_config.DatetimeColumn(
-                             tr("refund_status.paid"), format="YYYY-MM-DD HH:mm"),
-                         "paid_by": tr("refunds.paid_by"), "payment_ref": tr("refunds.payment_ref")})
+event = show_table(queue, hide_index=True, width="stretch", key="refund_table", on_select="rerun",
+                   selection_mode="single-row",
+                   column_order=[c for c in ("order_no", "customer", "source", "return_no", "amount", "created_at",
+                                             "created_by", "paid_at", "paid_by", "payment_ref")
+                                 if c in queue and (status == "paid" or c not in PAID_COLUMNS)],
+                   column_config={
+                       "order_no": tr("col.order_no"), "customer": tr("col.customer"), "source": tr("refunds.source"),
+                       "return_no": tr("returns.number"),
+                       "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
+                       "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
+                       "created_by": tr("col.by"), "paid_at": st.column_config.DatetimeColumn(
+                           tr("refund_status.paid"), format="YYYY-MM-DD HH:mm"),
+                       "paid_by": tr("refunds.paid_by"), "payment_ref": tr("refunds.payment_ref")})
 
 rows = [r for r in (event.selection.rows if event and event.selection else []) if r < len(queue)]
 if rows and status == "pending":
@@ -117,7 +118,7 @@ if not totals.empty:
     date_ticks(fig, totals["day"], "day")   # numeric dates: the same in both languages, no English month names
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     money = st.column_config.NumberColumn
-    st.dataframe(totals, hide_index=True, width="stretch", column_config={
+    show_table(totals, hide_index=True, width="stretch", column_config={
         "day": st.column_config.DateColumn(tr("refunds.day"), format="YYYY-MM-DD"),
         "count": st.column_config.NumberColumn(tr("refunds.col.count"), format="%d"),
         "created_amount": money(tr("refunds.col.created_amount"), format="%.2f"),

@@ -14,6 +14,7 @@ from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, label, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.links import order_link
+from lib.ui.tables import show_table
 
 RETURN_STATUSES = ("requested", "received", "inspected", "closed")
 DISPOSITIONS = ("restock", "repair", "scrap")
@@ -40,14 +41,14 @@ def show_note(return_no: str) -> None:
     lines = pd.DataFrame(note["lines"])
     if "disposition" in lines:
         lines["disposition"] = lines["disposition"].map(lambda d: label("disposition", d) if d else "")
-    st.dataframe(lines, hide_index=True, width="stretch",
-                 column_order=[c for c in ("line_no", "sku", "product_name", "qty", "unit_price", "amount", "disposition")
-                               if c in lines],
-                 column_config={"line_no": "#", "sku": tr("col.sku"), "product_name": tr("col.product"),
-                                "qty": tr("col.qty"),
-                                "unit_price": st.column_config.NumberColumn(tr("col.unit_price"), format="%.2f"),
-                                "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
-                                "disposition": tr("returns.disposition")})
+    show_table(lines, hide_index=True, width="stretch",
+               column_order=[c for c in ("line_no", "sku", "product_name", "qty", "unit_price", "amount", "disposition")
+                             if c in lines],
+               column_config={"line_no": "#", "sku": tr("col.sku"), "product_name": tr("col.product"),
+                              "qty": tr("col.qty"),
+                              "unit_price": st.column_config.NumberColumn(tr("col.unit_price"), format="%.2f"),
+                              "amount": st.column_config.NumberColumn(tr("col.amount"), format="%.2f"),
+                              "disposition": tr("returns.disposition")})
     _actions(note)
 
 
@@ -101,7 +102,7 @@ def show_list() -> None:
     rows["status"] = rows["status"].map(lambda s: label("return_status", s))
     rows["reason"] = rows["reason_label_zh" if lang() == "zh" else "reason_label_en"]
     rows["link"] = rows["return_no"].map(lambda n: f"/returns?no={n}")
-    st.dataframe(rows, hide_index=True, width="stretch", column_order=[
+    show_table(rows, hide_index=True, width="stretch", column_order=[
         "link", "order_no", "status", "reason", "qty", "refund_amount", "warehouse", "customer", "created_at"],
         column_config={
             "link": st.column_config.LinkColumn(tr("returns.number"), display_text=r"no=(.*)$"),

@@ -9,6 +9,7 @@ from lib.queries.search import SearchFilters, search_orders
 from lib.ui import batch_void, search_widgets
 from lib.ui.guard import signed_in_user
 from lib.ui.context import database, lang, show_error, tr
+from lib.ui.tables import show_table
 
 PAGE_SIZE = 50
 
@@ -31,7 +32,7 @@ except VoidDeskError as exc:
 
 top = st.columns([2, 2, 3], vertical_alignment="bottom")
 sort = top[0].selectbox(tr("search.sort"), search_widgets.SORT_OPTIONS, key="sort",
-                        format_func=search_widgets.sort_label)
+                        format_func=search_widgets.sort_labels())
 if st.session_state.get("search_last", (filters, sort)) != (filters, sort):
     st.session_state["search_page"] = 1  # new filters or a new sort start at the first page
 st.session_state["search_last"] = (filters, sort)
@@ -56,9 +57,9 @@ with top[2]:
 search_widgets.write_url(filters, sort, page_no)
 
 table = search_widgets.result_frame(result.rows)
-event = st.dataframe(table, hide_index=True, width="stretch", key="results", on_select="rerun",
-                     selection_mode="multi-row", column_config=search_widgets.result_columns(),
-                     column_order=search_widgets.RESULT_ORDER)
+event = show_table(table, hide_index=True, width="stretch", key="results", on_select="rerun",
+                   selection_mode="multi-row", column_config=search_widgets.result_columns(),
+                   column_order=search_widgets.RESULT_ORDER)
 selected = [table.iloc[i]["order_no"] for i in event.selection.rows] if event and event.selection else []
 
 with st.container(border=True):

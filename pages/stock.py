@@ -12,6 +12,11 @@ from lib.services.stock_adjust import adjust_stock
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import database, lang, md_escape, show_error, tr
 from lib.ui.guard import signed_in_user
+from lib.ui.tables import show_table
+
+# The ledger as people read it: what moved and the balances after it, what it was for and who did it.
+LEDGER_COLUMNS = ("created_at", "warehouse", "kind", "d_on_hand", "d_reserved", "d_quarantine", "on_hand", "reserved",
+                  "available", "quarantine", "order_link", "return_no", "actor", "note")
 
 db = database()
 user = signed_in_user("stock.view")
@@ -34,12 +39,12 @@ def _highlight(row):
     return ["background-color: #fde8e8" if row.get("low") else "" for _ in row]
 
 
-st.dataframe(levels.style.apply(_highlight, axis=1), hide_index=True, width="stretch", height=420,
-             column_config={"warehouse": tr("col.warehouse"), "sku": tr("col.sku"), "product_name": tr("col.product"),
-                            "category": tr("filter.category"), "on_hand": tr("stock.on_hand"),
-                            "reserved": tr("stock.reserved"), "available": tr("stock.available"),
-                            "quarantine": tr("stock.quarantine"),
-                            "low": st.column_config.CheckboxColumn(tr("stock.low"))})
+show_table(levels.style.apply(_highlight, axis=1), hide_index=True, width="stretch", height=420,
+           column_config={"warehouse": tr("col.warehouse"), "sku": tr("col.sku"), "product_name": tr("col.product"),
+                          "category": tr("filter.category"), "on_hand": tr("stock.on_hand"),
+                          "reserved": tr("stock.reserved"), "available": tr("stock.available"),
+                          "quarantine": tr("stock.quarantine"),
+                          "low": st.column_config.CheckboxColumn(tr("stock.low"))})
 
 st.subheader(tr("stock.ledger_title"))
 only_sku = levels["sku"].iloc[0] if len(levels["sku"].unique()) == 1 else ""
@@ -56,11 +61,17 @@ if ledger_sku:
         if "kind" in ledger:
             ledger["kind"] = ledger["kind"].map(lambda k: tr(f"ledger_kind.{k}"))
         if "order_no" in ledger:
-            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if n else None)
-        st.dataframe(ledger, hide_index=True, width="stretch", column_config={
+            ledger["order_link"] = ledger["order_no"].map(lambda n: f"/order?no={n}" if isinstance(n, str) and n
+                                                          else None)
+        show_table(ledger, hide_index=True, width="stretch", column_order=LEDGER_COLUMNS, column_config={
+            "created_at": st.column_config.DatetimeColumn(tr("col.created"), format="YYYY-MM-DD HH:mm"),
+            "warehouse": tr("col.warehouse"), "kind": tr("stock.kind"),
+            "d_on_hand": tr("stock.d_on_hand"), "d_reserved": tr("stock.d_reserved"),
+            "d_quarantine": tr("stock.d_quarantine"),
+            "on_hand": tr("stock.on_hand"), "reserved": tr("stock.reserved"), "available": tr("stock.available"),
+            "quarantine": tr("stock.quarantine"),
             "order_link": st.column_config.LinkColumn(tr("col.order_no"), display_text=r"no=(.*)$"),
-            "order_no": None, "kind": tr("stock.kind"), "created_at": st.column_config.DatetimeColumn(
-                tr("col.created"), format="YYYY-MM-DD HH:mm")})
+            "return_no": tr("returns.number"), "actor": tr("col.by"), "note": tr("audit.col.note")})
 
 if can(user, "stock.adjust"):
     st.subheader(tr("stock.adjust_title"))

@@ -11,6 +11,7 @@ from lib.errors import VoidDeskError
 from lib.services import catalog_admin as service
 from lib.ui import admin_common as common
 from lib.ui.context import lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 FLASH = "catalog_flash"
 ADD = {"warehouse": service.add_warehouse, "category": service.add_category}
@@ -36,7 +37,7 @@ def entry_table(rows: list[dict], kind: str) -> None:
         return
     count = COUNT[kind]
     frame = pd.DataFrame(rows, columns=["code", "name_en", "name_zh", count])
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"catalog_table_{kind}", column_config={
+    show_table(frame, hide_index=True, width="stretch", key=f"catalog_table_{kind}", column_config={
         "code": tr("catalog.code"), "name_en": tr("catalog.name_en"), "name_zh": tr("catalog.name_zh"),
         count: st.column_config.NumberColumn(tr(f"catalog.{count}"), format="%d")})
 

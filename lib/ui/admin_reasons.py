@@ -10,6 +10,7 @@ from lib.queries.reasons import OTHER_HINT_SHARE, USAGE_DAYS
 from lib.services.reasons import MAX_LABEL, MAX_SORT_ORDER, add_reason, move_reason, update_reason
 from lib.ui import admin_common as common
 from lib.ui.context import lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 FLASH = "reasons_flash"
 ADD_KEYS = ("reason_add_code", "reason_add_en", "reason_add_zh", "reason_add_note")
@@ -39,7 +40,7 @@ def other_share_panel(share: dict, kind: str) -> None:
 def catalogue_table(rows: list[dict], kind: str) -> None:
     frame = pd.DataFrame(rows, columns=["code", "label_en", "label_zh", "note_required", "active", "sort_order",
                                         "uses"])
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"reasons_table_{kind}", column_config={
+    show_table(frame, hide_index=True, width="stretch", key=f"reasons_table_{kind}", column_config={
         "code": tr("reasons.code"), "label_en": tr("reasons.label_en"), "label_zh": tr("reasons.label_zh"),
         "note_required": st.column_config.CheckboxColumn(tr("reasons.note_required")),
         "active": st.column_config.CheckboxColumn(tr("reasons.active")),

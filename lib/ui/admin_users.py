@@ -8,6 +8,7 @@ from lib.domain import ROLES, User
 from lib.errors import VoidDeskError
 from lib.services import users
 from lib.ui.context import label, lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 FLASH, SECRET = "users_flash", "users_secret"
 CREATE_KEYS = ("user_new_name", "user_new_display", "user_new_role", "user_new_email", "user_new_password",
@@ -43,7 +44,7 @@ def user_table(rows: list[dict]) -> None:
         lambda at: at.strftime("%Y-%m-%d %H:%M") if at is not None and not pd.isna(at) else tr("users.never"))
     frame["language"] = frame["language"].map(lambda code: i18n.LANGUAGES.get(code, "–") if code else "–")
     st.caption(tr("users.count", n=i18n.fmt_int(len(frame), lang())))
-    st.dataframe(frame, hide_index=True, width="stretch", key="users_table", column_config={
+    show_table(frame, hide_index=True, width="stretch", key="users_table", column_config={
         "username": tr("users.username"), "display_name": tr("users.display_name"), "role": tr("users.role"),
         "active": st.column_config.CheckboxColumn(tr("users.active")),
         "last_login": tr("users.last_login"),

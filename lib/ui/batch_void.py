@@ -13,6 +13,7 @@ from lib.services.voids import void_batch
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, show_error, tr
 from lib.ui.void_ui import reason_picker, refusal_text
+from lib.ui.tables import show_table
 
 BATCH_LIMIT = 1000
 
@@ -64,7 +65,7 @@ def _batch_preview_table(previews: list[dict]) -> None:
              "outcome": tr(f"batch.outcome.{p['outcome_if_confirmed']}"),
              "why": refusal_text(p) or (tr(f"approval_reason.{p['approval_reason']}") if p.get("needs_approval") else ""),
              "refund": float(p.get("refund") or 0)} for p in previews]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    show_table(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "order_no": tr("col.order_no"), "status": tr("col.status"), "outcome": tr("batch.outcome"),
         "why": tr("batch.why"), "refund": st.column_config.NumberColumn(tr("void.refund_owed"), format="%.2f")})
 
@@ -74,6 +75,6 @@ def _batch_results_table(results: list[dict]) -> None:
              "message": message_for(r["message_key"], r.get("message_params"), lang()) if r.get("message_key")
              else r.get("message", ""),
              "refund": float(r.get("refund") or 0)} for r in results]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    show_table(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "order_no": tr("col.order_no"), "outcome": tr("batch.outcome"), "message": tr("batch.why"),
         "refund": st.column_config.NumberColumn(tr("void.refund_owed"), format="%.2f")})

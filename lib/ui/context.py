@@ -28,6 +28,13 @@ def tr(key: str, **params) -> str:
     return i18n.t(key, lang(), **params)
 
 
+def namer(prefix: str):
+    """A format_func naming a code by the text of `prefix` + code in the language of this run (bound now: AppTest
+    formats a widget's value outside the run)."""
+    language = lang()
+    return lambda code: i18n.t(f"{prefix}{code}", language)
+
+
 def label(kind: str, code: str | None) -> str:
     return i18n.label(kind, code, lang())
 

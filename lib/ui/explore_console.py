@@ -8,6 +8,7 @@ from lib.errors import VoidDeskError
 from lib.ui.context import show_error, tr
 from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
+from lib.ui.tables import show_table
 
 ROW_LIMIT = 10_000
 TIME_LIMIT_S = 10
@@ -55,7 +56,7 @@ def _show_outcome() -> None:
                    icon=":material/content_cut:")
     elif result.truncated:
         st.warning(tr("console.truncated", n=i18n.fmt_int(len(result.frame))), icon=":material/content_cut:")
-    st.dataframe(result.frame, hide_index=True, width="stretch", key="console_table")
+    show_table(result.frame, hide_index=True, width="stretch", key="console_table")
     table_downloads(result.frame, "query-result", "console_result")
 
 

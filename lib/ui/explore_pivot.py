@@ -2,6 +2,7 @@
 period and codes, see the wide table and its chart, download both forms."""
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
 from lib import clock, i18n
@@ -16,6 +17,7 @@ from lib.ui.context import lang, show_error, tr
 from lib.ui.explore_view import Table, cells, complete, figure, long_table, wide
 from lib.ui.guard import fragment_user
 from lib.ui.table_export import table_downloads
+from lib.ui.tables import show_table
 
 NO_GRAIN = "none"
 NO_REASON = ("orders", "revenue")     # measures of orders, which have no reason
@@ -152,10 +154,13 @@ def _filter_rows(db, measure: str) -> AnalyticsFilters:
 
 def _show(table: Table, name: str, key: str, pivot_of: tuple) -> None:
     """The table; a click on a cell opens Search on the orders behind it (pivot_of: filters, measure, grain)."""
-    config = {c: st.column_config.NumberColumn(c, format="percent") for c in table.percent}
-    config |= {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.money}
-    event = st.dataframe(table.frame, hide_index=True, width="stretch", column_config=config, key=key,
-                         on_select="rerun", selection_mode="single-cell")
+    config = {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.money}
+    shown = table.frame
+    if table.percent:   # a rate without a base shows an empty cell, not "None" (the grid's word for a missing number)
+        language = lang()
+        shown = shown.style.format(lambda v: "" if pd.isna(v) else i18n.fmt_pct(v, language, 2), subset=table.percent)
+    event = show_table(shown, hide_index=True, width="stretch", column_config=config, key=key,
+                       on_select="rerun", selection_mode="single-cell")
     chosen = event.selection.cells if event and event.selection else []
     cell = table.cell(int(chosen[0][0]), chosen[0][1]) if chosen else None
     if cell is not None:

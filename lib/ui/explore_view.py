@@ -116,6 +116,9 @@ def wide(frame: pd.DataFrame, dims: list[str], measure: str, grain: str | None, 
         elif measure in MONEY:
             out.money.append(head)
     result = pd.DataFrame({head: table[(name, value)] for name, value, head in columns}, index=table.index)
+    for name, _, head in columns:   # a combination that never happened counted nothing (a rate stays empty)
+        if name not in RATES:
+            result[head] = result[head].fillna(0) if name in MONEY else result[head].fillna(0).astype("int64")
     out.frame = result.reset_index().rename(columns=headers)
     out.row_cells = [{d: by_label[d][key] for d, key in zip(down, keys)}
                      for keys in result.index.to_frame(index=False).itertuples(index=False)]

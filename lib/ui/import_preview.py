@@ -12,6 +12,7 @@ from lib.imports.upsert import ACTIONS, KINDS as UPSERT_KINDS, MODES
 from lib.ui.cached import clear_read_caches
 from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.import_upload import Upload
+from lib.ui.tables import show_table
 
 _LABELLED = {"status": "status"}
 
@@ -59,7 +60,7 @@ def show_loaded() -> None:
                icon=":material/task_alt:")
     _show_outcome(loaded, download=False)
     counts = pd.DataFrame([{"table": table, "rows": n} for table, n in loaded.counts.items()])
-    st.dataframe(counts, hide_index=True, column_config={"table": tr("import.col.table"),
+    show_table(counts, hide_index=True, column_config={"table": tr("import.col.table"),
                                                          "rows": tr("import.col.rows")})
     if loaded.kind in ("orders", "lines"):
         st.page_link("pages/search.py", label=tr("import.find_orders"), icon=":material/search:")
@@ -83,8 +84,8 @@ def _show_outcome(result: ImportResult, download: bool = True) -> None:
     if result.conflicts is None:
         return
     st.warning(tr("import.conflicts", n=i18n.fmt_int(result.outcome["conflicts"], lang())), icon=":material/warning:")
-    st.dataframe(result.conflicts, hide_index=True, width="stretch",
-                 column_config={c: tr(f"import.report.{c}") for c in result.conflicts.columns})
+    show_table(result.conflicts, hide_index=True, width="stretch",
+               column_config={c: tr(f"import.report.{c}") for c in result.conflicts.columns})
     if download and result.conflict_report:
         stem = os.path.splitext(result.file_name)[0] or "import"
         st.download_button(tr("import.download_conflicts"), result.conflict_report, file_name=f"{stem}.conflicts.csv",
@@ -111,15 +112,15 @@ def _show_preview(result: ImportResult) -> None:
     for column, kind in _LABELLED.items():
         if column in frame:
             frame[column] = frame[column].map(lambda c: label(kind, c) if isinstance(c, str) else c)
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={c: tr(f"import.col.{c}") for c in frame.columns})
+    show_table(frame, hide_index=True, width="stretch",
+               column_config={c: tr(f"import.col.{c}") for c in frame.columns})
 
 
 def _show_problems(result: ImportResult) -> None:
     st.error(tr("import.rejected", n=i18n.fmt_int(result.rejected, lang()), rows=i18n.fmt_int(result.rows, lang())),
              icon=":material/block:")
-    st.dataframe(result.problems, hide_index=True, width="stretch",
-                 column_config={c: tr(f"import.report.{c}") for c in result.problems.columns})
+    show_table(result.problems, hide_index=True, width="stretch",
+               column_config={c: tr(f"import.report.{c}") for c in result.problems.columns})
     stem = os.path.splitext(result.file_name)[0] or "import"
     st.download_button(tr("import.download_report"), result.report, file_name=f"{stem}.rejects.csv",
                        mime="text/csv", icon=":material/download:", key="import_report_download", on_click="ignore")

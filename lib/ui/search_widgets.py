@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from lib import i18n
 from lib.domain import ORDER_SOURCES, ORDER_STATUSES, PAYMENT_STATUSES
 from lib.errors import VoidDeskError
 from lib.queries import catalog
@@ -16,10 +17,14 @@ RESULT_ORDER = ["link", "status", "payment_status", "customer", "total", "create
                 "assignee_name", "warehouse"]
 
 
-def sort_label(option: str) -> str:
-    field, _, direction = option.partition(":")
-    arrow = "↓" if direction == "desc" else "↑"
-    return f"{tr('sort.' + field)} {arrow}"
+def sort_labels():
+    """A format_func naming sort options in the language of this run (bound now: AppTest calls it outside the run)."""
+    language = lang()
+
+    def sort_label(option: str) -> str:
+        field, _, direction = option.partition(":")
+        return f"{i18n.t('sort.' + field, language)} {'↓' if direction == 'desc' else '↑'}"
+    return sort_label
 
 
 # SearchFilters field -> widget key; the URL itself carries SearchFilters.to_params() (codes, not labels,

@@ -5,6 +5,7 @@ import streamlit as st
 from lib import i18n
 from lib.errors import PermissionDenied, VoidDeskError
 from lib.ui.context import lang, md_escape, tr
+from lib.ui.tables import show_table
 
 
 def reason_picker(reasons: list[dict], key: str) -> tuple[str | None, str]:
@@ -33,9 +34,9 @@ def impact(preview: dict) -> None:
     right.metric(tr("void.units_released"), i18n.fmt_int(sum(r["qty"] for r in released), lang()))
     if released:
         st.caption(tr("void.release_title"))
-        st.dataframe(pd.DataFrame(released)[["warehouse", "sku", "product_name", "qty"]], hide_index=True,
-                     width="stretch", column_config={"warehouse": tr("col.warehouse"), "sku": tr("col.sku"),
-                                                     "product_name": tr("col.product"), "qty": tr("col.qty")})
+        show_table(pd.DataFrame(released)[["warehouse", "sku", "product_name", "qty"]], hide_index=True,
+                   width="stretch", column_config={"warehouse": tr("col.warehouse"), "sku": tr("col.sku"),
+                                                   "product_name": tr("col.product"), "qty": tr("col.qty")})
     people = preview.get("notify") or []
     if people:
         st.caption(tr("void.notified"))
@@ -45,10 +46,10 @@ def impact(preview: dict) -> None:
     st.caption(tr("void.customer_history", n=preview.get("customer_void_count_90d", len(history)),
                   orders=preview.get("customer_orders_90d", 0)))
     if history:
-        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch",
-                     column_config={"order_no": tr("col.order_no"), "voided_at": tr("col.voided_at"),
-                                    "reason_label": tr("col.reason"),
-                                    "total": st.column_config.NumberColumn(tr("col.total"), format="%.2f")})
+        show_table(pd.DataFrame(history), hide_index=True, width="stretch",
+                   column_config={"order_no": tr("col.order_no"), "voided_at": tr("col.voided_at"),
+                                  "reason_label": tr("col.reason"),
+                                  "total": st.column_config.NumberColumn(tr("col.total"), format="%.2f")})
 
 
 def refusal_text(preview: dict, escape=None) -> str | None:

@@ -11,6 +11,7 @@ from lib.services import auth, users
 from tests.app import builders as b
 from tests.app.conftest import APP
 from tests.app.conftest import sign_in as sign_in_form
+from tests.app.readable import raw_names
 
 ROOT = Path(APP).parent
 ADMIN_PAGES = ("pages/reasons.py", "pages/rules.py", "pages/users.py")
@@ -74,6 +75,7 @@ def test_ops_lead_adds_renames_and_moves_a_reason(app, admin_db_path):
     actions = [r["action"] for r in b.rows(admin_db_path, "SELECT action FROM audit_log WHERE entity_type = 'reason'"
                                                           " AND entity_id = 'void/late_delivery' ORDER BY id")]
     assert actions == ["reason.create", "reason.update", "reason.move", "reason.retire"]
+    assert not raw_names(app)   # issue #16: the catalogue after edits in words too
 
 
 def test_a_high_share_of_other_gets_a_hint(app, admin_db_path):

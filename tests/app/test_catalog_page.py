@@ -10,6 +10,7 @@ from lib.services import auth
 from tests.app import builders as b
 from tests.app.conftest import APP
 from tests.app.conftest import sign_in as sign_in_form
+from tests.app.readable import raw_names
 from tests.conftest import add_user
 
 PAGE = "pages/catalog.py"
@@ -83,6 +84,7 @@ def test_ops_lead_adds_a_warehouse_and_a_category_and_sees_them(app, empty_db_pa
     actions = [r["action"] for r in b.rows(empty_db_path, "SELECT action FROM audit_log WHERE entity_type IN"
                                                           " ('warehouse', 'category') ORDER BY id")]
     assert actions == ["warehouse.create", "category.create", "category.create", "category.move", "warehouse.rename"]
+    assert not raw_names(app)   # issue #16: the lists after edits in words too
 
 
 def test_a_bad_code_is_refused_on_the_page_and_kept_for_correcting(app, empty_db_path):

@@ -13,6 +13,7 @@ from lib.ui.nav import visible_pages
 from tests.app import builders as b
 from tests.app.builders import table_with
 from tests.app.conftest import APP
+from tests.app.readable import raw_names
 
 PAGE = str(Path(APP).parent / "pages" / "explore.py")
 
@@ -53,7 +54,7 @@ def test_an_analyst_builds_a_pivot_and_sees_its_rows(app, demo_db_path):
     start = datetime.combine(clock.today() - timedelta(days=89), datetime.min.time())
     expected = scalar(demo_db_path, "SELECT count(*) FROM voids WHERE status = 'applied' AND applied_at >= ?", [start])
     assert expected > 0 and table["Voids"].sum() == expected
-    assert not app.error
+    assert not app.error and not raw_names(app)
 
 
 def test_a_rate_keeps_its_base_beside_it(app, demo_db_path):

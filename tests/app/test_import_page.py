@@ -8,6 +8,7 @@ from lib.db import Database, apply_migrations
 from lib.ui.context import md_escape
 from tests.app.builders import assert_consistent, open_page, rows, sign_in
 from tests.app.conftest import APP
+from tests.app.readable import cut_numbers, raw_names
 from tests.integration.import_samples import workbook
 
 HEADERS = "订单编号,客户编码,下单时间,订单状态,仓库,商品编码,数量,单价"
@@ -70,10 +71,12 @@ def test_a_gbk_file_is_mapped_checked_previewed_and_loaded(at, import_db):
     preview = at.dataframe[0].value
     assert list(preview["order_no"]) == ["APPIMP-1", "APPIMP-1", "APPIMP-2"]
     assert list(preview["status"]) == ["Pending", "Pending", "Voided"]
+    assert not raw_names(at) + cut_numbers(at)   # issue #16: the preview in words, its numbers whole
     assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPIMP-%'")[0]["n"] == 0
     at.button(key="import_load_button").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value == f"Loaded 3 rows from {md_escape('订单.csv')}."   # a file's name is shown as text
+    assert not raw_names(at)
     stored = rows(import_db, "SELECT order_no, status, source FROM orders WHERE order_no LIKE 'APPIMP-%' ORDER BY 1")
     assert [(r["order_no"], r["status"], r["source"]) for r in stored] == [
         ("APPIMP-1", "pending", "import"), ("APPIMP-2", "voided", "import")]
@@ -86,6 +89,7 @@ def test_rejected_rows_are_listed_with_a_report_and_nothing_loads(at, import_db)
     assert at.error[0].value.startswith("1 of 3 rows have problems")
     problems = at.dataframe[1].value
     assert [tuple(r) for r in problems.itertuples(index=False)] == [(3, "Quantity", "-1", "-1 is not a quantity above zero")]
+    assert not raw_names(at) + cut_numbers(at)
     assert at.get("download_button")
     assert not [b for b in at.button if b.key == "import_load_button"]
     assert rows(import_db, "SELECT count(*) AS n FROM orders WHERE order_no LIKE 'APPBAD-%'")[0]["n"] == 0
@@ -218,4 +222,5 @@ def test_records_already_here_can_be_updated_and_the_outcome_is_shown(at, import
     assert not at.exception, at.exception
     assert rows(import_db, "SELECT city FROM customers WHERE code = ?", [known["code"]])[0]["city"] == "新城市"
     assert {m.label: m.value for m in at.metric}["Updated"] == "1"
+    assert not raw_names(at)
     assert_consistent(import_db)

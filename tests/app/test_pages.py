@@ -1,7 +1,4 @@
 """Every page each role can see renders without an exception (AppTest, real demo database)."""
-import json
-import re
-
 import pytest
 
 from lib import clock
@@ -10,6 +7,7 @@ from lib.services import auth, login_throttle
 from lib.ui.nav import PAGES
 from tests.app import builders as b
 from tests.app.conftest import DEMO_USERS, app_on, sign_in
+from tests.app.readable import cut_numbers, raw_names
 
 ROLE_OF = {"admin": "admin", "lead": "ops_lead", "ops": "ops", "sales": "sales", "sales2": "sales",
            "finance": "finance", "warehouse": "warehouse", "analyst": "analyst"}
@@ -42,13 +40,11 @@ def test_repeated_sign_ins_are_slowed_down_with_a_clear_message(app, monkeypatch
     assert not app.exception and "user" not in app.session_state
 
 
-RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")   # a column's own name (snake_case), not a word for people
-
-
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_each_role_renders_every_page_it_can_see_in_chinese_without_a_raw_name(demo_db_path, monkeypatch, username):
     """Every page of every role, in 中文: no exception, no table header that is a column's own name (``order_no``,
-    ``day``), no cell that reads "None" (issue #16: plain words everywhere)."""
+    ``day``), no cell that reads "None", no order number in a column too narrow for it (issue #16: plain words
+    everywhere, nothing cut off)."""
     with b.handle(demo_db_path).transaction() as cur:   # the user's own choice: every page opens in it
         before = cur.execute("SELECT language FROM users WHERE username = ?", [username]).fetchall()[0][0]
         cur.execute("UPDATE users SET language = 'zh' WHERE username = ?", [username])
@@ -65,28 +61,11 @@ def test_each_role_renders_every_page_it_can_see_in_chinese_without_a_raw_name(d
             # tests), and a select labelled in 中文 then no longer finds its value.
             app._run(None)
             assert not app.exception, f"{username} on {path}: {app.exception}"
-            raw += [f"{path}: {what}" for what in _raw_names(app)]
+            raw += [f"{path}: {what}" for what in raw_names(app) + cut_numbers(app)]
         assert not raw, raw
     finally:
         with b.handle(demo_db_path).transaction() as cur:
             cur.execute("UPDATE users SET language = ? WHERE username = ?", [before, username])
-
-
-def _raw_names(app) -> list[str]:
-    """Headers shown as a column's own name, and columns with a cell that reads "None", in the tables shown."""
-    found = []
-    for table in app.dataframe:
-        config = json.loads(table.proto.columns or "{}")
-        for column in list(table.proto.column_order) or list(table.value.columns):
-            spec = config.get(f"name:{column}") or config.get(str(column)) or {}
-            if spec.get("hidden"):
-                continue
-            if RAW_NAME.match(str(spec.get("label") or column)):
-                found.append(f"header {column}")
-            values = table.value[column] if column in table.value.columns else None
-            if values is not None and values.dtype == object and values.isna().any():
-                found.append(f"None in {column}")
-    return found
 
 
 def test_navigation_differs_by_role():

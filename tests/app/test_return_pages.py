@@ -10,6 +10,7 @@ from lib.services.returns import create_return
 from lib.ui.context import md_escape
 from tests.app import builders as b
 from tests.app.conftest import APP
+from tests.app.readable import raw_names
 
 ROOT = Path(APP).parent
 
@@ -93,6 +94,7 @@ def test_warehouse_receives_then_inspects_with_a_disposition_per_line(app, demo_
                    [return_no])["status"] == "inspected"   # the refund is still owed
     shown = b.table_with(app, "disposition")
     assert dict(zip(shown["sku"], shown["disposition"])) == {lines[0]["sku"]: "Restock", lines[1]["sku"]: "Scrap"}
+    assert not raw_names(app)   # issue #16: the inspected lines in words
     after = [_balance(demo_db_path, warehouse, ln["sku"]) for ln in lines]
     assert after[0]["on_hand"] == before[0]["on_hand"] + 2
     assert after[1] == before[1]
@@ -202,7 +204,7 @@ def test_inbox_marks_one_read_then_all_read(app, demo_db_path):
                                    " WHERE u.username = 'sales2' AND n.order_no = ?", [order_no])["id"]
     b.sign_in(app, "sales2")
     b.open_page(app, "pages/inbox.py")
-    shown = order_no + " was voided (Customer cancelled)"   # an order number reads as it is; code → words
+    shown = md_escape(order_no) + " was voided (Customer cancelled)"   # as md_escape leaves it; code → words
     assert any(shown in m.value for m in app.markdown)
     count = b.value(demo_db_path, unread)["n"]
     app.button(key=f"read_{newest}").click().run()

@@ -286,6 +286,16 @@ def test_a_wide_table_cell_stands_for_its_row_and_its_column(db, world):
     assert set(by_reason.cell(0, column)) == {"warehouse", "reason"}
 
 
+def test_a_combination_that_never_happened_counts_zero_in_the_wide_table(db, world):
+    """Issue #16: an empty cell of a count read "None" in the grid; a count of nothing is 0."""
+    from lib.ui.explore_view import wide
+
+    shown = wide(run(db, world, ["warehouse", "reason"], "voids"), ["warehouse", "reason"], "voids", None, "en")
+    counts = shown.frame[[c for c in shown.frame.columns if c in shown.column_cells]]
+    assert (counts == 0).any().any() and not counts.isna().any().any()
+    assert all(pd.api.types.is_integer_dtype(counts[c]) for c in counts.columns)
+
+
 def test_a_missing_value_or_unknown_dimension_cannot_be_drilled(db, world):
     with pytest.raises(InvalidInput) as refused:
         explore.drill_params(NOV, "voids", None, {"rep": None})
