@@ -109,10 +109,28 @@ class Database:
         # (Orders and stock balances are only ever updated in place, with counted rows, never RETURNING.)
         self._write_lock = threading.RLock()
         self._memo: dict[str, object] = {}
+        self._invalidated = False
 
     def cursor(self) -> "Cursor":
         with self._lock:
+            if self._invalidated:
+                self._reopen()
             return Cursor(self._con.cursor(), self)
+
+    def invalidated(self) -> None:
+        """DuckDB met an internal error and refuses every statement from now on ("database has been invalidated
+        … must be restarted"): the next cursor opens the file afresh, so one failed page does not take the app
+        down until someone restarts it. What was committed is in the file; the failed statement changed nothing."""
+        self._invalidated = self.path != ":memory:"
+
+    def _reopen(self) -> None:
+        try:
+            self._con.close()
+        except duckdb.Error:
+            pass
+        self._con = duckdb.connect(self.path)
+        self._memo.clear()
+        self._invalidated = False
 
     def forget(self) -> None:
         """Drop what Cursor.memo keeps (after any write to MEMO_TABLES)."""
@@ -185,7 +203,12 @@ class Cursor:
                 if self._db is not None:
                     self._db.forget()
             sql = _parsed(sql)
-        return self._cur.execute(sql, parameters)
+        try:
+            return self._cur.execute(sql, parameters)
+        except (duckdb.InternalException, duckdb.FatalException):
+            if self._db is not None:
+                self._db.invalidated()
+            raise
 
     def send(self, sql: str, parameters=None) -> None:
         """execute() for a write whose result nobody reads (PostgreSQL's cursor sends it with the next statement)."""

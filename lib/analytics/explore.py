@@ -199,9 +199,11 @@ def _pivot_sql(dims: list[str], measure: str, grain: str | None, f: AnalyticsFil
 
 
 # Counts of orders (or of voids, one per order) by category come from the orders' category bit masks when every
-# category has a bit: an order counts once in each category it has a line in, without reading its lines.
+# category has a bit: an order counts once in each category it has a line in, without reading its lines. The rows
+# are counted per mask first and only those counts spread over the categories (as the dashboard's heat map does):
+# joining every row to category_bits on its bits made DuckDB 2.0.0 fail with an internal error ("dict-surviving
+# cache: global dictionary column … changed identity") that invalidates the whole database until a restart.
 _ORDER_COUNTS = ("orders", "shipped_orders", "voids")
-_BITS_JOIN = " JOIN category_bits cb ON (o.category_mask >> cb.bit) & 1 = 1"
 
 
 def _fact_sql(name: str, keys: list[str], dims: list[str], grain: str | None, f: AnalyticsFilters,
@@ -213,16 +215,23 @@ def _fact_sql(name: str, keys: list[str], dims: list[str], grain: str | None, f:
     by_mask = bits is not None and name in _ORDER_COUNTS and "sku" not in dims
     at = fact.dates[0 if f.basis == "event" else 1]
     exprs = {**_KEYS, "sku": fact.sku, "reason": fact.reason, "period": f"date_trunc('{grain}', {at})::DATE"}
+    where, params = _conditions(fact, at, by_line and not by_mask, f, bits)
+    if by_mask and "category" in dims:
+        others = [k for k in keys if k != "category"]
+        inner = "".join(f"{exprs[k]} AS {k}, " for k in others)
+        outer = "".join(("cb.code" if k == "category" else f"m.{k}") + f" AS {k}, " for k in keys)
+        chosen = ""
+        if f.categories:   # split by category: only the chosen ones
+            chosen = " WHERE list_contains(?, cb.code)"
+        sql = (f"SELECT {outer}sum(m.n)::BIGINT AS {name} FROM (SELECT {inner}o.category_mask AS mask, count(*) AS n"
+               f" FROM {fact.source} WHERE {where} GROUP BY ALL) m"
+               f" JOIN category_bits cb ON (m.mask >> cb.bit) & 1 = 1{chosen} GROUP BY ALL")
+        return sql, params + ([list(f.categories)] if f.categories else [])
     if by_mask:
-        exprs["category"] = "cb.code"
-        joins, aggregate = (_BITS_JOIN if "category" in dims else ""), "count(*)"
+        joins, aggregate = "", "count(*)"
     else:
         joins, aggregate = (fact.lines if by_line else ""), (per_line if by_line else per_order)
     select = "".join(f"{exprs[k]} AS {k}, " for k in keys)
-    where, params = _conditions(fact, at, by_line and not by_mask, f, bits)
-    if by_mask and f.categories and "category" in dims:
-        where += " AND list_contains(?, cb.code)"     # split by category: only the chosen ones
-        params.append(list(f.categories))
     sql = f"SELECT {select}{aggregate} AS {name} FROM {fact.source}{joins} WHERE {where} GROUP BY ALL"
     return sql, params
 
