@@ -2,8 +2,8 @@
 contribution, to the rate after. Pure, like lib.charts: a lib.analytics.explain result in, a figure out.
 
 Drawn as stacked bars (an invisible base under each step) rather than go.Waterfall, because bars can be selected
-in Streamlit and so drill to the orders behind them. Each step's `customdata` is [what, key]: "before" / "after"
-for the totals, "row" and the segment's key for a step; the folded rest carries none (it is not one set of orders).
+in Streamlit and so drill to the orders behind them. Each step's `customdata` is [what, key, count]: "before" /
+"after" for the totals, "row", the segment's key and its later count for a step; the folded rest carries none.
 """
 import plotly.graph_objects as go
 
@@ -32,7 +32,7 @@ def waterfall(result: dict, lang: str, *, title: str) -> go.Figure:
     level = result["before"]["rate" if measure == "rate" else "count"] or 0
     labels = [i18n.t("explain.before_bar", lang)]
     bases, heights, colours = [0.0], [level], [TOTAL]
-    data = [["before", None]]
+    data = [["before", None, result["before"]["count"]]]
     texts = [fmt_value(level, measure, lang)]
     hovers = list(texts)
     for row in result["rows"]:
@@ -41,7 +41,8 @@ def waterfall(result: dict, lang: str, *, title: str) -> go.Figure:
         bases.append(min(level, level + step))
         heights.append(abs(step))
         colours.append(UP if step > 0 else DOWN)
-        data.append(["row", row["key"]] if row["key"] else None)   # the rest, or orders without a value: no drill
+        # the rest, or orders without a value, are no one set of orders to list: no drill
+        data.append(["row", row["key"], row["after"]["count"]] if row["key"] else None)
         texts.append(fmt_value(step, measure, lang, signed=True, short=True))
         hovers.append(fmt_value(step, measure, lang, signed=True))
         level += step
@@ -50,7 +51,7 @@ def waterfall(result: dict, lang: str, *, title: str) -> go.Figure:
     bases.append(0.0)
     heights.append(after)
     colours.append(TOTAL)
-    data.append(["after", None])
+    data.append(["after", None, result["after"]["count"]])
     texts.append(fmt_value(after, measure, lang))
     hovers.append(texts[-1])
     labels = _unique(labels)
