@@ -46,14 +46,15 @@ def explain_all(db: Database, user: User, kind: str, before, after, dimensions=D
     with snapshot(db) as cur:
         spans = [span(cur, f, kind[:-1]) for f in (f0, f1)]
         periods = [(f0, spans[0]), (f1, spans[1])]
-        q.load(cur, kind, periods)
-        if set(dimensions) & set(_LINE_DIMENSIONS):
-            q.load_products(cur, kind, periods)
-        totals = q.totals(cur)
+        by_range = q.load(cur, kind, periods)
+        totals = q.totals(cur, by_range, periods)
         if measure == "rate" and not (totals[0] and totals[2]):
             raise InvalidInput(f"explain.no_base_{kind}")
+        if set(dimensions) & set(_LINE_DIMENSIONS):
+            q.load_products(cur, periods, by_range)
         reasons = reason_labels_in(cur, kind[:-1]) if "reason" in dimensions else {}
-        return {d: _result(kind, d, measure, f0, f1, totals, q.segments(cur, d, measure, totals, top), lang, reasons)
+        return {d: _result(kind, d, measure, f0, f1, totals,
+                           q.segments(cur, d, measure, totals, top, by_range, periods), lang, reasons)
                 for d in dimensions}
 
 
