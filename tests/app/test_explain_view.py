@@ -21,7 +21,7 @@ def button(app, key_part: str):
     return next(b for b in app.button if key_part in (b.key or ""))
 
 
-@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("language", ["en", pytest.param("zh", marks=pytest.mark.slow)])
 def test_a_spikes_explain_action_opens_its_week_against_the_weeks_before(app, demo_db_path, language):
     app = open_as(app, demo_db_path, "analyst", VOID, language)
     button(app, "void_explain_out_of_stock_").click().run()
