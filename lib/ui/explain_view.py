@@ -138,6 +138,7 @@ def _chart(result: dict, kind: str, dim: str, f: AnalyticsFilters, after: tuple)
                hint_key="explain.drill_hint")
     st.dataframe(table, hide_index=True, width="stretch", height=38 + 35 * len(table),
                  column_config=_formats(result))
+    st.caption(tr(f"explain.table_unit_{result['measure']}"))
 
 
 def _table(result: dict) -> pd.DataFrame:
@@ -153,19 +154,19 @@ def _table(result: dict) -> pd.DataFrame:
              "after_count": r["after"]["count"], "after_rate": _pct(r["after"]["rate"])}
             for r in result["rows"]]
     columns = [c for c in COLUMNS if c != "key" or result["by"] in KEYED]
-    unit = tr("explain.unit_pp" if result["measure"] == "rate" else "explain.unit_n")
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.rename(columns={c: tr(f"explain.col.{c}", unit=unit) for c in columns})
+    return frame.rename(columns={c: tr(f"explain.col.{c}") for c in columns})
 
 
 def _formats(result: dict) -> dict:
     """Counts as whole numbers, rates in %, contributions signed (pp for rates)."""
-    unit = tr("explain.unit_pp" if result["measure"] == "rate" else "explain.unit_n")
     signed = "%+.3f" if result["measure"] == "rate" else "%+.2f"
     formats = {"before_base": "%d", "before_count": "%d", "after_base": "%d", "after_count": "%d",
                "before_rate": "%.2f%%", "after_rate": "%.2f%%", "contribution": signed, "mix": signed,
                "rate_effect": signed}
-    return {tr(f"explain.col.{c}", unit=unit): st.column_config.NumberColumn(format=f) for c, f in formats.items()}
+    # narrow columns but the contribution, so all of them fit the page at 1280 pixels
+    return {tr(f"explain.col.{c}"): st.column_config.NumberColumn(format=f, width=None if c == "contribution"
+                                                                  else "small") for c, f in formats.items()}
 
 
 def _pct(rate) -> float | None:
