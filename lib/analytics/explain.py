@@ -59,7 +59,7 @@ def explain_all(db: Database, user: User, kind: str, before, after, dimensions=D
 
 
 def strongest(results: dict) -> dict | None:
-    """Which dimension explains the change most: {dimension, row, excess}, or None when nothing changed.
+    """Which dimension explains the change most: {dimension, row, excess, expected}, or None when nothing changed.
 
     A segment's excess is the share of the change it carries minus its share of the before-period count (what it
     would carry if every segment moved in proportion; the after count's share when there was none before, else its
@@ -73,9 +73,10 @@ def strongest(results: dict) -> dict | None:
         for row in result["rows"]:
             if row["key"] is None or row["key"] == "":
                 continue
-            excess = row["contribution"] / result["change"] - _expected_share(result, row)
+            expected = _expected_share(result, row)
+            excess = row["contribution"] / result["change"] - expected
             if best is None or excess > best["excess"]:
-                best = {"dimension": dimension, "row": row, "excess": excess}
+                best = {"dimension": dimension, "row": row, "excess": excess, "expected": expected}
     return best
 
 

@@ -39,12 +39,13 @@ def section(db, user, kind: str, f: AnalyticsFilters, names: dict) -> None:
         return
     spike = st.session_state.get(spike_key(kind))
     before, after, scoped, measure, dim = _controls(kind, f, spike, names)
+    dims = tuple(d for d in explain.DIMENSIONS if not (spike and d == "reason"))   # a spike is one reason
     try:
-        results = explain_all(db, user, kind, before, after, explain.DIMENSIONS, measure, scoped, lang())
+        results = explain_all(db, user, kind, before, after, dims, measure, scoped, lang())
     except VoidDeskError as exc:
         show_error(exc)
         return
-    _sentence(results, measure)
+    _sentence(results, measure, dim, _picker_key(kind, "reason" if spike else None))
     _chart(results[dim], kind, dim, scoped, after)
     _notes(dim, kind)
 
@@ -74,10 +75,13 @@ def _controls(kind: str, f: AnalyticsFilters, spike: dict | None, names: dict):
     return (before.date_from, before.date_to), (f.date_from, f.date_to), f, measure or "rate", dim
 
 
+def _picker_key(kind: str, exclude: str | None) -> str:
+    return f"{kind}_explain_by_{exclude or 'all'}"
+
+
 def _dimension_picker(kind: str, exclude: str | None = None) -> str:
     dims = [d for d in explain.DIMENSIONS if d != exclude]
-    return st.selectbox(tr("explain.by"), dims, format_func=_words("explain.by_"),
-                        key=f"{kind}_explain_by_{exclude or 'all'}")
+    return st.selectbox(tr("explain.by"), dims, format_func=_words("explain.by_"), key=_picker_key(kind, exclude))
 
 
 def _words(prefix: str):
@@ -92,28 +96,23 @@ def _year_before(f: AnalyticsFilters) -> AnalyticsFilters:
     return replace(f, date_from=back(f.date_from), date_to=back(f.date_to))
 
 
-def _sentence(results: dict, measure: str) -> None:
-    """Which dimension explains the change most (lib.analytics.explain.strongest), in one sentence."""
+def _sentence(results: dict, measure: str, shown: str, picker: str) -> None:
+    """Which dimension explains the change most (lib.analytics.explain.strongest), in one sentence, and a button
+    that splits the chart by it."""
     best = explain.strongest(results)
-    any_result = next(iter(results.values()))
     if best is None:
         st.caption(tr("explain.no_change"))
         return
-    row = best["row"]
-    change = any_result["change"]
-    st.markdown(tr("explain.strongest", dimension=tr(f"explain.dim.{best['dimension']}"),
-                   label=md_escape(row["label"]),
-                   part=charts_explain.fmt_value(row["contribution"], measure, lang(), signed=True),
-                   change=charts_explain.fmt_value(change, measure, lang(), signed=True),
-                   share=f"{row['contribution'] / change:.0%}",
-                   before=f"{_share(row, any_result):.0%}"))
-
-
-def _share(row: dict, result: dict) -> float:
-    for side in ("before", "after"):
-        if result[side]["count"]:
-            return row[side]["count"] / result[side]["count"]
-    return 0.0
+    row, change = best["row"], results[best["dimension"]]["change"]
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(tr("explain.strongest", dimension=tr(f"explain.dim.{best['dimension']}"),
+                       label=md_escape(row["label"]),
+                       part=charts_explain.fmt_value(row["contribution"], measure, lang(), signed=True),
+                       change=charts_explain.fmt_value(change, measure, lang(), signed=True),
+                       share=f"{row['contribution'] / change:.0%}", before=f"{best['expected']:.0%}"))
+        if best["dimension"] != shown:
+            st.button(tr("explain.split_by_best", dimension=tr(f"explain.dim.{best['dimension']}")),
+                      key=f"{picker}_best", on_click=st.session_state.__setitem__, args=(picker, best["dimension"]))
 
 
 def _chart(result: dict, kind: str, dim: str, f: AnalyticsFilters, after: tuple) -> None:

@@ -35,7 +35,12 @@ def test_a_spikes_explain_action_opens_its_week_against_the_weeks_before(app, de
     assert list(table.columns) == headers
     strongest = i18n.t("explain.strongest", language).split("{")[0]
     assert any(m.value.startswith(strongest) for m in app.markdown)
-    assert app.selectbox(key="void_explain_by_reason").options   # a spike is one reason: no split by reason
+    picker = app.selectbox(key="void_explain_by_reason")   # a spike is one reason: no split by reason
+    assert "Reason" not in picker.options and "原因" not in picker.options
+    best = [b for b in app.button if b.key == "void_explain_by_reason_best"]
+    if best:   # the sentence names another dimension than the chart's: its button splits the chart by it
+        best[0].click().run()
+        assert app.selectbox(key="void_explain_by_reason").value != "category"
     button(app, "void_explain_back").click().run()
     assert not app.exception and app.segmented_control(key="void_explain_vs")
 
