@@ -33,6 +33,13 @@ def label(kind: str, code: str | None, lang: str) -> str:
     return catalogue(lang).get(f"{kind}.{code}") or catalogue("en").get(f"{kind}.{code}") or code
 
 
+def in_language(params: dict, lang: str) -> dict:
+    """Message parameters for `lang`: a parameter stored in both languages (`reason_en`, `reason_zh`) fills the
+    placeholder without the suffix ({reason}); stored notifications are read in each reader's language."""
+    suffix = f"_{lang}"
+    return {**params, **{k[:-len(suffix)]: v for k, v in params.items() if k.endswith(suffix)}}
+
+
 def join_words(words: list[str], lang: str) -> str:
     if lang == "zh":
         return "、".join(words)

@@ -32,7 +32,7 @@ if not items:
 for item in items:
     with st.container(border=True):
         text, actions = st.columns([4, 2], vertical_alignment="center")
-        params = dict(item["params"] or {})
+        params = i18n.in_language(dict(item["params"] or {}), lang())
         if "reason" in params:  # stored as a code; shown as the reason's words
             kind = "return" if item["kind"].startswith("return") else "void"
             params["reason"] = reasons.get((kind, params["reason"]), params["reason"])

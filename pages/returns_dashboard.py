@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.analytics import voids
 from lib.ui import analytics_views as views
+from lib.ui import explain_view
 from lib.ui.cached import returns_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top
 from lib.ui.context import data_as_of_caption, database, lang, tr
@@ -25,6 +26,7 @@ data_as_of_caption(database())
 f, grain, dash, names, colours = dashboard_top(
     db, "return", lambda f, grain: returns_dashboard(db, user, f, grain, lang=lang()), KPIS,
     "shipped_orders", "returns")
+explain_view.section(db, user, "return", f, names)
 
 views.trend(dash.trend, f, grain, "return", "returns", names, colours)
 left, right = st.columns(2, gap="large")

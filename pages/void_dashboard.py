@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.analytics import voids
 from lib.ui import analytics_views as views
+from lib.ui import explain_view
 from lib.ui.cached import void_dashboard
 from lib.ui.analytics_panels import Kpi, dashboard_top, turnaround
 from lib.ui.context import data_as_of_caption, database, lang, tr
@@ -25,6 +26,7 @@ st.caption(tr("dash.void_subtitle"))
 data_as_of_caption(database())
 f, grain, dash, names, colours = dashboard_top(
     db, "void", lambda f, grain: void_dashboard(db, user, f, grain, lang=lang()), KPIS, "orders", "voids")
+explain_view.section(db, user, "void", f, names)
 
 views.trend(dash.trend, f, grain, "void", "voids", names, colours)
 views.pareto(dash.pareto, f, names, colours)

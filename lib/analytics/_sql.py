@@ -124,9 +124,10 @@ def reason_sql(f: AnalyticsFilters, alias: str) -> str:
 
 def orders_cte(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
     """`po`: orders created in the period within the scope (id, created_at, rep_id, customer_id, warehouse,
-    category_mask)."""
+    category_mask, source)."""
     scope, params = scope_sql(f, s.olo, s.ohi)
-    sql = f"""po AS (SELECT o.id, o.created_at, o.rep_id, o.customer_id, o.warehouse, o.category_mask FROM orders o
+    sql = f"""po AS (SELECT o.id, o.created_at, o.rep_id, o.customer_id, o.warehouse, o.category_mask, o.source
+              FROM orders o
               WHERE o.created_at >= ? AND o.created_at < ? AND o.id BETWEEN ? AND ? AND {scope})"""
     return sql, [s.start, s.end, s.olo, s.ohi] + params
 
@@ -135,14 +136,15 @@ def voids_select(f: AnalyticsFilters, s: Span) -> tuple[str, list]:
     """The voids that count (status applied) dated in the period by the filters' basis, within the scope.
 
     Columns: id, order_id, reason_code (the "as recorded" key with labels "recorded"), dated (the basis date:
-    applied or order created), requested_at, ordered_at, total, rep_id, customer_id, warehouse, category_mask.
+    applied or order created), requested_at, ordered_at, total, rep_id, customer_id, warehouse, category_mask,
+    source.
     """
     scope, params = scope_sql(f, s.lo, s.hi)
     reasons, more = reasons_sql(f, "v.reason_code")
     at = "v.applied_at" if f.basis == "event" else "o.created_at"
     sql = f"""SELECT v.id, v.order_id, {reason_sql(f, 'v')} AS reason_code, {at} AS dated, v.requested_at,
                      o.created_at AS ordered_at, o.total, o.rep_id, o.customer_id, o.warehouse,
-                     o.category_mask
+                     o.category_mask, o.source
               FROM voids v JOIN orders o ON o.id = v.order_id
               WHERE v.status = 'applied' AND {at} >= ? AND {at} < ? AND o.id BETWEEN ? AND ?
                 AND {reasons} AND {scope}"""

@@ -16,6 +16,7 @@ TABLES: dict[str, str | None] = {
     "warehouses": _ORDERS, "reasons": _ORDERS, "users": _ORDERS,
     "stock_balances": "stock.view", "stock_ledger": "stock.view",
     "audit_log": "audit.view", "export_marks": "audit.view",     # the audit page and its change feed
+    "spike_alerts": "analytics.view",                            # the spike alerts already sent (stats spikes)
     "settings": "settings.edit",                                 # the rules page
     "notifications": "users.manage", "mail_outbox": "users.manage",   # the outbox page (an inbox is its owner's)
     "sessions": None, "login_attempts": None, "login_pace": None, "counters": None, "submissions": None,

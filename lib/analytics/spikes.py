@@ -64,6 +64,12 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def windows(week: date, baseline_weeks: int = BASELINE_WEEKS) -> tuple[tuple[date, date], tuple[date, date]]:
+    """(baseline weeks, the week): the two periods a spike of `week` is judged on, as (first, last) days."""
+    start = monday(pd.Timestamp(week).date())
+    return (start - WEEK * baseline_weeks, start - timedelta(days=1)), (start, start + timedelta(days=6))
+
+
 def find_spikes(weekly: pd.DataFrame, as_of_week: date, baseline_weeks: int = BASELINE_WEEKS, *,
                 volume: dict | None = None, first_week: date | None = None, min_count: int = MIN_COUNT,
                 sd_factor: float = SD_FACTOR, quantile: float = QUANTILE) -> list[Spike]:

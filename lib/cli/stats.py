@@ -6,12 +6,15 @@ period. By a dimension: one row per value over the whole period (`period` is "FR
 dashboard, with `value` empty and the extra keys label, base (orders, or units shipped) and score. By reason with
 `--labels recorded`, a renamed reason has a row per name its records were made with: `key` stays the code and the
 extra keys label_en, label_zh give the name as recorded.
+
+`stats explain voids|returns` and `stats spikes [--notify]` are in stats_explain.py.
 """
 from datetime import date
 
 from lib import clock
 from lib.analytics import returns, voids
 from lib.analytics.filters import GRAINS, LABELS, AnalyticsFilters, reason_code_of
+from lib.cli import stats_explain
 from lib.cli.common import acting_user, emit, open_db
 from lib.errors import InvalidInput
 
@@ -22,8 +25,16 @@ ROW_KEYS = ("period", "key", "count", "value", "rate")
 
 def register(sub, common, acting) -> None:
     """Register `stats`."""
-    p = sub.add_parser("stats", parents=[common, acting], help="the numbers behind the dashboards (SPEC §8)")
-    p.add_argument("kind", choices=("voids", "returns"))
+    p = sub.add_parser("stats", parents=[common, acting], help="the numbers behind the dashboards (SPEC §8)",
+                       description="stats voids|returns: the numbers behind the dashboards. stats explain voids|returns"
+                                   " --by DIM: what each category, product, rep, customer, warehouse, reason or order"
+                                   " source contributed to the change of the rate (or count) from --vs-from..--vs-to"
+                                   " (default: the period just before) to --from..--to. stats spikes [voids|returns]"
+                                   " [--notify]: the spike alerts of this week and the last (or --from..--to); with"
+                                   " --notify, a scheduled job: each spike not alerted before notifies the operations"
+                                   " leads and analysts once and gets an audit entry.")
+    p.add_argument("kind", choices=("voids", "returns", "explain", "spikes"))
+    p.add_argument("what", nargs="?", metavar="voids|returns", help="after explain (required) or spikes (default both)")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="first day (default: 89 days before --to)")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="last day, inclusive (default: today)")
     p.add_argument("--grain", default="week", help="day, week or month (with --by reason; default week)")
@@ -36,10 +47,20 @@ def register(sub, common, acting) -> None:
     p.add_argument("--warehouse", metavar="W", action="append", help="only this warehouse (repeatable)")
     p.add_argument("--rep", metavar="NAME", action="append", help="only this sales rep (repeatable)")
     p.add_argument("--limit", type=int, default=15, help="rows per dimension with --by other than reason")
+    p.add_argument("--vs-from", metavar="DATE", help="explain: first day of the period to compare with")
+    p.add_argument("--vs-to", metavar="DATE", help="explain: its last day")
+    p.add_argument("--measure", default="rate", help="explain: rate (default) or count")
+    p.add_argument("--notify", action="store_true", help="spikes: alert people of the spikes not alerted before")
     p.set_defaults(func=cmd_stats)
 
 
 def cmd_stats(args) -> int:
+    if args.kind == "explain":
+        return stats_explain.cmd_explain(args, filters_from_args)
+    if args.kind == "spikes":
+        return stats_explain.cmd_spikes(args, filters_from_args)
+    if args.what:
+        raise InvalidInput("cli.unexpected_argument", value=str(args.what)[:40])
     db = open_db(args)
     user = acting_user(db, args.user)
     f = filters_from_args(args)

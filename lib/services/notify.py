@@ -5,7 +5,7 @@ from datetime import datetime
 
 from lib import clock
 from lib.db import insert_rows, memo
-from lib.i18n import t
+from lib.i18n import in_language, t
 
 
 def recipients_by_role(cur, roles: tuple[str, ...]) -> list[int]:
@@ -47,7 +47,7 @@ def queue_mail(db, limit: int = 5000) -> int:
         now = clock.now()
         mails = []
         for nid, email, lang, kind, params in cur.execute(_NEW_MAIL, [start, last]).fetchall():
-            subject = t(f"notification.{kind}", lang, **json.loads(params))
+            subject = t(f"notification.{kind}", lang, **in_language(json.loads(params), lang))
             mails.append((nid, email.strip(), f"[VoidDesk] {subject}", subject, now))
         if mails:
             insert_rows(cur, "mail_outbox", _MAIL_COLUMNS, mails)

@@ -10,6 +10,7 @@ from lib.analytics import spikes
 from lib.analytics.filters import AnalyticsFilters
 from lib.charts import reason_colours
 from lib.errors import VoidDeskError
+from lib.ui import explain_view
 from lib.ui.analytics_drill import SEARCH_PAGE
 from lib.ui.analytics_filters import filter_bar
 from lib.ui.analytics_views import reason_names
@@ -90,8 +91,11 @@ def spike_alerts(spikes: list, f: AnalyticsFilters, kind: str, names: dict, meth
                       week=week.isoformat(), count=i18n.fmt_int(s.count, lang()),
                       mean=f"{float(s.baseline_mean):,.1f}", sd=f"{float(s.baseline_sd):,.1f}",
                       threshold=i18n.fmt_int(s.threshold, lang()))
-            left, right = st.columns([5, 1], vertical_alignment="center")
+            left, middle, right = st.columns([4.6, 1, 1], vertical_alignment="center")
             left.warning(text, icon=":material/trending_up:")
+            middle.button(tr("explain.action"), key=f"{kind}_explain_{s.reason_code}_{week}", icon=":material/troubleshoot:",
+                          on_click=explain_view.open_spike, args=(kind, s.reason_code, week),
+                          help=tr("explain.action_help"))
             right.page_link(SEARCH_PAGE, label=tr("dash.see_orders"), icon=":material/arrow_forward:",
                             query_params=weekly.search_params(kind, reason=s.reason_code, period_start=week,
                                                               period_end=week + timedelta(days=6)))

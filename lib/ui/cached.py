@@ -7,7 +7,7 @@ it was computed from by more than the copy's one-second refresh.
 """
 import streamlit as st
 
-from lib.analytics import explore, returns, voids
+from lib.analytics import explain, explore, returns, voids
 from lib.db import Database
 from lib.db_postgres import PgDatabase
 from lib.domain import User
@@ -27,6 +27,7 @@ def _cached(fn):
 void_dashboard = _cached(voids.dashboard)
 returns_dashboard = _cached(returns.returns_dashboard)
 pivot = _cached(explore.pivot)
+explain_all = _cached(explain.explain_all)
 
 
 def clear_read_caches() -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lib import clock
-from lib.analytics import explore, spikes
+from lib.analytics import explain, explore, spikes
 from lib.analytics import returns as return_stats
 from lib.analytics import voids as void_stats
 from lib.analytics.console import run_readonly, schema
@@ -22,6 +22,7 @@ from lib.queries.search import SearchFilters, search_orders
 from lib.queries.voids import approvals_queue, preview_void
 from lib.services import (catalog_admin, change_feed, collab, inspection, orders, reasons, returns, settings,
                           stock_adjust, users, voids)
+from lib.services import spike_alerts
 from lib.services.refunds import mark_paid
 from lib.services.orders import LineInput
 from tests.conftest import add_user
@@ -212,6 +213,10 @@ PROBES: dict[str, tuple[Probe, ...]] = {
         _analytics("returns.shipped_by_period", lambda db, u, f: return_stats.shipped_by_period(db, u, f, "week")),
         _analytics("spikes.spikes", spikes.spikes),
         _analytics("explore.pivot", lambda db, u, f: explore.pivot(db, u, ["reason"], "voids", None, f)),
+        _analytics("explain.explain_all", lambda db, u, f: explain.explain_all(
+            db, u, "voids", (f.date_from, f.date_to), (f.date_from, f.date_to), measure="count")),
+        Probe("lib.services.spike_alerts.alert_new_spikes",
+              lambda s, u, _: spike_alerts.alert_new_spikes(s.db, u, _filters())),
     ),
     "sql.console": (
         Probe("lib.analytics.console.run_readonly",

@@ -11,7 +11,8 @@ def test_migrations_are_applied_once_and_recorded(db):
     assert version == max(n for n, _, _ in migration_files())
     assert apply_migrations(db) == version
     with db.read() as cur:
-        assert cur.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == version
+        # once each (numbers may skip one: a branch's migration 013 can land before another's 012)
+        assert cur.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == len(migration_files())
 
 
 def test_default_reasons_and_rules_are_seeded_by_the_schema(db):
