@@ -1,0 +1,41 @@
+"""Read side of team-chat notifications (issue #17 part 2): the channels, secrets masked, and the delivery history."""
+import pandas as pd
+
+from lib.db import Database, rows_as_dicts
+from lib.domain import User, require
+from lib.services.chat_payloads import mask
+
+STATUSES = ("queued", "claimed", "posting", "sent", "retrying", "failed", "unconfirmed")
+RESENDABLE = ("failed", "unconfirmed", "retrying")
+
+
+def channels(db: Database, user: User) -> list[dict]:
+    """The channels that are not deleted, oldest first: id, name, kind, address (masked), has_secret, language,
+    events (a list), active, version, and their deliveries counted by status."""
+    require(user, "chat.manage")
+    with db.read() as cur:
+        rows = rows_as_dicts(cur, """SELECT c.id, c.name, c.kind, c.webhook_url, c.secret IS NOT NULL AS has_secret,
+                c.language, c.events, c.active, c.version,
+                count(d.id) FILTER (WHERE d.status = 'sent') AS sent,
+                count(d.id) FILTER (WHERE d.status IN ('failed', 'unconfirmed')) AS problems
+            FROM chat_channels c LEFT JOIN chat_deliveries d ON d.channel_id = c.id
+            WHERE NOT c.deleted
+            GROUP BY c.id, c.name, c.kind, c.webhook_url, c.secret, c.language, c.events, c.active, c.version
+            ORDER BY c.id""")
+    for row in rows:
+        row["address"] = mask(row.pop("webhook_url"))
+        row["events"] = [e for e in row["events"].split(",") if e]
+    return rows
+
+
+def deliveries(db: Database, user: User, *, status: str | None = None, channel_id: int | None = None,
+               limit: int = 500) -> pd.DataFrame:
+    """The delivery history, newest first: id, created_at, channel, event, order_no, summary, status, attempts,
+    last_error, next_at, sent_at."""
+    require(user, "chat.manage")
+    with db.read() as cur:
+        return cur.execute(
+            "SELECT d.id, d.created_at, c.name AS channel, d.event, d.order_no, d.summary, d.status, d.attempts,"
+            " d.last_error, d.next_at, d.sent_at FROM chat_deliveries d JOIN chat_channels c ON c.id = d.channel_id"
+            " WHERE (?::VARCHAR IS NULL OR d.status = ?) AND (?::BIGINT IS NULL OR d.channel_id = ?)"
+            " ORDER BY d.id DESC LIMIT ?", [status, status, channel_id, channel_id, int(limit)]).df()

@@ -1,0 +1,86 @@
+"""Team-chat events from the audit log (issue #17 part 2): each entry of a chosen kind becomes one delivery per
+channel that wants it, exactly once.
+
+Every change writes its audit entry in its own transaction; the change feed's mark (lib.services.change_feed,
+target ':chat') hands out each entry once on both backends, and the deliveries are written in the transaction that
+moves the mark on. The key (audit_id, channel_id) makes a second delivery of the same event impossible anyway. A
+channel receives the events of entries after its own creation, and only while it is active; a test send goes to
+the channel it names.
+"""
+import json
+
+from lib import clock
+from lib.db import Database, rows_as_dicts, scalar
+from lib.services.change_feed import close_window, open_window
+from lib.services.chat_messages import ACTIONS, TEST_ACTION, compose, entry_from_row
+from lib.services.chat_payloads import body
+
+TARGET = ":chat"            # the change feed refuses ':' in an ERP's target: no export can take these entries
+BASE_URL_KEY = "app_base_url"
+_ENTRIES = """SELECT a.id, a.created_at, a.action, a.entity_id, a.order_no, a.after, a.actor_name, r.return_no
+    FROM audit_log a
+    LEFT JOIN return_notes r ON a.action = 'return.receive' AND CAST(r.id AS VARCHAR) = a.entity_id
+    WHERE a.action IN ({actions}) AND a.id > ? AND {where}
+    ORDER BY a.id"""
+_INSERT = """INSERT INTO chat_deliveries (audit_id, channel_id, event, order_no, summary, payload, created_at, next_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (audit_id, channel_id) DO NOTHING"""
+
+
+def derive(db: Database) -> int:
+    """Turn the audit entries written since the last run into deliveries; returns how many were queued."""
+    with db.transaction() as cur:
+        channels = rows_as_dicts(cur, "SELECT id, name, kind, language, events, active, since_audit_id"
+                                      " FROM chat_channels WHERE NOT deleted ORDER BY id")
+        if not channels:
+            return 0
+        window = open_window(cur, TARGET)
+        actions = ", ".join(f"'{a}'" for a in (*ACTIONS, TEST_ACTION))
+        rows = rows_as_dicts(cur, _ENTRIES.format(actions=actions, where=window.where),
+                             [min(c["since_audit_id"] for c in channels), *window.params])
+        base_url, now = base_url_of(cur), clock.now()
+        labels = _reason_labels(cur) if any(r["action"] == "spike.alert" for r in rows) else {}
+        entries = [entry_from_row(row, labels) for row in rows]
+        queued = sum(_queue(cur, entry, channels, base_url, now) for entry in entries)
+        close_window(cur, window, _through(cur, window, rows), len(rows), None)
+    return queued
+
+
+def _queue(cur, entry, channels: list[dict], base_url: str | None, now) -> int:
+    n = 0
+    for channel in channels:
+        if not _wants(channel, entry):
+            continue
+        message = compose(entry, channel["language"], base_url, channel["name"])
+        payload = json.dumps(body(channel["kind"], entry, message, channel["language"]), ensure_ascii=False,
+                             default=str)
+        cur.execute(_INSERT, [entry.id, channel["id"], entry.event, entry.order_no, message.text, payload, now, now])
+        n += 1
+    return n
+
+
+def _wants(channel: dict, entry) -> bool:
+    if entry.action == TEST_ACTION:
+        return entry.entity_id == str(channel["id"])
+    return (channel["active"] and entry.id > channel["since_audit_id"]
+            and entry.event in channel["events"].split(","))
+
+
+def _through(cur, window, rows: list[dict]) -> int:
+    """Where the mark moves: on a DuckDB file this process's writers take turns, so every entry up to the newest
+    is committed and read; on PostgreSQL the snapshot is what counts (the id only for the record)."""
+    if window.snapshot is None:
+        return scalar(cur, "SELECT coalesce(max(id), 0) FROM audit_log")
+    last = window.mark["through_id"] if window.mark else 0
+    return max([last, *(r["id"] for r in rows)])
+
+
+def _reason_labels(cur) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(kind, code): (en, zh) for kind, code, en, zh in
+            cur.execute("SELECT kind, code, label_en, label_zh FROM reasons").fetchall()}
+
+
+def base_url_of(cur) -> str | None:
+    """The app's address as people open it (setting app_base_url), for links in messages; None when unset."""
+    text = scalar(cur, "SELECT value FROM settings WHERE key = ?", [BASE_URL_KEY])
+    value = json.loads(text) if text else None
+    return value or None
