@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from lib import clock
-from lib.db import CONFLICT_ERRORS, Database, for_update
+from lib.db import CONFLICT_ERRORS, CONSTRAINT_ERRORS, Database, for_update
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput
 
@@ -136,7 +136,7 @@ def _save_mark(cur, by: int | None, target: str, mark: dict | None, through: int
             return
         cur.execute("UPDATE export_marks SET through_id = ?, snapshot = ?, exported_at = ?, exported_by = ?,"
                     " rows = ? WHERE target = ?", [through, snapshot, now, by, n, target])
-    except CONFLICT_ERRORS:
+    except (*CONFLICT_ERRORS, *CONSTRAINT_ERRORS):   # PostgreSQL: a unique violation
         raise ConcurrentChange("changes.exported_meanwhile", target=target) from None
 
 

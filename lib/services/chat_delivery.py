@@ -57,7 +57,7 @@ def send_pending(db: Database, *, now: Now = clock.now, limit: int = 100, timeou
     """Queue the new events (chat_events.derive), settle what dead senders left, then post what is due (at most
     `limit`; only those of `audit_ids` when given: a test send). Returns counts: sent, retrying, failed,
     unconfirmed, skipped (taken by another sender), queued (new deliveries), waiting (still to be tried)."""
-    counts = {"queued": derive(db), "sent": 0, "retrying": 0, "failed": 0, "unconfirmed": 0, "skipped": 0}
+    counts = {"queued": derive(db, now()), "sent": 0, "retrying": 0, "failed": 0, "unconfirmed": 0, "skipped": 0}
     settle(db, now())
     rows = _candidates(db, now(), limit, audit_ids)
     if rows:

@@ -8,9 +8,11 @@ channel receives the events of entries after its own creation, and only while it
 the channel it names.
 """
 import json
+from datetime import datetime
 
 from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
+from lib.errors import ConcurrentChange
 from lib.services.change_feed import close_window, open_window
 from lib.services.chat_messages import ACTIONS, TEST_ACTION, compose, entry_from_row
 from lib.services.chat_payloads import body
@@ -26,8 +28,16 @@ _INSERT = """INSERT INTO chat_deliveries (audit_id, channel_id, event, order_no,
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (audit_id, channel_id) DO NOTHING"""
 
 
-def derive(db: Database) -> int:
-    """Turn the audit entries written since the last run into deliveries; returns how many were queued."""
+def derive(db: Database, at: datetime | None = None) -> int:
+    """Turn the audit entries written since the last run into deliveries, due at `at` (default now); returns how
+    many were queued (0 when another sender's first run made the mark meanwhile: it queued them)."""
+    try:
+        return _derive(db, at or clock.now())
+    except ConcurrentChange:
+        return 0
+
+
+def _derive(db: Database, now: datetime) -> int:
     with db.transaction() as cur:
         channels = rows_as_dicts(cur, "SELECT id, name, kind, language, events, active, since_audit_id"
                                       " FROM chat_channels WHERE NOT deleted ORDER BY id")
@@ -37,7 +47,7 @@ def derive(db: Database) -> int:
         actions = ", ".join(f"'{a}'" for a in (*ACTIONS, TEST_ACTION))
         rows = rows_as_dicts(cur, _ENTRIES.format(actions=actions, where=window.where),
                              [min(c["since_audit_id"] for c in channels), *window.params])
-        base_url, now = base_url_of(cur), clock.now()
+        base_url = base_url_of(cur)
         labels = _reason_labels(cur) if any(r["action"] == "spike.alert" for r in rows) else {}
         entries = [entry_from_row(row, labels) for row in rows]
         queued = sum(_queue(cur, entry, channels, base_url, now) for entry in entries)

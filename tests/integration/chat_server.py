@@ -12,7 +12,30 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from lib.db import rows_as_dicts
+from lib.services import audit, chat_channels
+
 SECRET = "SECtest-signing-secret-0123456789"
+KEY = "wecomkey-5f3a9c1e"       # a robot's key: a secret in the address
+
+
+@pytest.fixture(scope="module")
+def chat_server():
+    """One endpoint per test module."""
+    endpoint = ChatServer()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def endpoint(chat_server):
+    """The module's endpoint, emptied and answering at once."""
+    chat_server.received.clear()
+    chat_server.fail(0)
+    chat_server.release()
+    return chat_server
 
 
 class ChatServer(ThreadingHTTPServer):
@@ -52,6 +75,27 @@ class ChatServer(ThreadingHTTPServer):
         self.release()
         self.shutdown()
         self.server_close()
+
+
+def channel(shop, endpoint, kind: str, events: list[str], language: str = "en", name: str | None = None) -> int:
+    paths = {"wecom": ("/wecom", f"?key={KEY}"), "dingtalk": ("/dingtalk", "?access_token=dtalk-token-77"),
+             "slack": ("/slack/T0/B0/slacksecret99", ""), "webhook": ("/hook", "")}
+    return chat_channels.add_channel(shop.db, shop.users["admin"], name=name or f"{kind} group", kind=kind,
+                                     webhook_url=endpoint.url(*paths[kind]), language=language, events=events,
+                                     secret=SECRET if kind == "dingtalk" else None)
+
+
+def deliveries(db) -> list[dict]:
+    with db.read() as cur:
+        return rows_as_dicts(cur, "SELECT * FROM chat_deliveries ORDER BY id")
+
+
+def spike(db, code: str = "out_of_stock") -> None:
+    """The spike job's contract: one audit entry per new spike."""
+    with db.transaction() as cur:
+        audit.record(cur, None, "spike.alert", "reason", code, after={
+            "kind": "void", "week": "2026-11-23", "count": 41, "threshold": 12,
+            "top": {"dimension": "category", "key": "phones", "label_en": "Phones", "label_zh": "手机"}})
 
 
 def dingtalk_signature_ok(query: dict) -> bool:
