@@ -1,8 +1,7 @@
 """Team chat (issue #17 part 2): WeCom, DingTalk, Slack and webhook channels for administrators, and what was sent."""
 import streamlit as st
 
-from lib.queries.chat import channels
-from lib.services.chat_events import base_url_of
+from lib.queries.chat import base_url_of, channels
 from lib.ui import chat_admin as parts, chat_worker
 from lib.ui.context import database, tr
 from lib.ui.guard import signed_in_user

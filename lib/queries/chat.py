@@ -1,12 +1,15 @@
 """Read side of team-chat notifications (issue #17 part 2): the channels, secrets masked, and the delivery history."""
+import json
+from urllib.parse import urlsplit
+
 import pandas as pd
 
-from lib.db import Database, rows_as_dicts
+from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
-from lib.services.chat_payloads import mask
 
 STATUSES = ("queued", "claimed", "posting", "sent", "retrying", "failed", "unconfirmed")
 RESENDABLE = ("failed", "unconfirmed", "retrying")
+BASE_URL_KEY = "app_base_url"
 
 
 def channels(db: Database, user: User) -> list[dict]:
@@ -39,3 +42,19 @@ def deliveries(db: Database, user: User, *, status: str | None = None, channel_i
             " d.last_error, d.next_at, d.sent_at FROM chat_deliveries d JOIN chat_channels c ON c.id = d.channel_id"
             " WHERE (?::VARCHAR IS NULL OR d.status = ?) AND (?::BIGINT IS NULL OR d.channel_id = ?)"
             " ORDER BY d.id DESC LIMIT ?", [status, status, channel_id, channel_id, int(limit)]).df()
+
+
+def mask(url: str | None) -> str:
+    """An address as shown back: scheme, host and the last four characters (https://qyapi.weixin.qq.com/…3f9a)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    return f"{host}/…{url[-4:]}" if len(url) > 12 else "…"
+
+
+def base_url_of(cur) -> str | None:
+    """The app's address as people open it (setting app_base_url), for links in messages; None when unset."""
+    text = scalar(cur, "SELECT value FROM settings WHERE key = ?", [BASE_URL_KEY])
+    value = json.loads(text) if text else None
+    return value or None

@@ -154,7 +154,8 @@ def marks(db: Database, user: User) -> pd.DataFrame:
     require(user, "audit.view")
     with db.read() as cur:
         return cur.execute("SELECT m.target, m.exported_at, m.rows, u.username AS exported_by FROM export_marks m"
-                           " LEFT JOIN users u ON u.id = m.exported_by WHERE m.target NOT LIKE ':%' ORDER BY m.target").df()
+                           " LEFT JOIN users u ON u.id = m.exported_by WHERE m.target NOT LIKE ':%'"
+                           " ORDER BY m.target").df()
 
 
 def as_bytes(frame: pd.DataFrame, fmt: str) -> bytes:

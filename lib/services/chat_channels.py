@@ -12,9 +12,9 @@ from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound
 from lib.i18n import LANGUAGES
 from lib.services import audit
-from lib.services.chat_events import BASE_URL_KEY
+from lib.queries.chat import BASE_URL_KEY, mask
 from lib.services.chat_messages import EVENTS, TEST_ACTION
-from lib.services.chat_payloads import KINDS, mask
+from lib.services.chat_payloads import KINDS
 
 ACTION = "chat.manage"
 MAX_NAME, MAX_URL, MAX_SECRET = 80, 2000, 200

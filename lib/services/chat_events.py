@@ -13,12 +13,12 @@ from datetime import datetime
 from lib import clock
 from lib.db import Database, rows_as_dicts, scalar
 from lib.errors import ConcurrentChange
+from lib.queries.chat import base_url_of
 from lib.services.change_feed import close_window, open_window
 from lib.services.chat_messages import ACTIONS, TEST_ACTION, compose, entry_from_row
 from lib.services.chat_payloads import body
 
 TARGET = ":chat"            # the change feed refuses ':' in an ERP's target: no export can take these entries
-BASE_URL_KEY = "app_base_url"
 _ENTRIES = """SELECT a.id, a.created_at, a.action, a.entity_id, a.order_no, a.after, a.actor_name, r.return_no
     FROM audit_log a
     LEFT JOIN return_notes r ON a.action = 'return.receive' AND CAST(r.id AS VARCHAR) = a.entity_id
@@ -88,9 +88,3 @@ def _reason_labels(cur) -> dict[tuple[str, str], tuple[str, str]]:
     return {(kind, code): (en, zh) for kind, code, en, zh in
             cur.execute("SELECT kind, code, label_en, label_zh FROM reasons").fetchall()}
 
-
-def base_url_of(cur) -> str | None:
-    """The app's address as people open it (setting app_base_url), for links in messages; None when unset."""
-    text = scalar(cur, "SELECT value FROM settings WHERE key = ?", [BASE_URL_KEY])
-    value = json.loads(text) if text else None
-    return value or None

@@ -12,8 +12,8 @@
    "url": … | null, "details": {the audit entry's after-JSON}}.
   event_id is stable: a resend carries the same one, so a receiver can drop what it already has.
 
-Webhook addresses (they hold the robots' keys) and secrets are never shown back in full (mask), and never written
-to an error text (scrub).
+Webhook addresses (they hold the robots' keys) and secrets are never shown back in full (lib.queries.chat.mask),
+and never written to an error text (scrub).
 """
 import base64
 import hashlib
@@ -74,15 +74,6 @@ def refusal(kind: str, status: int, text: str) -> str | None:
     elif kind == "webhook" and 200 <= status < 300:
         return None
     return f"HTTP {status}: {text.strip()[:200]}"
-
-
-def mask(url: str | None) -> str:
-    """An address as shown back: scheme, host and the last four characters (https://qyapi.weixin.qq.com/…3f9a)."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-    return f"{host}/…{url[-4:]}" if len(url) > 12 else "…"
 
 
 def scrub(text: str, url: str | None, secret: str | None) -> str:

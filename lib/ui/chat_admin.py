@@ -13,7 +13,7 @@ from lib.services.chat_delivery import send_pending
 from lib.services.chat_messages import EVENTS
 from lib.services.chat_payloads import KINDS
 from lib.ui.admin_common import flash_and_rerun, show_flash
-from lib.ui.context import lang, md_escape, show_error, tr
+from lib.ui.context import label, lang, md_escape, show_error, tr
 
 FLASH = "chat_flash"
 ADD_KEYS = ("chat_new_name", "chat_new_kind", "chat_new_url", "chat_new_secret", "chat_new_language",
@@ -49,7 +49,7 @@ def _channel_box(db: Database, actor: User, channel: dict) -> None:
     key = f"chat_channel_{channel['id']}"
     with st.container(border=True, key=key):
         state = tr("chat.active" if channel["active"] else "chat.disabled")
-        st.markdown(f"**{md_escape(channel['name'])}** · {tr('chat.kind.' + channel['kind'])} · "
+        st.markdown(f"**{md_escape(channel['name'])}** · {label('chat.kind', channel['kind'])} · "
                     f"{i18n.LANGUAGES[channel['language']]} · {state}")
         st.caption(tr("chat.address_shown", address=md_escape(channel["address"]),
                       events=i18n.join_words([event_label(e) for e in channel["events"]], lang()) or "–",
@@ -148,7 +148,7 @@ def _resend(db: Database, actor: User, rows: pd.DataFrame) -> None:
     stuck = rows[rows["status"].isin(queries.RESENDABLE)]
     if stuck.empty:
         return
-    choices = {int(r.id): f"#{r.id} · {r.channel} · {event_label(r.event)} · {tr('chat.status.' + r.status)}"
+    choices = {int(r.id): f"#{r.id} · {r.channel} · {event_label(r.event)} · {label('chat.status', r.status)}"
                for r in stuck.itertuples()}
     cols = st.columns([3, 1], vertical_alignment="bottom")
     picked = cols[0].selectbox(tr("chat.resend_pick"), list(choices), format_func=choices.get, key="chat_resend_id")

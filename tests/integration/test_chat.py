@@ -65,7 +65,8 @@ def test_events_go_to_the_channels_that_chose_them_in_their_language(shop, endpo
                                   (money, "refund_owed"), (money, "spike_alert")])
     assert got[money, "refund_owed"] == f"订单 {order_no} 需退款 ¥6,296.50"
     assert got[leads, "void_approved"] == f"The void of order {order_no} was approved"
-    assert got[money, "spike_alert"] == "原因“缺货”的作废：2026-11-23 当周 41 单，超过预警线 12。主要集中在：手机。"
+    assert got[money, "spike_alert"] == ("原因“缺货”的作废：2026-11-23 当周 41 单，超过预警线 12。"
+                                         "主要集中在：手机。")
     assert got[leads, "spike_alert"].startswith("Voids for reason Out of stock: 41 in the week of 2026-11-23")
     assert [b["event"] for b in endpoint.bodies()].count("spike_alert") == 2
 
