@@ -133,7 +133,8 @@ def _shown(fields: dict) -> dict:
 
 
 def _checked(name, kind, webhook_url, language, events, secret) -> dict:
-    name, url, secret = (name or "").strip(), (webhook_url or "").strip(), (secret or "").strip() or None
+    name, url = (name or "").strip(), (webhook_url or "").strip()
+    secret = (secret or "").strip() or None if kind == "dingtalk" else None     # only DingTalk signs
     if not name or len(name) > MAX_NAME:
         raise InvalidInput("chat.bad_name", n=MAX_NAME)
     if kind not in KINDS:

@@ -83,7 +83,7 @@ def _test_send(db: Database, actor: User, channel: dict) -> None:
 
 
 def _edit_form(db: Database, actor: User, channel: dict, key: str) -> None:
-    with st.form(f"{key}_form"):
+    with st.form(f"{key}_form", clear_on_submit=True):
         name = st.text_input(tr("chat.name"), value=channel["name"], max_chars=service.MAX_NAME)
         url = st.text_input(tr("chat.webhook_url"), type="password", help=tr("chat.keep_blank"))
         secret = st.text_input(tr("chat.secret"), type="password", help=tr("chat.keep_blank")) \
@@ -100,16 +100,15 @@ def _edit_form(db: Database, actor: User, channel: dict, key: str) -> None:
 
 def add_form(db: Database, actor: User) -> None:
     st.subheader(tr("chat.add_title"))
-    kind = st.selectbox(tr("chat.kind"), KINDS, format_func=lambda k: tr(f"chat.kind.{k}"), key=ADD_KEYS[1])
-    with st.form("chat_add"):
-        cols = st.columns(2)
+    with st.form("chat_add", clear_on_submit=True):   # the address and secret never stay in the page
+        cols = st.columns(3)
         name = cols[0].text_input(tr("chat.name"), key=ADD_KEYS[0], max_chars=service.MAX_NAME)
-        language = cols[1].selectbox(tr("chat.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
+        kind = cols[1].selectbox(tr("chat.kind"), KINDS, format_func=lambda k: label("chat.kind", k), key=ADD_KEYS[1])
+        language = cols[2].selectbox(tr("chat.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
                                      key=ADD_KEYS[4])
-        url = st.text_input(tr("chat.webhook_url"), type="password", key=ADD_KEYS[2],
-                            help=tr(f"chat.url_help.{kind}"))
-        secret = st.text_input(tr("chat.secret"), type="password", key=ADD_KEYS[3], help=tr("chat.secret_help")) \
-            if kind == "dingtalk" else None
+        cols = st.columns([2, 1])
+        url = cols[0].text_input(tr("chat.webhook_url"), type="password", key=ADD_KEYS[2], help=tr("chat.url_help"))
+        secret = cols[1].text_input(tr("chat.secret"), type="password", key=ADD_KEYS[3], help=tr("chat.secret_help"))
         events = st.multiselect(tr("chat.events"), EVENTS, default=list(EVENTS), format_func=event_label,
                                 key=ADD_KEYS[5])
         if not st.form_submit_button(tr("chat.add"), type="primary", icon=":material/add:", key="chat_add_submit"):
@@ -120,8 +119,6 @@ def add_form(db: Database, actor: User) -> None:
     except VoidDeskError as exc:
         show_error(exc)
         return
-    for key in (ADD_KEYS[0], ADD_KEYS[2], ADD_KEYS[3]):
-        st.session_state.pop(key, None)
     flash_and_rerun(FLASH, tr("chat.added", name=name))
 
 

@@ -26,7 +26,7 @@ def test_admin_adds_a_channel_tests_it_and_resends_from_the_history(chat_db_path
     b.sign_in(app, "admin")
     b.open_page(app, "pages/chat.py")
     assert not app.exception and app.title[0].value == "Team chat notifications"
-    app.selectbox(key="chat_new_kind").set_value("webhook").run()
+    app.selectbox(key="chat_new_kind").set_value("webhook")
     app.text_input(key="chat_new_name").input("Ops group 运营群")
     app.text_input(key="chat_new_url").input(endpoint.url("/hook", "?token=hook-secret-42"))
     app.button(key="chat_add_submit").click().run()
