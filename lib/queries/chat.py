@@ -8,6 +8,7 @@ from lib.db import Database, rows_as_dicts, scalar
 from lib.domain import User, require
 
 STATUSES = ("queued", "claimed", "posting", "sent", "retrying", "failed", "unconfirmed")
+SHOWN_STATUSES = ("queued", "posting", "sent", "retrying", "failed", "unconfirmed")   # the filter ('claimed' is brief)
 RESENDABLE = ("failed", "unconfirmed", "retrying")
 BASE_URL_KEY = "app_base_url"
 

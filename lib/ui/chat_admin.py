@@ -105,7 +105,7 @@ def add_form(db: Database, actor: User) -> None:
         name = cols[0].text_input(tr("chat.name"), key=ADD_KEYS[0], max_chars=service.MAX_NAME)
         kind = cols[1].selectbox(tr("chat.kind"), KINDS, format_func=lambda k: label("chat.kind", k), key=ADD_KEYS[1])
         language = cols[2].selectbox(tr("chat.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
-                                     key=ADD_KEYS[4])
+                                     index=list(i18n.LANGUAGES).index(lang()), key=ADD_KEYS[4])
         cols = st.columns([2, 1])
         url = cols[0].text_input(tr("chat.webhook_url"), type="password", key=ADD_KEYS[2], help=tr("chat.url_help"))
         secret = cols[1].text_input(tr("chat.secret"), type="password", key=ADD_KEYS[3], help=tr("chat.secret_help"))
@@ -124,7 +124,7 @@ def add_form(db: Database, actor: User) -> None:
 
 def history(db: Database, actor: User) -> None:
     st.subheader(tr("chat.history"))
-    status = st.segmented_control(tr("col.status"), queries.STATUSES, key="chat_status",
+    status = st.segmented_control(tr("col.status"), queries.SHOWN_STATUSES, key="chat_status",
                                   format_func=lambda s: tr(f"chat.status.{s}"))
     rows = queries.deliveries(db, actor, status=status)
     st.caption(tr("chat.history_count", n=i18n.fmt_int(len(rows), lang())))
@@ -133,7 +133,9 @@ def history(db: Database, actor: User) -> None:
                         order_no=rows["order_no"].astype(object).where(rows["order_no"].notna(), ""),
                         last_error=rows["last_error"].astype(object).where(rows["last_error"].notna(), ""))
     when = lambda key: st.column_config.DatetimeColumn(tr(key), format="YYYY-MM-DD HH:mm:ss")  # noqa: E731
-    st.dataframe(shown, hide_index=True, width="stretch", key="chat_history", column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", key="chat_history", column_order=(
+        "created_at", "channel", "event", "status", "attempts", "order_no", "summary", "last_error", "sent_at"),
+                 column_config={
         "id": None, "next_at": None, "created_at": when("col.created"), "channel": tr("chat.channel"),
         "event": tr("chat.event"), "order_no": tr("col.order_no"), "summary": tr("chat.message"),
         "status": tr("col.status"), "attempts": tr("chat.attempts"), "last_error": tr("chat.last_error"),
