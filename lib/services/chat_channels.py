@@ -12,9 +12,10 @@ from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput, NotFound
 from lib.i18n import LANGUAGES
 from lib.services import audit
-from lib.queries.chat import BASE_URL_KEY, mask
+from lib.queries.chat import BASE_URL_KEY, base_url_of, mask
 from lib.services.chat_messages import EVENTS, TEST_ACTION
 from lib.services.chat_payloads import KINDS
+from lib.services.settings import save_setting
 
 ACTION = "chat.manage"
 MAX_NAME, MAX_URL, MAX_SECRET = 80, 2000, 200
@@ -95,12 +96,7 @@ def set_base_url(db: Database, actor: User, url: str) -> str:
     if value and not _is_web_address(value):
         raise InvalidInput("chat.bad_base_url")
     with db.transaction() as cur:
-        before = scalar(cur, "SELECT value FROM settings WHERE key = ?", [BASE_URL_KEY])
-        cur.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
-                    " updated_by = excluded.updated_by", [BASE_URL_KEY, json.dumps(value), clock.now(), actor.id])
-        audit.record(cur, actor, "settings.update", "setting", BASE_URL_KEY,
-                     before={BASE_URL_KEY: json.loads(before) if before else None}, after={BASE_URL_KEY: value})
+        save_setting(cur, actor, BASE_URL_KEY, json.dumps(value), base_url_of(cur), value, clock.now())
     return value
 
 
