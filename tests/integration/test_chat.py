@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 
 from lib import clock
-from lib.db import rows_as_dicts
+from lib.errors import InvalidInput
 from lib.imports import propose, read_bytes, run_import
 from lib.queries import chat as queries
-from lib.services import audit, chat_channels, voids
+from lib.services import chat_channels, voids
 from lib.services.chat_delivery import LEASE_SECONDS, backoff, send_pending
 from tests.integration import import_samples as samples
 from tests.integration.chat_server import KEY, SECRET, channel, chat_server, deliveries, endpoint, spike  # noqa: F401
@@ -187,8 +187,11 @@ def test_an_import_leaves_an_audit_entry_whether_it_loads_or_not_and_both_reach_
     bad = read_bytes("bad.csv", samples.orders_csv(["G-2,CUS-9,2026-03-01 10:00,pending,SH,TOY-1,2,99.50"]))
     assert run_import(shop.db, lead, good, propose("orders", good)).ok
     assert not run_import(shop.db, lead, bad, propose("orders", bad)).ok
+    with pytest.raises(InvalidInput):                        # refused before a row is read
+        run_import(shop.db, lead, good, propose("orders", good), mode="sideways")
     send_pending(shop.db)
-    texts = {b["event"]: b["text"] for b in endpoint.bodies()}
-    assert texts == {"import_finished": "Import of Orders (with their lines) from good.csv finished: 1 rows loaded.",
-                     "import_failed": "Import of Orders (with their lines) from bad.csv failed: 1 of 1 rows"
-                                      " rejected, nothing loaded."}
+    assert [b["text"] for b in endpoint.bodies()] == [
+        "Import of Orders (with their lines) from good.csv finished: 1 rows loaded.",
+        "Import of Orders (with their lines) from bad.csv failed: 1 of 1 rows rejected, nothing loaded.",
+        "Import of Orders (with their lines) from good.csv failed: The import mode must be one of insert, upsert,"
+        " not sideways."]
