@@ -84,14 +84,15 @@ def _test_send(db: Database, actor: User, channel: dict) -> None:
 
 def _edit_form(db: Database, actor: User, channel: dict, key: str) -> None:
     with st.form(f"{key}_form", clear_on_submit=True):
-        name = st.text_input(tr("chat.name"), value=channel["name"], max_chars=service.MAX_NAME)
+        name = st.text_input(tr("chat.name"), value=channel["name"], max_chars=service.MAX_NAME, key=f"{key}_name")
         url = st.text_input(tr("chat.webhook_url"), type="password", help=tr("chat.keep_blank"))
         secret = st.text_input(tr("chat.secret"), type="password", help=tr("chat.keep_blank")) \
             if channel["kind"] == "dingtalk" else None
         language = st.selectbox(tr("chat.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
                                 index=list(i18n.LANGUAGES).index(channel["language"]))
-        events = st.multiselect(tr("chat.events"), EVENTS, default=channel["events"], format_func=event_label)
-        if not st.form_submit_button(tr("chat.save"), type="primary"):
+        events = st.multiselect(tr("chat.events"), EVENTS, default=channel["events"], format_func=event_label,
+                                key=f"{key}_events")
+        if not st.form_submit_button(tr("chat.save"), type="primary", key=f"{key}_save"):
             return
     _act(lambda: service.update_channel(db, actor, channel["id"], channel["version"], name=name, language=language,
                                         events=events, webhook_url=url, secret=secret),

@@ -39,6 +39,15 @@ def test_admin_adds_a_channel_tests_it_and_resends_from_the_history(chat_db_path
     assert b.messages(app.success) == ["Test message sent to Ops group 运营群: it arrived."]
     assert endpoint.wait_for(1)[0]["body"]["event"] == "test"
 
+    app.toggle(key=f"chat_channel_{channel_id}_edit").set_value(True).run()
+    app.text_input(key=f"chat_channel_{channel_id}_name").input("Ops group")
+    app.multiselect(key=f"chat_channel_{channel_id}_events").set_value(["void_requested", "spike_alert"])
+    app.button(key=f"chat_channel_{channel_id}_save").click().run()
+    assert b.messages(app.success) == ["Ops group is saved."]
+    saved = b.value(chat_db_path, "SELECT name, events, webhook_url FROM chat_channels")
+    assert saved == {"name": "Ops group", "events": "void_requested,spike_alert",    # the address kept as it was
+                     "webhook_url": endpoint.url("/hook", "?token=hook-secret-42")}
+
     with b.handle(chat_db_path).transaction() as cur:       # as a sender killed mid-post leaves one
         cur.execute("UPDATE chat_deliveries SET status = 'unconfirmed'")
     b.open_page(app, "pages/chat.py")
