@@ -1,6 +1,8 @@
 """Team-chat notifications from the command line (issue #17 part 2): `chat send`, for a scheduled job."""
+import httpx
+
 from lib.cli.common import emit, open_db
-from lib.services.chat_delivery import send_pending
+from lib.services.chat_delivery import LEASE_SECONDS, TIMEOUT, send_pending
 
 HELP = ("post the team-chat outbox once: new events from the audit log become one delivery per channel that wants"
         " them, then what is due is posted (WeCom, DingTalk, Slack, webhook). Safe beside the app and other"
@@ -16,11 +18,16 @@ def register(sub, common, acting) -> None:
     p = commands.add_parser("send", parents=[common], help=HELP.split(":")[0], description=HELP[0].upper() + HELP[1:]
                             + ".")
     p.add_argument("--limit", type=int, default=100, help="post at most N deliveries this run (default 100)")
+    p.add_argument("--timeout", type=float, default=TIMEOUT.read, metavar="SECONDS",
+                   help=f"how long a channel may take to answer (default {TIMEOUT.read:g}, at most"
+                        f" {LEASE_SECONDS // 2}; connecting: at most {TIMEOUT.connect:g})")
     p.set_defaults(func=cmd_send)
 
 
 def cmd_send(args) -> int:
-    counts = send_pending(open_db(args), limit=max(1, args.limit))
+    seconds = min(max(args.timeout, 0.1), LEASE_SECONDS / 2)   # a post outlasting the lease would look dead
+    counts = send_pending(open_db(args), limit=max(1, args.limit),
+                          timeout=httpx.Timeout(seconds, connect=min(seconds, TIMEOUT.connect)))
     emit(args, counts, f"queued {counts['queued']}, sent {counts['sent']}, retrying {counts['retrying']},"
                        f" failed {counts['failed']}, unconfirmed {counts['unconfirmed']},"
                        f" still waiting {counts['waiting']}")

@@ -101,7 +101,8 @@ def test_a_hanging_channel_holds_up_no_void_and_a_timed_out_post_is_not_repeated
     spike(shop.db)
     endpoint.hang()
     outcome = {}
-    sender = threading.Thread(target=lambda: outcome.update(send_pending(shop.db)))
+    # a patient sender (60 s): however long the void takes here, the post is still waiting when it is done
+    sender = threading.Thread(target=lambda: outcome.update(send_pending(shop.db, timeout=httpx.Timeout(60))))
     sender.start()
     endpoint.wait_for(1)                                    # the post is out; the channel says nothing
     order_no = make_order(shop, by="sales")
@@ -131,7 +132,8 @@ def test_a_sender_killed_mid_post_loses_nothing_and_sends_nothing_twice(shop, en
     if backend == "duckdb":
         shop.db.close()                                     # the CLI process needs the file to itself
     endpoint.hang()
-    child = subprocess.Popen([sys.executable, "-m", "lib.cli", "chat", "send", "--db", target], cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-m", "lib.cli", "chat", "send", "--timeout", "30", "--db", target],
+                             cwd=ROOT,
                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     try:
