@@ -26,8 +26,7 @@ def test_an_admin_adds_a_channel_sends_a_test_and_sees_it_delivered(server, page
     form.get_by_role("button", name="Add channel").click()
     page.get_by_text("Night shift 夜班群 is added. Send a test to check it.").wait_for()
     settle(page)
-    content = page.content()
-    assert "e2e-secret-token" not in content, content[max(0, content.find("e2e-secret-token") - 400):content.find("e2e-secret-token") + 100]
+    assert "e2e-secret-token" not in page.content()        # the form kept nothing (clear_on_submit)
 
     box = page.locator("[class*=st-key-chat_channel_]").filter(has_text="Night shift 夜班群").first
     box.get_by_role("button", name="Send a test").click()
