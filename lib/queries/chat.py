@@ -45,6 +45,13 @@ def deliveries(db: Database, user: User, *, status: str | None = None, channel_i
             " ORDER BY d.id DESC LIMIT ?", [status, status, channel_id, channel_id, int(limit)]).df()
 
 
+def delivery_status(db: Database, user: User, audit_id: int) -> str | None:
+    """The status of the delivery of one event (a test send: it has one channel)."""
+    require(user, "chat.manage")
+    with db.read() as cur:
+        return scalar(cur, "SELECT status FROM chat_deliveries WHERE audit_id = ? ORDER BY id LIMIT 1", [audit_id])
+
+
 def mask(url: str | None) -> str:
     """An address as shown back: scheme, host and the last four characters (https://qyapi.weixin.qq.com/…3f9a)."""
     if not url:

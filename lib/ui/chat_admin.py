@@ -74,11 +74,13 @@ def _channel_box(db: Database, actor: User, channel: dict) -> None:
 def _test_send(db: Database, actor: User, channel: dict) -> None:
     try:
         audit_id = service.record_test(db, actor, channel["id"])
-        counts = send_pending(db, audit_ids=[audit_id])
+        send_pending(db, audit_ids=[audit_id])
     except VoidDeskError as exc:
         show_error(exc)
         return
-    outcome = "sent" if counts["sent"] else "failed"
+    # by its status, not this run's counts: the background sender may have posted it meanwhile
+    status = queries.delivery_status(db, actor, audit_id)
+    outcome = "sent" if status == "sent" else "failed" if status in queries.RESENDABLE else "on_its_way"
     flash_and_rerun(FLASH, tr(f"chat.test_{outcome}", name=channel["name"]))
 
 

@@ -297,6 +297,7 @@ PROBES: dict[str, tuple[Probe, ...]] = {
               lambda s, u, n: chat_channels.set_base_url(s.db, u, f"https://voiddesk{n}.example"), _number),
         Probe("lib.queries.chat.channels", lambda s, u, _: chat.channels(s.db, u)),
         Probe("lib.queries.chat.deliveries", lambda s, u, _: chat.deliveries(s.db, u)),
+        Probe("lib.queries.chat.delivery_status", lambda s, u, _: chat.delivery_status(s.db, u, 1)),
     ),
     "import.run": (
         Probe("lib.imports.run.run_import", lambda s, u, f: run_import(s.db, u, *f), _customers_file),
