@@ -60,13 +60,13 @@ def _channel_box(db: Database, actor: User, channel: dict) -> None:
         toggle = "chat.disable" if channel["active"] else "chat.enable"
         if cols[1].button(tr(toggle), key=f"{key}_toggle"):
             _act(lambda: service.set_active(db, actor, channel["id"], channel["version"], not channel["active"]),
-                 tr(f"{toggle}_done", name=channel["name"]))
+                 tr(f"{toggle}_done", name=md_escape(channel["name"])))
         edit = cols[2].toggle(tr("chat.edit"), key=f"{key}_edit")
         with cols[3].popover(tr("chat.delete"), icon=":material/delete:"):
-            st.write(tr("chat.delete_confirm", name=channel["name"]))
+            st.markdown(tr("chat.delete_confirm", name=md_escape(channel["name"])))
             if st.button(tr("chat.delete_yes"), key=f"{key}_delete", type="primary"):
                 _act(lambda: service.delete_channel(db, actor, channel["id"], channel["version"]),
-                     tr("chat.deleted", name=channel["name"]))
+                     tr("chat.deleted", name=md_escape(channel["name"])))
         if edit:
             _edit_form(db, actor, channel, key)
 
@@ -81,7 +81,7 @@ def _test_send(db: Database, actor: User, channel: dict) -> None:
     # by its status, not this run's counts: the background sender may have posted it meanwhile
     status = queries.delivery_status(db, actor, audit_id)
     outcome = "sent" if status == "sent" else "failed" if status in queries.RESENDABLE else "on_its_way"
-    flash_and_rerun(FLASH, tr(f"chat.test_{outcome}", name=channel["name"]))
+    flash_and_rerun(FLASH, tr(f"chat.test_{outcome}", name=md_escape(channel["name"])))
 
 
 def _edit_form(db: Database, actor: User, channel: dict, key: str) -> None:
@@ -98,7 +98,7 @@ def _edit_form(db: Database, actor: User, channel: dict, key: str) -> None:
             return
     _act(lambda: service.update_channel(db, actor, channel["id"], channel["version"], name=name, language=language,
                                         events=events, webhook_url=url, secret=secret),
-         tr("chat.updated", name=name))
+         tr("chat.updated", name=md_escape(name)))
 
 
 def add_form(db: Database, actor: User) -> None:
@@ -122,7 +122,7 @@ def add_form(db: Database, actor: User) -> None:
     except VoidDeskError as exc:
         show_error(exc)
         return
-    flash_and_rerun(FLASH, tr("chat.added", name=name))
+    flash_and_rerun(FLASH, tr("chat.added", name=md_escape(name)))
 
 
 def history(db: Database, actor: User) -> None:
