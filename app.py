@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib import replica
-from lib.ui import mail_worker, nav, sidebar
+from lib.ui import chat_worker, mail_worker, nav, sidebar
 from lib.ui.context import database, tr
 from lib.ui.session import current_user, login_page, sync_cookie
 
@@ -10,6 +10,7 @@ st.set_page_config(page_title="VoidDesk", page_icon=":material/assignment_return
 
 db = database()
 mail_worker.start(db, db.path)
+chat_worker.start_if_configured(db)   # team-chat notifications, out of band (issue #17)
 replica.warm_up(db)   # PostgreSQL: the analytics copy is made in the background as the process starts
 user = current_user(db)
 sync_cookie()

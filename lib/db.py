@@ -369,16 +369,18 @@ def rows_as_dicts(cur, sql: str, params=None) -> list[dict]:
     return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-def insert_rows(cur, table: str, columns: dict[str, str], rows: list[tuple], returning: str = "") -> list[tuple]:
+def insert_rows(cur, table: str, columns: dict[str, str], rows: list[tuple], returning: str = "",
+                on_conflict: str = "") -> list[tuple]:
     """INSERT `rows` (tuples in the order of `columns`, a {column: SQL type} dict) in one statement and return
     what `returning` names (else nothing, and the insert is sent as send() sends: on PostgreSQL it costs no round
-    trip of its own).
+    trip of its own). `on_conflict`: e.g. "(a, b) DO NOTHING".
 
     DuckDB parses and plans every statement afresh, and the plan of `unnest(?::T[])` per column costs about
     twice that of a one-row VALUES: one row goes in as VALUES, more as one list per column, which plans in
     the same time for three rows or three thousand. Table and column names come from code, never from input.
     """
-    names, tail = ", ".join(columns), f" RETURNING {returning}" if returning else ""
+    names = ", ".join(columns)
+    tail = (f" ON CONFLICT {on_conflict}" if on_conflict else "") + (f" RETURNING {returning}" if returning else "")
     if len(rows) == 1:
         sql, params = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}){tail}", list(rows[0])
     else:

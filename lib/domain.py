@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "audit.view": _LEADS,
     "users.manage": ("admin",),
     "import.run": _LEADS,
+    "chat.manage": ("admin",),     # team-chat channels: their webhook keys are secrets (issue #17)
 }
 
 

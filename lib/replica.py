@@ -40,7 +40,7 @@ KEYS = {
 # rows (81 of 103 million) and of a copy's memory, and no dashboard reads them; the Stock, Audit and order pages
 # read them on the server.
 LEFT_ON_THE_SERVER = ("stock_ledger", "audit_log", "order_status_history", "assignments", "comments",
-                      "notifications", "mail_outbox", "submissions")
+                      "notifications", "mail_outbox", "submissions", "chat_channels", "chat_deliveries")
 WITHHELD = {"users": {"password_hash": "''"}}   # column -> what the copy holds instead
 # Which orders have a line of a SKU, sorted by SKU: a search by SKU or product reads a few row groups of it instead of
 # every line (order_lines is in id order: 26 ms to find one SKU's lines at 5,000,000 orders, 1 ms here). Lines never

@@ -20,16 +20,18 @@ ACTION_GROUPS = {
     "return": ("return.create", "return.receive", "return.inspect", "return.close"),
     "refund": ("refund.create", "refund.paid", "refund.cancel"),
     "stock": ("stock.adjust", "stock.import"),
-    "import": ("import.run",),
+    "import": ("import.run", "import.fail"),
     "catalog": ("customer.update", "product.update", "warehouse.create", "warehouse.rename", "category.create",
                 "category.rename", "category.move", "reason.create", "reason.update", "reason.retire",
                 "reason.reactivate", "reason.move", "settings.update"),
     "user": ("user.create", "user.set_role", "user.set_email", "user.deactivate", "user.reactivate",
              "user.reset_password", "user.change_password", "user.retire_temporary_password", "user.set_language",
              "auth.login", "auth.logout"),
+    "chat": ("chat.channel.create", "chat.channel.update", "chat.channel.enable", "chat.channel.disable",
+             "chat.channel.delete", "chat.channel.test", "chat.delivery.resend"),
 }
 ENTITIES = ("order", "void", "return", "refund", "comment", "stock", "import", "customer", "product", "warehouse",
-            "category", "reason", "setting", "user")
+            "category", "reason", "setting", "user", "chat_channel", "chat_delivery")
 
 
 def action_words(code: str) -> str:

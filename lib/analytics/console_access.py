@@ -19,6 +19,7 @@ TABLES: dict[str, str | None] = {
     "spike_alerts": "analytics.view",                            # the spike alerts already sent (stats spikes)
     "settings": "settings.edit",                                 # the rules page
     "notifications": "users.manage", "mail_outbox": "users.manage",   # the outbox page (an inbox is its owner's)
+    "chat_channels": "chat.manage", "chat_deliveries": "chat.manage",   # the team-chat page
     "sessions": None, "login_attempts": None, "login_pace": None, "counters": None, "submissions": None,
     "schema_migrations": None,
 }
@@ -29,6 +30,7 @@ COLUMNS: dict[str, str | None] = {
     "users.language": "users.manage", "users.created_at": "users.manage",     # the users page only
     "refunds.payment_ref": "refund.view",                                      # the refund queue
     "customers.phone": None,                                                   # imported, shown on no page
+    "chat_channels.webhook_url": None, "chat_channels.secret": None,           # robots' keys: never shown back
 }
 
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from functools import lru_cache
 
-from lib.cli import bench, catalog, changes, imports, orders, returns, setup, stats, users, voids
+from lib.cli import bench, catalog, changes, chat, imports, orders, returns, setup, stats, users, voids
 from lib.cli.common import close_databases, parents, refuse_undecodable, say_error
 from lib.db import DATABASE_ERRORS
 from lib.errors import VoidDeskError
@@ -18,7 +18,7 @@ EPILOG = ("The database is --db PATH|URL, else $VOIDDESK_DB, else data/voiddesk.
           " postgresql://user:pass@host:port/dbname for a shared PostgreSQL server. Exit status: 0 done; 1 refused,"
           " nothing changed; 2 usage error; 3 a batch (void, approve, reject of several orders) partly done: the"
           " refused orders are named, the others went through.")
-GROUPS = (setup, users, catalog, orders, voids, returns, imports, changes, stats, bench)
+GROUPS = (setup, users, catalog, orders, voids, returns, imports, changes, chat, stats, bench)
 
 
 @lru_cache(maxsize=1)

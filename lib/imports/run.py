@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib import clock
-from lib.db import Database
+from lib.db import DATABASE_ERRORS, Database
 from lib.domain import User, require
+from lib.errors import VoidDeskError
+from lib.i18n import LANGUAGES
 from lib.imports import catalog, lines, mapping as mappings, orders, orders_load, report, server, upsert, upsert_writes
 from lib.imports.base import Context, count
 from lib.imports.mapping import Mapping
@@ -80,8 +82,23 @@ def run_import(db: Database, actor: User, source: Source, mapping: Mapping, *, l
                progress: Progress | None = None, mode: str = "insert") -> ImportResult:
     """Check every row; when none is rejected, load them all in one transaction. Any rejected row: nothing loads
     and the result carries the problems and the report. `mode` "upsert": records already in the database are
-    compared, and updated or left as they are (lib.imports.upsert), in the same transaction."""
-    say = progress or _quiet
+    compared, and updated or left as they are (lib.imports.upsert), in the same transaction.
+
+    Either way the audit log says so: `import.run` with the load, or `import.fail` afterwards (rows rejected, or
+    the refusal or error that stopped it) — the one thing a failed import writes (team chat reads both, #17)."""
+    require(actor, "import.run")
+    try:
+        result = _run_import(db, actor, source, mapping, lang, progress or _quiet, mode)
+    except (VoidDeskError, *DATABASE_ERRORS) as exc:
+        _audit_failure(db, actor, source, mapping, mode, rows=None, rejected=None, error=exc)
+        raise
+    if not result.ok:
+        _audit_failure(db, actor, source, mapping, mode, rows=result.rows, rejected=result.rejected, error=None)
+    return result
+
+
+def _run_import(db: Database, actor: User, source: Source, mapping: Mapping, lang: str, say: Progress,
+                mode: str) -> ImportResult:
     ctx = _start(actor, source, mapping, lang, mode)
     with _session(db, write=True) as (cur, ws):
         result = _check(cur, ctx, source, lang, say, fraction=0.5, ws=ws)
@@ -169,6 +186,16 @@ def _check(cur, ctx: Context, source: Source, lang: str, say: Progress, fraction
             result.conflict_report = report.report_csv(cur, ctx.kind, lang, table="imp_conflicts")
     say(fraction, "import.progress.checked")
     return result
+
+
+def _audit_failure(db: Database, actor: User, source: Source, mapping: Mapping, mode: str, *, rows, rejected,
+                   error) -> None:
+    after = {"kind": mapping.kind, "file": source.name, "mode": mode, "rows": rows, "rejected": rejected}
+    if error is not None:   # in both languages: each chat channel speaks one of them
+        after.update({f"error_{lang}": error.message(lang) if isinstance(error, VoidDeskError)
+                      else (str(error).strip().splitlines() or [type(error).__name__])[0][:300] for lang in LANGUAGES})
+    with db.transaction() as cur:
+        audit.record(cur, actor, "import.fail", "import", f"{mapping.kind}-{clock.now():%Y%m%d%H%M%S}", after=after)
 
 
 def _audit_run(cur, ctx: Context, result: ImportResult) -> None:

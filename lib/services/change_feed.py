@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from lib import clock
-from lib.db import CONFLICT_ERRORS, Database, for_update
+from lib.db import CONFLICT_ERRORS, CONSTRAINT_ERRORS, Database, for_update
 from lib.domain import User, require
 from lib.errors import ConcurrentChange, InvalidInput
 
@@ -65,19 +65,43 @@ def export_changes(db: Database, user: User, since, target: str | None = None) -
     if not last and not isinstance(since, datetime):
         raise InvalidInput("changes.bad_since", value=str(since)[:40])
     with db.transaction() as cur:
-        server = db.backend == "postgresql"
-        snapshot = cur.execute("SELECT CAST(pg_current_snapshot() AS VARCHAR)").fetchall()[0][0] if server else None
-        mark = _mark(cur, target) if target else None
-        where, params = _window(server, snapshot, mark if last else None, None if last else since)
-        frame = cur.execute(_FEED.format(where=where), params).df()
+        window = open_window(cur, target, None if last else since)
+        frame = cur.execute(_FEED.format(where=window.where), window.params).df()
         frame["event"] = frame.pop("action").map(EVENTS)
         frame = frame[list(COLUMNS)]
         if target:
+            mark = window.mark
             through = int(frame["change_id"].max()) if len(frame) else (mark["through_id"] if mark else 0)
-            if not server and not last and mark:   # an export by time never moves the mark back
+            if window.snapshot is None and not last and mark:   # an export by time never moves the mark back
                 through = max(through, mark["through_id"])
-            _save_mark(cur, user, target, mark, through, snapshot, len(frame))
+            close_window(cur, window, through, len(frame), user.id)
     return Feed(frame, target, since)
+
+
+@dataclass
+class Window:
+    """The audit entries a reader of `target` has not read yet (or those since a moment): `where` on audit_log `a`."""
+    target: str | None
+    where: str
+    params: list
+    snapshot: str | None    # PostgreSQL: the snapshot this read sees
+    mark: dict | None       # where the target's last read ended: {through_id, snapshot}
+
+
+def open_window(cur, target: str | None, since: datetime | None = None) -> Window:
+    """Inside a write transaction: the entries after `target`'s mark (its row locked until the transaction ends),
+    or since `since`. Also what lib.services.chat_events reads the audit log through."""
+    server = cur.backend == "postgresql"
+    snapshot = cur.execute("SELECT CAST(pg_current_snapshot() AS VARCHAR)").fetchall()[0][0] if server else None
+    mark = _mark(cur, target) if target else None
+    where, params = _window(server, snapshot, mark if since is None else None, since)
+    return Window(target, where, params, snapshot, mark)
+
+
+def close_window(cur, window: Window, through: int, rows: int, by: int | None) -> None:
+    """Move the target's mark on to what the window read (through: the last entry id read), in the same
+    transaction; a target's first mark made twice at once is refused by its key (ConcurrentChange)."""
+    _save_mark(cur, by, window.target, window.mark, through, window.snapshot, rows)
 
 
 def _window(server: bool, snapshot: str | None, mark: dict | None, since: datetime | None) -> tuple[str, list]:
@@ -102,16 +126,17 @@ def _mark(cur, target: str) -> dict | None:
     return {"through_id": int(rows[0][0]), "snapshot": rows[0][1]} if rows else None
 
 
-def _save_mark(cur, user: User, target: str, mark: dict | None, through: int, snapshot: str | None, n: int) -> None:
+def _save_mark(cur, by: int | None, target: str, mark: dict | None, through: int, snapshot: str | None,
+               n: int) -> None:
     now = clock.now()
     try:
         if mark is None:   # two first exports at once: the second is refused by the key
             cur.execute("INSERT INTO export_marks (target, through_id, snapshot, exported_at, exported_by, rows)"
-                        " VALUES (?, ?, ?, ?, ?, ?)", [target, through, snapshot, now, user.id, n])
+                        " VALUES (?, ?, ?, ?, ?, ?)", [target, through, snapshot, now, by, n])
             return
         cur.execute("UPDATE export_marks SET through_id = ?, snapshot = ?, exported_at = ?, exported_by = ?,"
-                    " rows = ? WHERE target = ?", [through, snapshot, now, user.id, n, target])
-    except CONFLICT_ERRORS:
+                    " rows = ? WHERE target = ?", [through, snapshot, now, by, n, target])
+    except (*CONFLICT_ERRORS, *CONSTRAINT_ERRORS):   # PostgreSQL: a unique violation
         raise ConcurrentChange("changes.exported_meanwhile", target=target) from None
 
 
@@ -125,11 +150,12 @@ def _clean_target(target: str | None) -> str | None:
 
 
 def marks(db: Database, user: User) -> pd.DataFrame:
-    """Each target's last export: target, exported_at, rows, by whom."""
+    """Each target's last export: target, exported_at, rows, by whom (the app's own readers, named ':…', left out)."""
     require(user, "audit.view")
     with db.read() as cur:
         return cur.execute("SELECT m.target, m.exported_at, m.rows, u.username AS exported_by FROM export_marks m"
-                           " LEFT JOIN users u ON u.id = m.exported_by ORDER BY m.target").df()
+                           " LEFT JOIN users u ON u.id = m.exported_by WHERE m.target NOT LIKE ':%'"
+                           " ORDER BY m.target").df()
 
 
 def as_bytes(frame: pd.DataFrame, fmt: str) -> bytes:

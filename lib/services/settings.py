@@ -44,12 +44,16 @@ def update_rules(db: Database, actor: User, **changes) -> dict:
         changed = {k: (getattr(current, k), v) for k, v in wanted.items() if getattr(current, k) != v}
         now = clock.now()
         for key, (before, after) in changed.items():
-            cur.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
-                        " updated_by = excluded.updated_by", [key, _as_json(after), now, actor.id])
-            audit.record(cur, actor, "settings.update", "setting", key, before={key: before}, after={key: after},
-                         at=now)
+            save_setting(cur, actor, key, _as_json(after), before, after, now)
     return changed
+
+
+def save_setting(cur, actor: User, key: str, text: str, before, after, now) -> None:
+    """Store one setting (its JSON text) with its audit entry, in the caller's transaction."""
+    cur.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
+                " updated_by = excluded.updated_by", [key, text, now, actor.id])
+    audit.record(cur, actor, "settings.update", "setting", key, before={key: before}, after={key: after}, at=now)
 
 
 def rule_changes(db: Database) -> dict[str, dict]:

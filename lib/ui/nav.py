@@ -45,6 +45,8 @@ PAGES = (
              url_path="audit"),
     PageSpec("pages/outbox.py", "nav.outbox", ":material/outgoing_mail:", "nav.section.admin", "users.manage",
              url_path="outbox"),
+    PageSpec("pages/chat.py", "nav.chat", ":material/forum:", "nav.section.admin", "chat.manage",
+             url_path="team-chat"),
     PageSpec("pages/import_data.py", "nav.import", ":material/upload_file:", "nav.section.admin", "import.run",
              url_path="import"),
     PageSpec("pages/reasons.py", "nav.reasons", ":material/label:", "nav.section.admin", "reasons.edit",

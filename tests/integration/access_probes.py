@@ -13,15 +13,15 @@ from lib.analytics.console import run_readonly, schema
 from lib.analytics.filters import AnalyticsFilters
 from lib.errors import NotFound
 from lib.imports import check_import, propose, read_bytes, run_import
-from lib.queries import audit, export, refunds, stock
+from lib.queries import audit, chat, export, refunds, stock
 from lib.queries.notifications import outbox
 from lib.queries.orders import get_order, timeline
 from lib.queries.reasons import reason_catalogue
 from lib.queries.returns import get_return, search_returns
 from lib.queries.search import SearchFilters, search_orders
 from lib.queries.voids import approvals_queue, preview_void
-from lib.services import (catalog_admin, change_feed, collab, inspection, orders, reasons, returns, settings,
-                          stock_adjust, users, voids)
+from lib.services import (catalog_admin, change_feed, chat_channels, collab, inspection, orders, reasons, returns,
+                          settings, stock_adjust, users, voids)
 from lib.services import spike_alerts
 from lib.services.refunds import mark_paid
 from lib.services.orders import LineInput
@@ -75,6 +75,23 @@ def _found_return(shop, user, return_no: str):
 
 def _other_reps_return(shop, user):
     return return_note(shop, shop.users["sales2"])
+
+
+def _chat_channel(shop, user) -> tuple[int, int]:
+    """A fresh team-chat channel (id, version), added by the admin; nothing is ever posted to it."""
+    channel_id = chat_channels.add_channel(shop.db, shop.users["admin"], name=f"group {next(_serial)}",
+                                           kind="webhook", webhook_url="http://127.0.0.1:9/hook", language="en",
+                                           events=["void_requested"])
+    return channel_id, 1
+
+
+def _failed_delivery(shop, user) -> int:
+    """A delivery that gave up, as the sender leaves one."""
+    channel_id, _ = _chat_channel(shop, user)
+    with shop.db.transaction() as cur:
+        return cur.execute("INSERT INTO chat_deliveries (audit_id, channel_id, event, summary, payload, created_at,"
+                           " status, next_at) VALUES (?, ?, 'void_requested', 'x', '{}', ?, 'failed', ?) RETURNING id",
+                           [next(_serial), channel_id, clock.now(), clock.now()]).fetchall()[0][0]
 
 
 def _account(shop, user, active: bool = True) -> str:
@@ -267,6 +284,25 @@ PROBES: dict[str, tuple[Probe, ...]] = {
               lambda s, u: _account(s, u, active=False)),
         Probe("lib.services.users.reset_password", lambda s, u, name: users.reset_password(s.db, u, name), _account),
         Probe("lib.queries.notifications.outbox", lambda s, u, _: outbox(s.db, u)),
+    ),
+    "chat.manage": (
+        Probe("lib.services.chat_channels.add_channel", lambda s, u, n: chat_channels.add_channel(
+            s.db, u, name=f"probe {n}", kind="wecom", webhook_url="https://qyapi.example/send?key=k", language="zh",
+            events=["void_requested"]), _number),
+        Probe("lib.services.chat_channels.update_channel", lambda s, u, c: chat_channels.update_channel(
+            s.db, u, c[0], c[1], name="renamed", language="en", events=["spike_alert"]), _chat_channel),
+        Probe("lib.services.chat_channels.set_active",
+              lambda s, u, c: chat_channels.set_active(s.db, u, c[0], c[1], False), _chat_channel),
+        Probe("lib.services.chat_channels.delete_channel",
+              lambda s, u, c: chat_channels.delete_channel(s.db, u, c[0], c[1]), _chat_channel),
+        Probe("lib.services.chat_channels.record_test",
+              lambda s, u, c: chat_channels.record_test(s.db, u, c[0]), _chat_channel),
+        Probe("lib.services.chat_channels.resend", lambda s, u, d: chat_channels.resend(s.db, u, d), _failed_delivery),
+        Probe("lib.services.chat_channels.set_base_url",
+              lambda s, u, n: chat_channels.set_base_url(s.db, u, f"https://voiddesk{n}.example"), _number),
+        Probe("lib.queries.chat.channels", lambda s, u, _: chat.channels(s.db, u)),
+        Probe("lib.queries.chat.deliveries", lambda s, u, _: chat.deliveries(s.db, u)),
+        Probe("lib.queries.chat.delivery_status", lambda s, u, _: chat.delivery_status(s.db, u, 1)),
     ),
     "import.run": (
         Probe("lib.imports.run.run_import", lambda s, u, f: run_import(s.db, u, *f), _customers_file),

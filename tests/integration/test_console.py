@@ -364,6 +364,12 @@ def test_roles_holding_the_permission_read_them(seeded, admin):
     refused(seeded, admin, "SELECT password_hash FROM users", "console.hidden_column")   # nobody reads sign-in data
 
 
+def test_nobody_reads_a_chat_robots_address_or_secret(seeded, admin):
+    for sql in ("SELECT webhook_url FROM chat_channels", "SELECT * FROM chat_channels",
+                "SELECT count(*) FROM chat_channels WHERE secret LIKE 'SEC%'"):
+        refused(seeded, admin, sql, "console.hidden_column")   # issue #17: the robots' keys
+
+
 def test_the_list_beside_the_console_follows_the_role(seeded, analyst, admin):
     mine, theirs = console.schema(seeded, analyst), console.schema(seeded, admin)
     assert "audit_log" not in mine and "payment_ref" not in mine["refunds"] and "email" not in mine["users"]

@@ -60,8 +60,8 @@ def content(db) -> dict:
             "balances": q("SELECT warehouse, sku, on_hand, reserved FROM stock_balances ORDER BY 1, 2"),
             "history": q("SELECT o.order_no, h.from_status, h.to_status FROM order_status_history h"
                          " JOIN orders o ON o.id = h.order_id ORDER BY 1"),
-            "audit": q("SELECT action, entity_type, order_no FROM audit_log WHERE action <> 'import.run'"
-                       " ORDER BY 1, 3"),
+            "audit": q("SELECT action, entity_type, order_no FROM audit_log"
+                       " WHERE action NOT IN ('import.run', 'import.fail') ORDER BY 1, 3"),
         }
 
 
