@@ -29,6 +29,7 @@ ACTION_GROUPS = {
              "auth.login", "auth.logout"),
     "chat": ("chat.channel.create", "chat.channel.update", "chat.channel.enable", "chat.channel.disable",
              "chat.channel.delete", "chat.channel.test", "chat.delivery.resend"),
+    "analytics": ("spike.alert",),
 }
 ENTITIES = ("order", "void", "return", "refund", "comment", "stock", "import", "customer", "product", "warehouse",
             "category", "reason", "setting", "user", "chat_channel", "chat_delivery")
