@@ -14,6 +14,7 @@ from lib.services.chat_messages import EVENTS
 from lib.services.chat_payloads import KINDS
 from lib.ui.admin_common import flash_and_rerun, show_flash
 from lib.ui.context import label, lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 FLASH = "chat_flash"
 ADD_KEYS = ("chat_new_name", "chat_new_kind", "chat_new_url", "chat_new_secret", "chat_new_language",
@@ -136,7 +137,7 @@ def history(db: Database, actor: User) -> None:
                         order_no=rows["order_no"].astype(object).where(rows["order_no"].notna(), ""),
                         last_error=rows["last_error"].astype(object).where(rows["last_error"].notna(), ""))
     when = lambda key: st.column_config.DatetimeColumn(tr(key), format="YYYY-MM-DD HH:mm:ss")  # noqa: E731
-    st.dataframe(shown, hide_index=True, width="stretch", key="chat_history", column_order=(
+    show_table(shown, hide_index=True, width="stretch", key="chat_history", column_order=(
         "created_at", "channel", "event", "status", "attempts", "order_no", "summary", "last_error", "sent_at"),
                  column_config={
         "id": None, "next_at": None, "created_at": when("col.created"), "channel": tr("chat.channel"),

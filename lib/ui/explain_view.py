@@ -14,6 +14,7 @@ from lib.errors import VoidDeskError
 from lib.ui.analytics_drill import show_chart
 from lib.ui.cached import explain_all
 from lib.ui.context import lang, md_escape, show_error, tr
+from lib.ui.tables import show_table
 
 COMPARISONS = ("previous", "last_year")
 COLUMNS = ("key", "label", "contribution", "mix", "rate_effect", "before_base", "before_count", "before_rate",
@@ -135,8 +136,7 @@ def _chart(result: dict, kind: str, dim: str, f: AnalyticsFilters, after: tuple)
     table = _table(result)
     show_chart(fig, f"{kind}_explain_{dim}", table=table, name=f"{kind}_explain_by_{dim}", drill=drill,
                hint_key="explain.drill_hint")
-    st.dataframe(table, hide_index=True, width="stretch", height=38 + 35 * len(table),
-                 column_config=_formats(result))
+    show_table(table, hide_index=True, width="stretch", height=38 + 35 * len(table), column_config=_formats(result))
     st.caption(tr(f"explain.table_unit_{result['measure']}"))
 
 
