@@ -49,6 +49,9 @@ def test_a_point_of_the_pivot_chart_opens_its_orders(server, page):
     assert found["voided_to"] == [min(monday + timedelta(days=6), clock.today()).isoformat()]
 
 
+# Behind --runslow for the suite's five minutes: a pivot cell's drill parameters are proven by
+# tests/integration/test_explore.py, and a chart point drills in the browser above.
+@pytest.mark.slow
 def test_a_row_label_of_the_pivot_table_opens_that_row_over_the_whole_period(server, page):
     plot = open_explore(page, server)
     totals = plot.evaluate(TOTALS)

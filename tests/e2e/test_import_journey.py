@@ -90,6 +90,9 @@ def test_import_a_gbk_export_and_find_the_order(browser, import_server):
         pg.context.close()
 
 
+# Behind --runslow for the suite's five minutes: title rows and a fixed warehouse are also proven by
+# tests/integration/test_import_layouts.py and the wizard's AppTest (tests/app/test_import_page.py).
+@pytest.mark.slow
 def test_a_file_with_a_title_row_and_a_fixed_warehouse_loads_from_the_wizard(browser, import_server):
     url, _data, titled, wh = import_server
     pg = new_page(browser)
