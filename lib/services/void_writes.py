@@ -21,10 +21,14 @@ def write_voids(cur, actor: User, plans: list[Plan], *, now: datetime, changed_k
     """Apply the plans in the caller's transaction; one result dict per plan, in order."""
     if not plans:
         return []
-    _claim_orders(cur, plans, now, changed_key)
-    void_ids = _record_voids(cur, actor, plans, now, batch_id)
+    open_lines = None   # read by _release_stock, unless the claim brought them
+    if len(plans) == 1 and not plans[0].request and getattr(cur, "backend", "duckdb") == "postgresql":
+        void_ids, open_lines = _claim_and_record(cur, actor, plans[0], now, batch_id, changed_key)
+    else:
+        _claim_orders(cur, plans, now, changed_key)
+        void_ids = _record_voids(cur, actor, plans, now, batch_id)
     applied = [p for p in plans if p.applies]
-    released = _release_stock(cur, actor, applied, void_ids, now)
+    released = _release_stock(cur, actor, applied, void_ids, now, open_lines)
     refunds = _create_refunds(cur, actor, applied, void_ids, now)
     _record_history(cur, actor, applied, now)
     _record_audit(cur, actor, plans, void_ids, released, refunds, now)
@@ -131,14 +135,43 @@ _VOID_COLUMNS = {"order_id": "BIGINT", "order_no": "VARCHAR", "status": "VARCHAR
 def _record_voids(cur, actor: User, plans: list[Plan], now: datetime, batch_id) -> dict[int, int]:
     """order id -> void id: new rows for direct voids and requests, approved requests become 'applied'."""
     void_ids = {p.order["id"]: _approve_request(cur, actor, p, now) for p in plans if p.request}
-    new = [(p.order["id"], p.order["order_no"], "applied" if p.applies else "pending_approval", p.reason.code,
-            p.reason.label_en, p.reason.label_zh, p.note, actor.id, now, not p.applies, p.approval_reason,
-            now if p.applies else None, p.order["status"] if p.applies else None, p.order["amount_paid"], batch_id)
-           for p in plans if not p.request]
+    new = [_void_row(actor, p, now, batch_id) for p in plans if not p.request]
     if new:
         rows = insert_rows(cur, "voids", _VOID_COLUMNS, new, returning="id, order_id")
         void_ids.update({order_id: void_id for void_id, order_id in rows})
     return void_ids
+
+
+def _void_row(actor: User, p: Plan, now: datetime, batch_id) -> tuple:
+    """The voids row of a direct void or a request, in the order of _VOID_COLUMNS."""
+    return (p.order["id"], p.order["order_no"], "applied" if p.applies else "pending_approval", p.reason.code,
+            p.reason.label_en, p.reason.label_zh, p.note, actor.id, now, not p.applies, p.approval_reason,
+            now if p.applies else None, p.order["status"] if p.applies else None, p.order["amount_paid"], batch_id)
+
+
+# PostgreSQL, one new void or request: the guarded claim, the void record and the order's open lines (what the void
+# releases) in one statement, two round trips fewer of the lone void's few (DuckDB has no UPDATE inside WITH: there
+# they are _CLAIM_ONE, the INSERT and _release_stock's read). No row back: the claim found the order changed.
+_CLAIM_AND_RECORD = (f"WITH claimed AS ({_CLAIM_ONE} RETURNING orders.id),"
+                     f" recorded AS (INSERT INTO voids ({', '.join(_VOID_COLUMNS)})"
+                     f" SELECT {', '.join(f'CAST($v{i} AS {kind})' for i, kind in enumerate(_VOID_COLUMNS.values()))}"
+                     f" FROM claimed RETURNING id, order_id)"
+                     f" SELECT r.id, r.order_id, l.sku, l.qty - l.qty_shipped FROM recorded r"
+                     f" LEFT JOIN order_lines l ON l.order_id = r.order_id AND l.qty > l.qty_shipped")
+
+
+def _claim_and_record(cur, actor: User, p: Plan, now: datetime, batch_id, changed_key: str
+                      ) -> tuple[dict[int, int], list[tuple]]:
+    """({order id: void id}, the order's open lines as (order id, sku, open qty))."""
+    params = {"now": now, "id": p.order["id"], "version": p.order["version"], "applies": p.applies,
+              **{f"v{i}": value for i, value in enumerate(_void_row(actor, p, now, batch_id))}}
+    try:
+        rows = cur.execute(_CLAIM_AND_RECORD, params).fetchall()
+    except CONFLICT_ERRORS:
+        raise ConcurrentChange(changed_key, order_no=p.order["order_no"]) from None
+    if not rows:
+        raise ConcurrentChange(changed_key, order_no=p.order["order_no"])
+    return {rows[0][1]: rows[0][0]}, [(order_id, sku, qty) for _, order_id, sku, qty in rows if sku is not None]
 
 
 def _approve_request(cur, actor: User, p: Plan, now: datetime) -> int:
@@ -176,17 +209,21 @@ _LEDGER_COLUMNS = {"created_at": "TIMESTAMP", "warehouse": "VARCHAR", "sku": "VA
                    "actor_id": "INTEGER"}
 
 
-def _release_stock(cur, actor: User, plans: list[Plan], void_ids: dict, now: datetime) -> dict[int, list]:
-    """Release what the orders still hold reserved: one ledger row per order and SKU, balances per pair."""
+def _release_stock(cur, actor: User, plans: list[Plan], void_ids: dict, now: datetime,
+                   open_lines: list[tuple] | None = None) -> dict[int, list]:
+    """Release what the orders still hold reserved: one ledger row per order and SKU, balances per pair.
+    `open_lines`: the orders' (order id, sku, open qty), when the caller has read them already."""
     if not plans:
         return {}
     by_id = {p.order["id"]: p.order for p in plans}
     ids = list(by_id)
-    which, param = ("order_id = ?", ids[0]) if len(ids) == 1 else ("order_id = ANY(?)", ids)
+    if open_lines is None:
+        which, param = ("order_id = ?", ids[0]) if len(ids) == 1 else ("order_id = ANY(?)", ids)
+        open_lines = cur.execute(f"SELECT order_id, sku, qty - qty_shipped FROM order_lines"
+                                 f" WHERE {which} AND qty > qty_shipped", [param]).fetchall()
     # Summed here, not in SQL: a GROUP BY doubles the cost of planning this small query.
     open_qty: dict[tuple[int, str], int] = {}
-    for order_id, sku, qty in sorted(cur.execute(f"SELECT order_id, sku, qty - qty_shipped FROM order_lines"
-                                                 f" WHERE {which} AND qty > qty_shipped", [param]).fetchall()):
+    for order_id, sku, qty in sorted(open_lines):
         open_qty[(order_id, sku)] = open_qty.get((order_id, sku), 0) + int(qty)
     released: dict[int, list] = {}
     totals: dict[tuple[str, str], int] = {}
