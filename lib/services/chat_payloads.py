@@ -36,11 +36,11 @@ def body(kind: str, entry: Entry, message: Message, lang: str) -> dict:
     if kind == "slack":
         text = f"*{_slack(message.title)}*\n{_slack(message.text)}"
         return {"text": text + (f"\n<{message.link}|{_slack(message.link_text)}>" if message.link else "")}
-    link = f"\n\n[{message.link_text}]({message.link})" if message.link else ""
+    title, text = _robot(message.title), _robot(message.text)
+    link = f"\n\n[{_robot(message.link_text)}]({message.link})" if message.link else ""
     if kind == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": message.title,
-                                                    "text": f"#### {message.title}\n\n{message.text}{link}"}}
-    return {"msgtype": "markdown", "markdown": {"content": f"**{message.title}**\n{message.text}{link}"}}
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{text}{link}"}}
+    return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}{link}"}}
 
 
 def signed_url(kind: str, url: str, secret: str | None, now_ms: int | None = None) -> str:
@@ -90,6 +90,17 @@ def _pieces(url: str | None) -> list[str]:
     parts = urlsplit(url)
     values = [kv.partition("=")[2] for kv in parts.query.split("&")]
     return [parts.path, *parts.path.split("/"), parts.query, *values]
+
+
+# WeCom's and DingTalk's Markdown know no backslash escapes: in what the data says (an order number, a name, a
+# file's name) the characters that make links, pictures, emphasis, code, HTML or headings become their full-width
+# forms, so an imported "INJ-[x](http://…)" reads the same and links nowhere. The catalogue's words use none of them.
+_ROBOT_MARKDOWN = str.maketrans({"[": "［", "]": "］", "*": "＊", "_": "＿", "`": "｀", "<": "＜", ">": "＞",
+                                 "#": "＃", "~": "～", "!": "！"})
+
+
+def _robot(text: str | None) -> str:
+    return (text or "").translate(_ROBOT_MARKDOWN)
 
 
 def _slack(text: str | None) -> str:
