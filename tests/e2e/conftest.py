@@ -99,9 +99,25 @@ def demo_orders(demo_db) -> dict:
         # How many orders share the collab order's prefix: what Search must count once it is filtered by it.
         picks["collab_prefix_count"] = con.execute("SELECT count(*) FROM orders WHERE left(order_no, 12) = ?",
                                                    [picks["collab"][:12]]).fetchall()[0][0]
-        return picks
     finally:
         con.close()
+    _request_voids(demo_db, *picks["requests"])
+    return picks
+
+
+def _request_voids(path: Path, rep: str, numbers: list[str]) -> None:
+    """The sales rep asks for the voids of `numbers` (through the service, before the server takes the file; the
+    request dialog itself is proven by tests/app/test_void_pages.py): the approvals journey decides them."""
+    from lib.db import Database
+    from lib.services import voids
+    from lib.tools.bench import _user
+
+    db = Database(str(path))
+    try:
+        for number in numbers:
+            assert voids.void_order(db, _user(db, rep), number, "customer_cancelled")["outcome"] == "pending_approval"
+    finally:
+        db.close()
 
 
 @pytest.fixture(scope="session")

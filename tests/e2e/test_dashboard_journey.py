@@ -66,6 +66,9 @@ def test_a_trend_bar_opens_its_orders_in_search(server, page):
     assert found["voided_to"] == [min(month_end, clock.today()).isoformat()]
 
 
+# Behind --runslow for the suite's five minutes; a heat-map cell's drill parameters are proven by the AppTest and
+# analytics tests, and a trend bar drills in the browser above.
+@pytest.mark.slow
 def test_a_heat_map_cell_opens_that_category_and_month(server, page):
     open_dashboard(page, server)
     plot = chart(page, "void_heatmap")

@@ -15,6 +15,9 @@ def _result_links(page) -> list[str]:
     return page.locator("[data-testid=stDataFrame] td[role=gridcell][aria-colindex='1']").all_inner_texts()
 
 
+# Behind --runslow for the suite's five minutes; prefix search, comments, reassignment and the timeline:
+# tests/app/test_order_page.py and test_search_page.py.
+@pytest.mark.slow
 def test_find_by_prefix_comment_and_reassign_then_read_the_timeline(server, page, demo_orders):
     order_no = demo_orders["collab"]  # the newest order of its prefix: the first row of the default sort
     prefix = order_no[:12]

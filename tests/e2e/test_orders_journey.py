@@ -24,6 +24,9 @@ def test_search_open_order_and_comment_shows_markup_literally(server, page, demo
     assert page.locator("a[href='http://evil']").count() == 0
 
 
+# Behind --runslow for the suite's five minutes; filters from a bookmarked URL: tests/app/test_search_page.py and
+# test_order_pages.py.
+@pytest.mark.slow
 def test_a_bookmarked_search_opens_with_its_filters(server, page):
     login(page, server, "ops")
     goto(page, f"{server}/search?status=voided&warehouse=SH&sort=total:desc", "Orders")

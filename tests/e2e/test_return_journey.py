@@ -102,7 +102,8 @@ def _inspect(pg, server: str, return_no: str, scrap_sku: str) -> None:
     pg.get_by_text("Inspection: what happens to each line").wait_for()
     settle(pg)
     # by the group's accessible name, which reads as its label does: "BTY-0007 × 1 …", with no Markdown escape
-    pg.get_by_role("radiogroup", name=re.compile("^" + re.escape(scrap_sku) + " × ")).get_by_role("radio", name="Scrap").click()
+    group = pg.get_by_role("radiogroup", name=re.compile("^" + re.escape(scrap_sku) + " × "))
+    group.get_by_role("radio", name="Scrap").click()
     pg.get_by_role("button", name="Record inspection and move stock").click()
     pg.get_by_text("Inspected", exact=True).first.wait_for()   # the note's status badge
     settle(pg)

@@ -30,6 +30,9 @@ def test_void_with_preview_and_confirmation_then_restore(server, page, demo_orde
     page.get_by_text(f"Order {order_no} restored").wait_for()
 
 
+# Behind --runslow for the suite's five minutes; the refusal and its pointer to returns: tests/app/test_void_button.py
+# and tests/integration/test_voids.py.
+@pytest.mark.slow
 def test_a_shipped_order_cannot_be_voided_and_points_to_returns(server, page, demo_orders):
     login(page, server, "ops")
     goto(page, f"{server}/order?no={demo_orders['shipped']}", f"Order {demo_orders['shipped']}")
