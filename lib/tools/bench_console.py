@@ -1,0 +1,73 @@
+"""How much the SQL console slows the people voiding orders (issue #16 finding 2): lone voids in sequence on a copy of
+a seeded database, alone, then while two analysts run heavy console queries back to back, then alone again.
+
+    python -m lib.tools.bench_console PATH_TO_A_COPY.duckdb [--voids 200]
+
+It voids orders in the file it is given: pass a copy (e.g. of the bench's seed-1000000.duckdb).
+"""
+import argparse
+import statistics
+import threading
+import time
+
+from lib.analytics.console import run_readonly
+from lib.db import open_database
+from lib.services.voids import void_order
+from lib.tools.bench import _user, _voidable
+
+HEAVY = ("SELECT levenshtein(repeat('a', 150000), repeat('b', 150000))",
+         "SELECT o.warehouse, count(*), sum(l.qty * l.unit_price) FROM orders o JOIN order_lines l"
+         " ON l.order_id = o.id GROUP BY 1")
+
+
+def _voids(db, ops, numbers: list[str]) -> dict:
+    times = []
+    for number in numbers:
+        started = time.perf_counter()
+        void_order(db, ops, number, "customer_cancelled")
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(statistics.median(times), 2), "p90_ms": round(sorted(times)[int(0.9 * len(times))], 2)}
+
+
+def measure(path: str, voids: int = 200) -> dict:
+    db = open_database(path)
+    ops, analyst = _user(db, "lead"), _user(db, "analyst")
+    numbers = _voidable(db, 3 * voids + 20)
+    for number in numbers[:20]:   # warm-up
+        void_order(db, ops, number, "customer_cancelled")
+    out = {"alone": _voids(db, ops, numbers[20:20 + voids])}
+    stop, runs = threading.Event(), []
+
+    def analyst_at_work(sql: str) -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                run_readonly(db, analyst, sql)
+            except Exception as exc:   # noqa: BLE001 - a refusal (the time limit) is part of the load
+                runs.append(type(exc).__name__)
+            runs.append(round(time.perf_counter() - started, 1))
+
+    analysts = [threading.Thread(target=analyst_at_work, args=(sql,)) for sql in HEAVY]
+    for thread in analysts:
+        thread.start()
+    try:
+        out["with_two_console_queries"] = _voids(db, ops, numbers[20 + voids:20 + 2 * voids])
+    finally:
+        stop.set()
+        for thread in analysts:
+            thread.join()
+    out["console_runs"] = runs
+    out["alone_again"] = _voids(db, ops, numbers[20 + 2 * voids:20 + 3 * voids])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="a copy of a seeded DuckDB file (orders are voided in it)")
+    parser.add_argument("--voids", type=int, default=200)
+    args = parser.parse_args()
+    print(measure(args.path, args.voids))
+
+
+if __name__ == "__main__":
+    main()
