@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from lib.tools.bench import cache_dir, seeded_base  # noqa: E402
+from lib.tools.bench_seed import cache_dir, seeded_base  # noqa: E402
 from lib.db import Database, apply_migrations, rows_as_dicts  # noqa: E402
 from lib.services.auth import user_from_row  # noqa: E402
 from lib.services.voids import void_order  # noqa: E402

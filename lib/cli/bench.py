@@ -23,7 +23,8 @@ def register(sub, common, acting) -> None:
 
 def cmd_bench(args) -> int:
     # here, not at the top: it imports lib.services.auth, which hashes a dummy password on import (≈0.4 s)
-    from lib.tools.bench import format_markdown, format_table, run_bench
+    from lib.tools.bench import run_bench
+    from lib.tools.bench_report import format_markdown, format_table
 
     from lib.db import is_server_url
 

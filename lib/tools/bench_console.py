@@ -13,7 +13,8 @@ import time
 from lib.analytics.console import run_readonly
 from lib.db import open_database
 from lib.services.voids import void_order
-from lib.tools.bench import _user, _voidable
+from lib.tools.bench import user_named
+from lib.tools.bench_voids import voidable
 
 HEAVY = ("SELECT levenshtein(repeat('a', 150000), repeat('b', 150000))",
          "SELECT o.warehouse, count(*), sum(l.qty * l.unit_price) FROM orders o JOIN order_lines l"
@@ -31,8 +32,8 @@ def _voids(db, ops, numbers: list[str]) -> dict:
 
 def measure(path: str, voids: int = 200) -> dict:
     db = open_database(path)
-    ops, analyst = _user(db, "lead"), _user(db, "analyst")
-    numbers = _voidable(db, 3 * voids + 20)
+    ops, analyst = user_named(db, "lead"), user_named(db, "analyst")
+    numbers = voidable(db, 3 * voids + 20)
     for number in numbers[:20]:   # warm-up
         void_order(db, ops, number, "customer_cancelled")
     out = {"alone": _voids(db, ops, numbers[20:20 + voids])}

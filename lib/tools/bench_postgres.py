@@ -37,12 +37,12 @@ def database_url(server: str, name: str) -> str:
 
 def fresh_database(server: str, orders: int, cache: Path, say):
     """A fresh work database with the seeded data for `orders`; (handle, facts about where it came from)."""
-    from lib.tools.bench import _fresh_copy   # the seeded DuckDB file, copied (bench's own cache)
+    from lib.tools.bench_seed import fresh_copy   # the seeded DuckDB file, copied (bench's own cache)
 
     seed, info = SEED_DB.format(orders=orders), {"server": server}
     with psycopg.connect(server, autocommit=True) as admin:
         if not _exists(admin, seed):
-            work_file, info_file = _fresh_copy(orders, cache, say)
+            work_file, info_file = fresh_copy(orders, cache, say)
             info.update({f"duckdb_{k}": v for k, v in info_file.items()})
             info["seed_moved_up_s"] = _move_up(admin, server, seed, work_file, say)
         else:
@@ -87,7 +87,7 @@ def server_version(db) -> str:
 
 def server_figures(db, ops, voidable, say) -> dict:
     """Four writers at once, then the refresh lag; `voidable(db, n)` names orders ops may void at once."""
-    from lib.tools.bench import concurrent_voids
+    from lib.tools.bench_voids import concurrent_voids
 
     numbers = voidable(db, WRITER_VOIDS + LAG_RATE * LAG_SECONDS)
     writers, streamed = numbers[:len(numbers) // 2 if len(numbers) < WRITER_VOIDS * 2 else WRITER_VOIDS], []

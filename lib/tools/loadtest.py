@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from lib.config import SESSION_COOKIE
-from lib.tools.bench import cache_dir, seeded_base
+from lib.tools.bench_seed import cache_dir, seeded_base
 from lib.tools.devserver import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 PASSWORD = "demo1234"

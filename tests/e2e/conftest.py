@@ -110,12 +110,12 @@ def _request_voids(path: Path, rep: str, numbers: list[str]) -> None:
     request dialog itself is proven by tests/app/test_void_pages.py): the approvals journey decides them."""
     from lib.db import Database
     from lib.services import voids
-    from lib.tools.bench import _user
+    from lib.tools.bench import user_named
 
     db = Database(str(path))
     try:
         for number in numbers:
-            assert voids.void_order(db, _user(db, rep), number, "customer_cancelled")["outcome"] == "pending_approval"
+            assert voids.void_order(db, user_named(db, rep), number, "customer_cancelled")["outcome"] == "pending_approval"
     finally:
         db.close()
 
