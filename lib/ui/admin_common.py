@@ -1,9 +1,12 @@
-"""Parts shared by the admin catalogue pages (reasons; warehouses & categories): a message that survives the rerun
-after a change, and the move up / move down buttons of an ordered list."""
+"""Parts shared by the admin pages (users, reasons, warehouses & categories, team chat): a change made with its
+refusal shown or its message kept across the rerun, and the move up / move down buttons of an ordered list."""
+from collections.abc import Callable
+
 import streamlit as st
 
+from lib.errors import VoidDeskError
 from lib.ui.cached import clear_read_caches
-from lib.ui.context import tr
+from lib.ui.context import show_error, tr
 
 
 def show_flash(key: str) -> None:
@@ -18,6 +21,16 @@ def flash_and_rerun(key: str, text: str) -> None:
     clear_read_caches()
     st.session_state[key] = text
     st.rerun()
+
+
+def act(change: Callable[[], object], key: str, done: str) -> None:
+    """Make `change`: its refusal shown here, or `done` kept under `key` for show_flash and the page run again."""
+    try:
+        change()
+    except VoidDeskError as exc:
+        show_error(exc)
+        return
+    flash_and_rerun(key, done)
 
 
 def clicked_step(codes: list[str], code: str, key: str, words: str) -> int | None:

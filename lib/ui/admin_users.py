@@ -7,6 +7,7 @@ from lib.db import Database
 from lib.domain import ROLES, User
 from lib.errors import VoidDeskError
 from lib.services import users
+from lib.ui.admin_common import act
 from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.tables import show_table
 
@@ -124,12 +125,7 @@ def _email_row(db: Database, actor: User, target: dict) -> None:
 
 
 def _act(call, done_text: str) -> None:
-    try:
-        call()
-    except VoidDeskError as exc:
-        show_error(exc)
-        return
-    _done(done_text)
+    act(call, FLASH, done_text)
 
 
 def _reset(db: Database, actor: User, username: str) -> None:

@@ -12,7 +12,7 @@ from lib.services import chat_channels as service
 from lib.services.chat_delivery import send_pending
 from lib.services.chat_messages import EVENTS
 from lib.services.chat_payloads import KINDS
-from lib.ui.admin_common import flash_and_rerun, show_flash
+from lib.ui.admin_common import act, flash_and_rerun, show_flash
 from lib.ui.context import label, lang, md_escape, show_error, tr
 from lib.ui.tables import show_table
 
@@ -160,9 +160,4 @@ def _resend(db: Database, actor: User, rows: pd.DataFrame) -> None:
 
 
 def _act(change, done: str) -> None:
-    try:
-        change()
-    except VoidDeskError as exc:
-        show_error(exc)
-        return
-    flash_and_rerun(FLASH, done)
+    act(change, FLASH, done)
