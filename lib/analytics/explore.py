@@ -20,6 +20,7 @@ from lib.analytics.filters import GRAINS, AnalyticsFilters, period_end
 from lib.db import Database, analytics_db
 from lib.domain import User, require
 from lib.errors import InvalidInput
+from lib.queries.category_mask import every_category_has_a_bit
 
 DIMENSIONS = ("reason", "category", "sku", "warehouse", "rep", "customer", "status", "payment_status", "source")
 LINE_DIMENSIONS = ("category", "sku")
@@ -164,9 +165,7 @@ def _fact_of(measure: str) -> str:
 def _category_bits(cur, f: AnalyticsFilters) -> int | None:
     """The mask of the filter's categories (0 without a filter) when every category has a bit in
     orders.category_mask, else None (then categories are read from the order lines)."""
-    missing = cur.execute("SELECT count(*) FROM categories c WHERE NOT EXISTS"
-                          " (SELECT 1 FROM category_bits b WHERE b.code = c.code)").fetchall()[0][0]
-    if missing:
+    if not every_category_has_a_bit(cur):
         return None
     chosen = cur.execute("SELECT bit FROM category_bits WHERE list_contains(?, code)",
                          [list(f.categories)]).fetchall() if f.categories else []
@@ -220,9 +219,7 @@ def _fact_sql(name: str, keys: list[str], dims: list[str], grain: str | None, f:
         others = [k for k in keys if k != "category"]
         inner = "".join(f"{exprs[k]} AS {k}, " for k in others)
         outer = "".join(("cb.code" if k == "category" else f"m.{k}") + f" AS {k}, " for k in keys)
-        chosen = ""
-        if f.categories:   # split by category: only the chosen ones
-            chosen = " WHERE list_contains(?, cb.code)"
+        chosen = " WHERE list_contains(?, cb.code)" if f.categories else ""   # split by category: the chosen ones
         sql = (f"SELECT {outer}sum(m.n)::BIGINT AS {name} FROM (SELECT {inner}o.category_mask AS mask, count(*) AS n"
                f" FROM {fact.source} WHERE {where} GROUP BY ALL) m"
                f" JOIN category_bits cb ON (m.mask >> cb.bit) & 1 = 1{chosen} GROUP BY ALL")

@@ -19,6 +19,13 @@ def add_line_bits(cur, lines_sql: str, params: list | None = None) -> None:
         WHERE orders.id = m.order_id""", params or [])
 
 
+def every_category_has_a_bit(cur) -> bool:
+    """Whether orders.category_mask tells every category apart (at most MAX_BITS categories have bits); if not,
+    what counts by category reads the order lines."""
+    return not cur.execute("SELECT count(*) FROM categories c WHERE NOT EXISTS"
+                           " (SELECT 1 FROM category_bits b WHERE b.code = c.code)").fetchall()[0][0]
+
+
 def mask_of(cur, codes: list[str]) -> int | None:
     """The bits of these categories, or None when one of them has no bit (then search through the lines)."""
     if not codes:
