@@ -97,6 +97,8 @@ class Database:
     backend = "duckdb"
 
     def __init__(self, path: str):
+        if is_server_url(path):   # it would become a DuckDB file in a folder called "postgresql:"
+            raise ValueError("a PostgreSQL address is opened with lib.db.connect, not as a DuckDB file")
         self.path = str(path)
         self.display_name = self.path
         if self.path != ":memory:":

@@ -12,36 +12,37 @@ It runs in a worker process instead (lib.analytics.console_worker, pooled by lib
 when its time is up, at the lowest CPU priority, with one DuckDB thread and a memory ceiling. The worker cannot open
 the database: while the app has a DuckDB file open read-write, no other process may open it, even read-only, and
 the analytics copy of PostgreSQL deployments (lib.replica) is such a file too; forking the app is no way round it
-(DuckDB's state is not fork-safe, duckdb/duckdb-python#292). So the worker is sent the data it needs:
+(DuckDB's state is not fork-safe, duckdb/duckdb-python#292). So:
   1. the worker checks the query (lib.analytics.console_checks) on empty tables shaped like the app's readable
      ones, and answers with the columns the query reads;
-  2. this process reads those columns in one READ ONLY transaction (one snapshot for every table) and sends them as
-     Arrow, never a withheld one (checked again here), at most READ_MB;
-  3. the worker runs the query on views over them and sends back at most row_limit rows and RESULT_MB bytes.
+  2. this process names a snapshot holding those columns (lib.analytics.console_snapshot: a file copied from the
+     database in one transaction, shared by the queries of a role until it is a few minutes old, made first when
+     there is none such), never a withheld column (checked again here);
+  3. the worker attaches the snapshot read-only, runs the query on views over it and sends back at most row_limit
+     rows and RESULT_MB bytes.
 Measured on this 2-core machine at 1,000,000 orders: the levenshtein query is stopped 0.02 s after its limit
 (before: after 40–140 s, whatever the limit). While one ran to a 10 s limit, the app's process spent 0.01 s of CPU on
-it (before: 26 s), and on a self-join of order lines 0.07 s (before: 3.3 s); a 200 MB result raised the app's
-memory by 20 MB (before: 920 MB). Sending costs the app ≈0.1 s of CPU per 100 MB (orders' status alone 0.03 s, all
-21 columns of orders 0.2 s), and a small query takes ≈0.1–0.5 s where it took 10 ms. A query that reads more than
-READ_MB of columns (`SELECT *` from orders at 5,000,000 orders) is refused, with a message to name the columns.
+it (before: 26 s); a 200 MB result raised the app's memory by 20 MB (before: 920 MB). The time limit counts the
+checks and the run, not the making of a snapshot, which every query of the next minutes shares.
 """
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
+from functools import partial
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from lib.analytics import console_pool
+from lib.analytics import console_pool, console_snapshot
 from lib.analytics.console_access import console_access
 from lib.analytics.console_checks import (MAX_SQL, Access, NotPermittedHere, check_plan, check_tree,  # noqa: F401
                                           first_line, single_select)
-from lib.analytics.console_worker import quote
 from lib.db import Database, analytics_db, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
@@ -49,8 +50,6 @@ from lib.errors import InvalidInput
 MAX_ROWS = 100_000
 MAX_SECONDS = 60
 RESULT_MB = 16        # a larger result is cut: the page sends it to the browser whole (Streamlit stops at 200 MB)
-READ_MB = 256         # data sent to the worker per query
-_BATCH_ROWS = 16_384
 _SCALARS = (str, int, float, bool, Decimal, date, dt_time)
 _NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
              pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
@@ -63,21 +62,26 @@ class ConsoleResult:
     truncated: bool          # more than row_limit rows: the frame holds the first row_limit
     elapsed_ms: float
     bytes_cut: bool = False  # larger than RESULT_MB: the frame holds the first rows that fit
+    data_as_of: datetime | None = None   # when the snapshot the query read was taken (None: it read none)
 
 
-def run_readonly(db: Database, user: User, sql: str, row_limit: int = 10_000,
-                 time_limit_s: float = 10) -> ConsoleResult:
-    """Run one read-only query typed by an analyst; InvalidInput (in plain words) for anything else."""
+def run_readonly(db: Database, user: User, sql: str, row_limit: int = 10_000, time_limit_s: float = 10,
+                 data_max_age_s: float = console_snapshot.MAX_AGE_S) -> ConsoleResult:
+    """Run one read-only query typed by an analyst, on data at most data_max_age_s old; InvalidInput (in plain
+    words) for anything else."""
     require(user, "sql.console")
     row_limit = max(1, min(int(row_limit), MAX_ROWS))
     time_limit_s = max(0.1, min(float(time_limit_s), MAX_SECONDS))
     statement = single_select(sql)
-    with analytics_db(db).read() as cur:   # on PostgreSQL: the DuckDB copy, never the shared database
+    adb = analytics_db(db)                 # on PostgreSQL: the DuckDB copy, never the shared database
+    with adb.read() as cur:
         access, tables = console_access(cur, user)
         job = {"sql": statement.query, "tables": tables, "readable": access.readable, "withheld": access.withheld,
                "timezone": scalar(cur, "SELECT current_setting('TimeZone')"), "row_limit": row_limit,
                "byte_limit": RESULT_MB << 20, "seconds": time_limit_s}
-        return _run(cur, job, access, time_limit_s)
+        snapshot = partial(console_snapshot.reading, adb, cur, console_snapshot.key_of(access.readable),
+                           max_age_s=data_max_age_s)
+        return _run(job, access, snapshot)
 
 
 def schema(db: Database, user: User) -> dict[str, list[str]]:
@@ -87,22 +91,36 @@ def schema(db: Database, user: User) -> dict[str, list[str]]:
         return console_access(cur, user)[0].readable
 
 
-def _run(cur, job: dict, access: Access, seconds: float) -> ConsoleResult:
-    with console_pool.worker(seconds) as worker, _Deadline(seconds, worker, cur) as deadline:
+def _run(job: dict, access: Access, snapshot) -> ConsoleResult:
+    """The checks, then the query on `snapshot(reads)`, each within the time limit (the snapshot's making is not
+    the query's: it serves the queries of the next minutes)."""
+    seconds = job["seconds"]
+    with console_pool.worker(seconds) as worker:
         started = time.perf_counter()
-        try:
+        with _limited(seconds, worker):
             worker.send(job)
-            _send_data(cur, worker, _answer(worker)["reads"], access)
+            reads = dict((table, columns) for table, columns in _answer(worker)["reads"])
+        _only_readable(reads, access)
+        with snapshot(reads) as snap, _limited(seconds, worker):
+            worker.send({"snapshot": str(snap.path), "columns": {t: snap.columns[t] for t in reads}})
             info = _answer(worker)
             table = ipc.open_stream(worker.stdout).read_all()
+        worker.clean = not info["retire"]
+        elapsed = (time.perf_counter() - started) * 1000
+    return ConsoleResult(frame=_frame(table), truncated=info["rows_cut"], bytes_cut=info["bytes_cut"],
+                         elapsed_ms=round(elapsed, 1), data_as_of=snap.taken)
+
+
+@contextmanager
+def _limited(seconds: float, worker):
+    """The worker's part, killed when `seconds` are up; its failures in the user's words."""
+    with _Deadline(seconds, worker) as deadline:
+        try:
+            yield
         except (OSError, EOFError, ValueError, duckdb.Error, pa.ArrowException) as exc:
             if deadline.expired:
                 raise InvalidInput("console.timeout", n=f"{seconds:g}") from None
             raise InvalidInput("console.failed", detail=first_line(exc) or type(exc).__name__) from None
-        worker.clean = not info["retire"]
-        elapsed = (time.perf_counter() - started) * 1000
-    return ConsoleResult(frame=_frame(table), truncated=info["rows_cut"], bytes_cut=info["bytes_cut"],
-                         elapsed_ms=round(elapsed, 1))
 
 
 def _answer(worker) -> dict:
@@ -115,28 +133,12 @@ def _answer(worker) -> dict:
     return message
 
 
-def _send_data(cur, worker, reads: list, access: Access) -> None:
-    """The columns the worker asked for, one Arrow stream per table, within READ_MB in all, from one snapshot: a
-    READ ONLY transaction held only while they are read, not while the worker runs the query."""
-    for table, columns in reads:
+def _only_readable(reads: dict, access: Access) -> None:
+    """What the worker asked for, within what the role may read: a snapshot never holds more than its checks
+    allow, whatever the worker says."""
+    for table, columns in reads.items():
         if table not in access.readable or not set(columns) <= set(access.readable[table]):
-            raise InvalidInput("console.table_not_allowed", name=str(table)[:80])   # more than its checks allow
-    room = READ_MB << 20
-    cur.execute("BEGIN TRANSACTION READ ONLY")
-    try:
-        for table, columns in reads:
-            select = ", ".join(quote(c) for c in columns) or "NULL::BOOLEAN AS row_marker"   # count(*): rows alone
-            reader = cur.sql(f"SELECT {select} FROM main.{quote(table)}").to_arrow_reader(_BATCH_ROWS)
-            stream = ipc.new_stream(worker.stdin, reader.schema)
-            for batch in reader:
-                room -= batch.nbytes
-                if room < 0:
-                    raise InvalidInput("console.reads_too_much", mb=READ_MB)
-                stream.write_batch(batch)
-            stream.close()
-        worker.stdin.flush()
-    finally:
-        _rollback(cur)
+            raise InvalidInput("console.table_not_allowed", name=str(table)[:80])
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -179,10 +181,10 @@ def _cell(value):
 
 
 class _Deadline:
-    """Kills the worker when time is up, and interrupts this process's own reading of the data it is sent."""
+    """Kills the worker when time is up."""
 
-    def __init__(self, seconds: float, worker, cur):
-        self.worker, self.cur = worker, cur
+    def __init__(self, seconds: float, worker):
+        self.worker = worker
         self.expired = self._done = False
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
@@ -197,7 +199,6 @@ class _Deadline:
                 return
             self.expired = True
         self.worker.kill()
-        self.cur.interrupt()
 
     def __exit__(self, *exc) -> None:
         self._timer.cancel()
@@ -206,9 +207,3 @@ class _Deadline:
             if self.expired:
                 self.worker.clean = False
 
-
-def _rollback(cur) -> None:
-    try:
-        cur.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # an interrupted or failed transaction is already rolled back

@@ -1,14 +1,15 @@
 """The SQL console's worker process (main(MEMORY_MB)), started and killed by lib.analytics.console_pool. Why a
 process, and what it may do, is in lib.analytics.console.
 
-One job at a time, over stdin/stdout (length-prefixed JSON, Arrow IPC streams for data):
+One job at a time, over stdin/stdout (length-prefixed JSON, an Arrow IPC stream for the result):
   ← job {sql, tables, readable, withheld, timezone, row_limit, byte_limit, seconds}
   → {"reads": [[table, [columns]], …]} or {"refused": key, "params": …}
-  ← one Arrow stream per table read (only the columns it reads)
+  ← {"snapshot": path, "columns": {table: [columns]}}: a file holding at least those columns
+    (lib.analytics.console_snapshot)
   → {"rows_cut", "bytes_cut", "retire"} and an Arrow stream of the result, or {"refused": …}
 The checks run on in-memory empty tables shaped like the app's readable ones (kept while they stay the same), the
-query on a new in-memory database of views over the data sent. The worker never opens the app's database, and the
-app's process never runs the analyst's SQL.
+query on a new in-memory database of views over the snapshot, attached read-only before files are locked away. The
+worker never opens the app's database, and the app's process never runs the analyst's SQL.
 """
 import gc
 import json
@@ -24,11 +25,13 @@ import pyarrow.ipc as ipc
 from lib.analytics.console_checks import Access, check, first_line
 from lib.errors import InvalidInput
 
-DUCKDB_SHARE = 0.5           # of the worker's memory: DuckDB's own limit (the rest holds the data it was sent)
+DUCKDB_SHARE = 0.5           # of the worker's memory: DuckDB's own limit (the rest: the result, Arrow, Python)
 CHECK_MB = 64                # for the checks: binding evaluates constant arguments
 RETIRE_MB = 512              # a worker grown past this (memory kept by allocators) is replaced after its job
 _MAX_MESSAGE = 64 << 20
 _BATCH_ROWS = 256            # Arrow batches of the result: a row may be large; the byte limit cuts between rows
+SNAPSHOT_WAIT_S = 900        # for the snapshot, which the app may be making (a parent gone closes the pipe first)
+SNAPSHOT = "snapshot"        # the snapshot's name in the query's database
 
 
 def send(out, message: dict) -> None:
@@ -55,14 +58,18 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def database(timezone: str, memory_mb: int, tables: dict | None = None) -> duckdb.DuckDBPyConnection:
+def database(timezone: str, memory_mb: int, tables: dict | None = None,
+             snapshot: str | None = None) -> duckdb.DuckDBPyConnection:
     """A new in-memory database with the console's settings locked in (one thread, a memory limit, no spilling to
-    disk, no files, no extensions, no Python variables as tables) and, with `tables`, those tables, empty."""
+    disk, no files, no extensions, no Python variables as tables) and, with `tables`, those tables, empty; with
+    `snapshot`, that file attached read-only as SNAPSHOT before every other file is locked away."""
     con = duckdb.connect(":memory:", config={
         "threads": 1, "memory_limit": f"{memory_mb}MB", "temp_directory": "", "python_enable_replacements": False,
         "autoinstall_known_extensions": False, "autoload_known_extensions": False})
     con.execute(f"SET TimeZone = '{timezone.replace(chr(39), '')}'")
     con.execute("SET enable_progress_bar = false")   # it would write to stdout, the parent's channel
+    if snapshot:
+        con.execute(f"ATTACH '{snapshot.replace(chr(39), chr(39) * 2)}' AS {SNAPSHOT} (READ_ONLY)")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     if tables:
@@ -86,15 +93,13 @@ def checker(job: dict, memory_mb: int) -> duckdb.DuckDBPyConnection:
     return _checkers[key]
 
 
-def attach(con, table: str, columns: list, data: pa.Table, n: int) -> None:
-    """A view named like the table over the data sent. Columns not sent (the query does not read them) are errors if
-    anything reads them after all, never silent NULLs."""
-    con.register(f"sent_{n}", data)
-    sent = set(data.column_names)
-    select = ", ".join(f"CAST(s.{quote(c)} AS {kind}) AS {quote(c)}" if c in sent else
-                       f"CAST(error('{c.replace(chr(39), chr(39) * 2)} was not sent') AS {kind}) AS {quote(c)}"
+def view(con, table: str, columns: list, held: list[str]) -> None:
+    """A view named like the table over its copy in the snapshot. Columns the snapshot does not hold (the query does
+    not read them) are errors if anything reads them after all, never silent NULLs."""
+    select = ", ".join(f"s.{quote(c)}" if c in held else
+                       f"CAST(error('{c.replace(chr(39), chr(39) * 2)} is not in the snapshot') AS {kind}) AS {quote(c)}"
                        for c, kind in columns)
-    con.execute(f"CREATE VIEW {quote(table)} AS SELECT {select} FROM sent_{n} s")
+    con.execute(f"CREATE VIEW {quote(table)} AS SELECT {select} FROM {SNAPSHOT}.{quote(table)} s")
 
 
 def run(con, sql: str, row_limit: int, byte_limit: int) -> tuple[pa.Table, dict]:
@@ -151,10 +156,15 @@ def serve(job: dict, inp, out, memory_mb: int) -> None:
     except InvalidInput as exc:
         return send(out, {"refused": exc.key, "params": exc.params, "retire": False})
     send(out, {"reads": list(reads.items())})
-    con = database(job["timezone"], int(memory_mb * DUCKDB_SHARE))
+    signal.alarm(SNAPSHOT_WAIT_S)
+    data = receive(inp)
+    if data is None:
+        return
+    signal.alarm(int(job["seconds"]) + 30)
+    con = database(job["timezone"], int(memory_mb * DUCKDB_SHARE), snapshot=data["snapshot"])
     try:
-        for n, (table, _) in enumerate(reads.items()):
-            attach(con, table, job["tables"][table], ipc.open_stream(inp).read_all(), n)
+        for table in reads:
+            view(con, table, job["tables"][table], data["columns"][table])
         try:
             result, info = run(con, job["sql"], job["row_limit"], job["byte_limit"])
         except InvalidInput as exc:

@@ -3,7 +3,7 @@ readable tables beside it. Refusals and failures are shown as plain text, never 
 import streamlit as st
 
 from lib import i18n
-from lib.analytics import console, console_pool
+from lib.analytics import console, console_pool, console_snapshot
 from lib.errors import VoidDeskError
 from lib.ui.context import show_error, tr
 from lib.ui.guard import fragment_user
@@ -51,6 +51,9 @@ def _show_outcome() -> None:
     if result is None:
         return
     st.caption(tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}"))
+    if result.data_as_of is not None:
+        st.caption(tr("console.data_as_of", time=result.data_as_of.strftime("%H:%M:%S"),
+                      minutes=console_snapshot.MAX_AGE_S // 60))
     if result.bytes_cut:
         st.warning(tr("console.truncated_bytes", n=i18n.fmt_int(len(result.frame)), mb=console.RESULT_MB),
                    icon=":material/content_cut:")

@@ -8,7 +8,7 @@ import pytest
 
 from lib import i18n
 from lib.analytics import explain
-from lib.db import Database
+from lib.db import connect
 from tests.integration import analytics_data as ad
 from tests.integration.cli_helpers import cli
 
@@ -51,7 +51,7 @@ def json_of(result):
 def test_explain_prints_the_explanation_as_json_with_its_time(desk):
     got = json_of(run(desk, "explain", "voids", *PERIOD, "--vs-from", "2024-02-01", "--vs-to", "2024-02-29",
                       "--by", "sku", "--user", "analyst", "--json"))
-    db = Database(desk.db.path)
+    db = connect(desk.db.path)   # the backend the desk is on
     try:
         want = explain.explain(db, desk.analyst, "voids", (date(2024, 2, 1), date(2024, 2, 29)),
                                (date(2024, 3, 1), date(2024, 3, 31)), by="sku")
@@ -96,7 +96,7 @@ def test_a_new_spike_is_alerted_once_to_leads_and_analysts_with_one_audit_entry(
     assert (top["dimension"], top["key"]) in {("sku", "PHN-2"), ("category", "phones"), ("warehouse", "GZ")}
     again = json_of(run(desk, "spikes", *week, "--notify", "--user", "analyst", "--json"))
     assert [s["new"] for s in again] == [False]
-    db = Database(desk.db.path)
+    db = connect(desk.db.path)   # the backend the desk is on
     try:
         with db.read() as cur:
             entries = cur.execute("SELECT entity_type, entity_id, after, actor_name FROM audit_log"

@@ -7,7 +7,7 @@ import pytest
 
 from lib.analytics import returns, voids
 from lib.analytics.filters import AnalyticsFilters
-from lib.db import Database
+from lib.db import connect
 from tests.integration import analytics_data as ad
 from tests.integration.cli_helpers import cli
 
@@ -25,7 +25,7 @@ def desk(tmp_path_factory):
 
 
 def expected(desk, fn):
-    db = Database(desk.db.path)
+    db = connect(desk.db.path)   # the backend the desk is on
     try:
         return fn(db, desk.analyst)
     finally:

@@ -1,0 +1,162 @@
+"""What the SQL console's queries read: a copy of the columns analysts query, in a DuckDB file of its own that the
+console's worker process attaches read-only (issue #16, finding 2: "the console's load must never slow the people
+voiding orders").
+
+Why a copy. The worker cannot open the app's database (lib.analytics.console says why), so until now this process
+read the columns every query needed and streamed them to the worker as Arrow: per query, a scan, a conversion and a
+pipe's worth of writes in the process that serves the people voiding orders, competing with them for the cores and
+for Python's lock. Measured at 1,000,000 orders with two analysts running heavy queries back to back (python -m
+lib.tools.bench_console): a lone void's median went from 10.4 to 15–20 ms, its 90th percentile from 12 to 36–40 ms.
+
+Now a query's columns are copied once into a snapshot (one transaction: one consistent moment for every table),
+which serves every query of the same role's readable columns until it is MAX_AGE_S old; the worker reads it from
+disk at its own low priority, and this process does nothing per query but wait. A snapshot holds what queries have
+read (the columns of its tables they named), never the whole database: the first query naming a new column, and the
+first after MAX_AGE_S, make the next one (the query waits for it; the page says how old the data it read is).
+Snapshots are per role's readable set, so a file holds only what its readers may read, and they live in a private
+temporary directory of this process (mode 0700), deleted when superseded and no query reads them any more.
+"""
+import atexit
+import json
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lib import clock
+from lib.analytics.console_worker import quote
+from lib.db import sql_string
+
+MAX_AGE_S = 300          # data the console reads is at most this old (plus the time a query runs)
+ROWS_ONLY = "row_marker"  # the one column of a table whose rows are counted but none of whose columns is read
+
+
+@dataclass
+class Snapshot:
+    path: Path
+    taken: datetime                      # the data is as of this moment
+    made: float                          # time.monotonic() when made: its age
+    columns: dict[str, list[str]]        # table -> the columns it holds
+    used: dict[str, set[str]] = field(default_factory=dict)   # what queries read from it: the next one holds these
+    readers: int = 0
+    superseded: bool = False
+
+    def holds(self, reads: dict[str, list[str]]) -> bool:
+        return all(t in self.columns and set(c) <= set(self.columns[t]) for t, c in reads.items())
+
+
+@dataclass
+class _Chain:
+    """The snapshots of one database for one readable set: the current one, and who makes the next."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    current: Snapshot | None = None
+
+
+_chains: "weakref.WeakKeyDictionary[object, dict[str, _Chain]]" = weakref.WeakKeyDictionary()
+_registry = threading.Lock()
+_directory: Path | None = None
+
+
+def key_of(readable: dict[str, list[str]]) -> str:
+    return json.dumps(readable, sort_keys=True)
+
+
+@contextmanager
+def reading(adb, cur, readable_key: str, reads: dict[str, list[str]], max_age_s: float = MAX_AGE_S):
+    """A snapshot of `adb` holding the columns `reads` names, at most max_age_s old, made now (with `cur`) if
+    there is none such; kept on disk while the caller's block runs."""
+    chain = _chain(adb, readable_key)
+    with chain.lock:
+        snap = chain.current
+        if snap is None or not snap.holds(reads) or time.monotonic() - snap.made > max_age_s:
+            fresh = snap is not None and time.monotonic() - snap.made <= max_age_s
+            wanted = _union(snap.columns if fresh else (snap.used if snap else {}), reads)
+            new = _make(adb, cur, wanted)
+            if snap is not None:
+                snap.superseded = True
+                _drop_if_unread(snap)
+            chain.current = snap = new
+        snap.readers += 1
+        for table, columns in reads.items():
+            snap.used.setdefault(table, set()).update(columns)
+    try:
+        yield snap
+    finally:
+        with chain.lock:
+            snap.readers -= 1
+            _drop_if_unread(snap)
+
+
+def _union(held: dict, reads: dict[str, list[str]]) -> dict[str, list[str]]:
+    out = {t: set(c) for t, c in held.items()}
+    for table, columns in reads.items():
+        out.setdefault(table, set()).update(columns)
+    return {t: sorted(c) for t, c in sorted(out.items())}
+
+
+def _make(adb, cur, wanted: dict[str, list[str]]) -> Snapshot:
+    """Copy the `wanted` columns of the analytics database into a new file, in one transaction."""
+    path = _dir() / f"{uuid.uuid4().hex}.duckdb"
+    alias = f"console_snapshot_{path.stem}"
+    taken = clock.now()   # on PostgreSQL the copy read was refreshed within the second (lib.db.analytics_db)
+    cur.execute(f"ATTACH {sql_string(str(path))} AS {alias}")
+    try:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            for table, columns in wanted.items():
+                select = ", ".join(quote(c) for c in columns) or f"NULL::BOOLEAN AS {ROWS_ONLY}"
+                cur.execute(f"CREATE TABLE {alias}.{quote(table)} AS SELECT {select} FROM main.{quote(table)}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+    except BaseException:
+        cur.execute(f"DETACH {alias}")
+        path.unlink(missing_ok=True)
+        raise
+    cur.execute(f"DETACH {alias}")
+    path.chmod(0o600)
+    return Snapshot(path=path, taken=taken, made=time.monotonic(), columns=wanted)
+
+
+def _drop_if_unread(snap: Snapshot) -> None:
+    if snap.superseded and snap.readers == 0:
+        snap.path.unlink(missing_ok=True)
+        Path(f"{snap.path}.wal").unlink(missing_ok=True)
+
+
+def _chain(adb, readable_key: str) -> _Chain:
+    with _registry:
+        chains = _chains.get(adb)
+        if chains is None:
+            chains = _chains[adb] = {}
+            weakref.finalize(adb, _forget, chains)
+        return chains.setdefault(readable_key, _Chain())
+
+
+def _forget(chains: dict[str, _Chain]) -> None:
+    """The database is gone: its snapshots with it."""
+    for chain in chains.values():
+        if chain.current is not None:
+            chain.current.superseded = True
+            _drop_if_unread(chain.current)
+
+
+def _dir() -> Path:
+    global _directory
+    with _registry:
+        if _directory is None or not _directory.exists():
+            _directory = Path(tempfile.mkdtemp(prefix="voiddesk-console-"))   # mode 0700: this user's alone
+        return _directory
+
+
+@atexit.register
+def _remove_all() -> None:
+    if _directory is not None:
+        shutil.rmtree(_directory, ignore_errors=True)
