@@ -16,7 +16,7 @@ the analytics copy of PostgreSQL deployments (lib.replica) is such a file too; f
   1. the worker checks the query (lib.analytics.console_checks) on empty tables shaped like the app's readable
      ones, and answers with the columns the query reads;
   2. this process names a snapshot holding those columns (lib.analytics.console_snapshot: a file copied from the
-     database in one transaction, shared by the queries of a role until it is a few minutes old, made first when
+     database in one transaction, shared by the queries of a role until it is a minute old, made first when
      there is none such), never a withheld column (checked again here);
   3. the worker attaches the snapshot read-only, runs the query on views over it and sends back at most row_limit
      rows and RESULT_MB bytes.

@@ -33,7 +33,7 @@ from lib import clock
 from lib.analytics.console_worker import quote
 from lib.db import sql_string
 
-MAX_AGE_S = 300          # data the console reads is at most this old (plus the time a query runs)
+MAX_AGE_S = 60           # data the console reads is at most this old (SPEC §10: analytics say how fresh)
 ROWS_ONLY = "row_marker"  # the one column of a table whose rows are counted but none of whose columns is read
 
 

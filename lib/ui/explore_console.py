@@ -53,7 +53,7 @@ def _show_outcome() -> None:
     st.caption(tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}"))
     if result.data_as_of is not None:
         st.caption(tr("console.data_as_of", time=result.data_as_of.strftime("%H:%M:%S"),
-                      minutes=console_snapshot.MAX_AGE_S // 60))
+                      seconds=console_snapshot.MAX_AGE_S))
     if result.bytes_cut:
         st.warning(tr("console.truncated_bytes", n=i18n.fmt_int(len(result.frame)), mb=console.RESULT_MB),
                    icon=":material/content_cut:")
