@@ -50,10 +50,10 @@ def _show_outcome() -> None:
     result = st.session_state.get("console_result")
     if result is None:
         return
-    st.caption(tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}"))
-    if result.data_as_of is not None:
-        st.caption(tr("console.data_as_of", time=result.data_as_of.strftime("%H:%M:%S"),
-                      seconds=console_snapshot.MAX_AGE_S))
+    summary = tr("console.summary", n=i18n.fmt_int(len(result.frame)), ms=f"{result.elapsed_ms:,.0f}")
+    if result.data_as_of is not None:   # how fresh: the console reads a snapshot (lib.analytics.console_snapshot)
+        summary += " · " + tr("console.data_as_of", time=result.data_as_of.strftime("%H:%M:%S"))
+    st.caption(summary, help=tr("console.data_as_of_help", seconds=console_snapshot.MAX_AGE_S))
     if result.bytes_cut:
         st.warning(tr("console.truncated_bytes", n=i18n.fmt_int(len(result.frame)), mb=console.RESULT_MB),
                    icon=":material/content_cut:")
