@@ -29,9 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from lib import clock
+from lib.analytics.console_checks import first_line
 from lib.analytics.console_worker import quote
 from lib.db import sql_string
+from lib.errors import InvalidInput
 
 MAX_AGE_S = 60           # data the console reads is at most this old (SPEC §10: analytics say how fresh)
 ROWS_ONLY = "row_marker"  # the one column of a table whose rows are counted but none of whose columns is read
@@ -74,10 +78,13 @@ def reading(adb, cur, readable_key: str, reads: dict[str, list[str]], max_age_s:
     chain = _chain(adb, readable_key)
     with chain.lock:
         snap = chain.current
-        if snap is None or not snap.holds(reads) or time.monotonic() - snap.made > max_age_s:
-            fresh = snap is not None and time.monotonic() - snap.made <= max_age_s
+        fresh = snap is not None and time.monotonic() - snap.made <= max_age_s and snap.path.exists()
+        if not (fresh and snap.holds(reads)):
             wanted = _union(snap.columns if fresh else (snap.used if snap else {}), reads)
-            new = _make(adb, cur, wanted)
+            try:
+                new = _make(adb, cur, wanted)
+            except (duckdb.Error, OSError) as exc:      # a full disk, say: said in the user's words
+                raise InvalidInput("console.failed", detail=first_line(exc)) from None
             if snap is not None:
                 snap.superseded = True
                 _drop_if_unread(snap)

@@ -112,3 +112,14 @@ def test_the_snapshot_is_not_reachable_by_name_from_a_query(desk):
         with pytest.raises(Exception) as info:
             run_readonly(desk, analyst, sql, data_max_age_s=KEPT)
         assert "snapshot" in str(info.value.message("en")).lower() or info.value.key.startswith("console.")
+
+
+def test_a_snapshot_deleted_from_outside_is_made_again(desk):
+    # A temporary-files cleaner may remove it while the app runs.
+    analyst = user(desk, "analyst")
+    run_readonly(desk, analyst, "SELECT count(*) FROM orders", data_max_age_s=KEPT)
+    (snap,) = snapshots(desk).values()
+    snap.path.unlink()
+    assert run_readonly(desk, analyst, "SELECT count(*) AS n FROM orders", data_max_age_s=KEPT).frame["n"][0] == 80
+    (again,) = snapshots(desk).values()
+    assert again.path != snap.path and again.path.exists()
