@@ -11,7 +11,7 @@ import pandas as pd
 from lib.db import Database, ready_copy, scalar
 from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
-from lib.queries import search_lines
+from lib.queries import main_line, search_lines
 from lib.queries.category_mask import mask_of
 from lib.replica import LINES_BY_SKU
 from lib.queries.search_filters import (MAX_AMOUNT, MAX_LIMIT, MAX_TEXT, MAX_VALUES, PARAM_NAMES,  # noqa: F401
@@ -81,17 +81,33 @@ def line_filters(cur, f: SearchFilters) -> list[tuple[str, list]]:
     Categories are read from orders.category_mask instead (order_where) whenever they all have a bit."""
     sets = []
     if f.product:
-        # An exact SKU means that product only (PHN-1 is not PHN-10), as an exact order number means that order.
-        exact = scalar(cur, "SELECT sku FROM products WHERE upper(sku) = upper(?) LIMIT 1", [f.product])
-        if exact is not None:
-            sets.append(("SELECT ?::VARCHAR", [exact]))
-        else:
-            sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?))"
-                         " OR strpos(lower(name), lower(?)) > 0 UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
+        sets.append(_product_skus(cur, f.product))
     if f.category and mask_of(cur, f.category) is None:
-        sql, params = _in("category", f.category)
-        sets.append((f"SELECT sku FROM products WHERE {sql}", params))
+        sets.append(_category_skus(f.category))
     return sets
+
+
+def _product_skus(cur, text: str) -> tuple[str, list]:
+    """The SKUs a product filter names: an exact SKU means that product only (PHN-1 is not PHN-10), as an exact
+    order number means that order; else SKU prefix or product name contains (and the text as a SKU itself)."""
+    exact = scalar(cur, "SELECT sku FROM products WHERE upper(sku) = upper(?) LIMIT 1", [text])
+    if exact is not None:
+        return "SELECT ?::VARCHAR", [exact]
+    return ("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?))"
+            " OR strpos(lower(name), lower(?)) > 0 UNION ALL SELECT ?::VARCHAR", [text] * 3)
+
+
+def _category_skus(categories: list[str]) -> tuple[str, list]:
+    sql, params = _in("category", categories)
+    return f"SELECT sku FROM products WHERE {sql}", params
+
+
+def _main_line_condition(cur, f: SearchFilters) -> tuple[str, list]:
+    """Orders whose main line (lib.queries.main_line) is of the main product and in one of the main categories."""
+    sets = ([_product_skus(cur, f.main_product)] if f.main_product else []) + \
+        ([_category_skus(f.main_category)] if f.main_category else [])
+    sql, params = main_line.main_line_orders(sets)
+    return f"o.id IN ({sql})", params
 
 
 def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
@@ -104,7 +120,7 @@ def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
 
 
 def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
-    """where_clause without the filters on order lines (see line_filters)."""
+    """where_clause without the filters on order lines that line_filters hands to the faster paths."""
     visible = order_visibility_sql(user)
     conds: list[tuple[str, list]] = [] if visible == ("TRUE", []) else [visible]   # "TRUE" alone: see count()
     if f.number:
@@ -127,6 +143,8 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
     mask = mask_of(cur, f.category) if f.category else None
     if mask is not None:   # an order with a line in any of the categories
         conds.append(("(o.category_mask & ?::UBIGINT) <> 0", [mask]))
+    if f.main_product or f.main_category:
+        conds.append(_main_line_condition(cur, f))
     if f.min_total is not None:
         conds.append(("o.total >= ?", [f.min_total]))
     if f.max_total is not None:

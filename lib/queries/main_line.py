@@ -1,0 +1,41 @@
+"""An order's main line (issue #17): its line of largest value, quantity × unit price; on a tie the first line (the
+smallest line number). Explain counts an order under its main line's product and category, and Search's "main
+product" / "main category" filters list the orders counted so — both take the rule from here.
+
+The rule has two SQL forms over the same ordering (a test proves they pick the same line):
+- `beats(m, l)`, portable (DuckDB and PostgreSQL): line m comes before line l of the same order. A line is the
+  main line when no line of its order beats it (main_line_orders: Search).
+- `packed(l, k)`, DuckDB only: the ordering as one number, largest first, with a small rank `k` in its low bits, so
+  folding millions of lines into their orders is a plain max() (lib.analytics._explain_sql: Explain).
+"""
+
+RANK_BITS = 24        # the low bits of packed(): a SKU's rank among the products
+_LINE_BITS = 16       # then the line number, reversed (an order has far fewer lines)
+RANK_MASK = (1 << RANK_BITS) - 1
+
+
+def value(l: str) -> str:
+    """SQL of the value of line `l` (an alias of order_lines)."""
+    return f"{l}.qty * {l}.unit_price"
+
+
+def beats(m: str, l: str) -> str:
+    """SQL: line `m` comes before line `l` of the same order (larger value, or equal value and an earlier line)."""
+    return (f"({value(m)} > {value(l)} OR ({value(m)} = {value(l)} AND {m}.line_no < {l}.line_no))")
+
+
+def packed(l: str, k: str) -> str:
+    """SQL of one HUGEINT that orders an order's lines as beats() does, largest first: the value in cents (prices
+    have two decimals), then the line number reversed, then `k` (0 ≤ k < 2^RANK_BITS) in the low bits to be read
+    back with `& RANK_MASK` from the max."""
+    return (f"(((CAST({value(l)} * 100 AS HUGEINT) << {_LINE_BITS}) - {l}.line_no) << {RANK_BITS})"
+            f" | coalesce({k}, 0)")
+
+
+def main_line_orders(sets: list[tuple[str, list]]) -> tuple[str, list]:
+    """SQL of the ids of orders whose main line's SKU is in every one of `sets` (each a small set of SKUs as SQL and
+    its parameters), and its parameters: the lines of such SKUs that no line of their order beats."""
+    skus = " AND ".join(f"l.sku IN ({sql})" for sql, _ in sets)
+    return (f"""SELECT l.order_id FROM order_lines l WHERE {skus} AND NOT EXISTS (
+        SELECT 1 FROM order_lines m WHERE m.order_id = l.order_id AND {beats('m', 'l')})""",
+            [p for _, params in sets for p in params])
