@@ -87,7 +87,7 @@ def _return_rows(p: int, f: AnalyticsFilters, s: Span, with_base: bool) -> tuple
 
 def load_products(cur, periods: list[tuple[AnalyticsFilters, Span]], by_range: bool) -> None:
     """Temporary table `xs` (sku, b0, b1, c0, c1): base and count per period by each order's main SKU — the SKU of
-    its line of largest value (qty × unit price; on a tie the first line) — NULL for orders without lines.
+    its main line (lib.queries.main_line: largest value, the first on a tie) — NULL for orders without lines.
 
     The lines of the periods' id ranges are folded once per order (`xd`, the SKU as its rank k: 0 for a SKU not in
     the catalogue) into the max of one number (_MAIN_LINE): half the time of arg_max(sku, value) at 5M orders, a

@@ -70,6 +70,8 @@ def test_main_category_finds_the_orders_whose_largest_line_is_in_it(hand):
     assert found(hand, main_category=["toys"], category=["phones"]) == {"M2", "M3", "M5"}
     assert found(hand, main_category=["toys"], main_product="PHN-1") == set()
     assert found(hand, main_category=["phones", "toys"], voided_from=MARCH[0]) == {"M1", "M2", "M3", "M4", "M5"}
+    page = search_orders(hand.db, hand.users["analyst"], SearchFilters(main_category=["phones"]), limit=2, offset=2)
+    assert page.total == 6 and len(page.rows) == 2   # a page counts every match
 
 
 def test_the_main_line_filters_round_trip_through_url_params():
