@@ -125,8 +125,8 @@ def _main_lines(cur, ranges: list[tuple[int, int]]) -> None:
     lines = " UNION ALL ".join("SELECT * FROM order_lines WHERE order_id BETWEEN ? AND ?"
                                for _ in ranges) or "SELECT * FROM order_lines WHERE FALSE"
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE xd AS
-        SELECT l.order_id, {_MAIN_LINE} & {main_line.RANK_MASK} AS k FROM ({lines}) l LEFT JOIN {_RANKS} r ON r.sku = l.sku
-        GROUP BY 1""", [n for r in ranges for n in r])
+        SELECT l.order_id, {_MAIN_LINE} & {main_line.RANK_MASK} AS k
+        FROM ({lines}) l LEFT JOIN {_RANKS} r ON r.sku = l.sku GROUP BY 1""", [n for r in ranges for n in r])
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -14,21 +14,22 @@ _LINE_BITS = 16       # then the line number, reversed (an order has far fewer l
 RANK_MASK = (1 << RANK_BITS) - 1
 
 
-def value(l: str) -> str:
-    """SQL of the value of line `l` (an alias of order_lines)."""
-    return f"{l}.qty * {l}.unit_price"
+def value(line: str) -> str:
+    """SQL of the value of `line` (an alias of order_lines)."""
+    return f"{line}.qty * {line}.unit_price"
 
 
-def beats(m: str, l: str) -> str:
-    """SQL: line `m` comes before line `l` of the same order (larger value, or equal value and an earlier line)."""
-    return (f"({value(m)} > {value(l)} OR ({value(m)} = {value(l)} AND {m}.line_no < {l}.line_no))")
+def beats(line: str, other: str) -> str:
+    """SQL: `line` comes before `other` of the same order (a larger value, or the same value and an earlier line)."""
+    return (f"({value(line)} > {value(other)}"
+            f" OR ({value(line)} = {value(other)} AND {line}.line_no < {other}.line_no))")
 
 
-def packed(l: str, k: str) -> str:
+def packed(line: str, k: str) -> str:
     """SQL of one HUGEINT that orders an order's lines as beats() does, largest first: the value in cents (prices
     have two decimals), then the line number reversed, then `k` (0 ≤ k < 2^RANK_BITS) in the low bits to be read
     back with `& RANK_MASK` from the max."""
-    return (f"(((CAST({value(l)} * 100 AS HUGEINT) << {_LINE_BITS}) - {l}.line_no) << {RANK_BITS})"
+    return (f"(((CAST({value(line)} * 100 AS HUGEINT) << {_LINE_BITS}) - {line}.line_no) << {RANK_BITS})"
             f" | coalesce({k}, 0)")
 
 

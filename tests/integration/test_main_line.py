@@ -15,6 +15,7 @@ from tests.integration import analytics_data as ad
 
 FEB, MARCH = (date(2024, 1, 30), date(2024, 2, 29)), (date(2024, 3, 1), date(2024, 3, 31))
 # no -> (lines [sku, qty], voided). Prices: PHN-1 2999, PHN-2 6500, TOY-1 99.5, OLD-1 10 (analytics_data.PRICES).
+# R1 and R2 are shipped and return their minor line.
 HAND = {
     "M1": ([["PHN-1", 1], ["TOY-1", 1]], True),               # main PHN-1, a toy line besides
     "M2": ([["TOY-1", 40], ["PHN-1", 1]], True),              # 3980 > 2999: main TOY-1, a phone line besides
@@ -25,9 +26,11 @@ HAND = {
     "M7": ([["TOY-1", 1], ["PHN-1", 1]], False),
     "F1": ([["PHN-1", 1]], True),                             # February: the period before
     "F2": ([["TOY-1", 3], ["PHN-2", 1]], True),
+    "R1": ([["TOY-1", 1], ["PHN-1", 1]], False),
+    "R2": ([["TOY-1", 40], ["PHN-1", 1]], False),
 }
 MAIN_SKU = {"M1": "PHN-1", "M2": "TOY-1", "M3": "OLD-1", "M4": "PHN-2", "M5": "TOY-1", "M6": "PHN-1", "M7": "PHN-1",
-            "F1": "PHN-1", "F2": "PHN-2"}
+            "F1": "PHN-1", "F2": "PHN-2", "R1": "PHN-1", "R2": "TOY-1"}
 
 
 def hand_book() -> ad.Book:
@@ -39,6 +42,12 @@ def hand_book() -> ad.Book:
         if voided:
             at = created + timedelta(hours=1)
             book.voids.append(ad.Void(order, "applied", "customer_cancelled", at, False, None, at))
+        if no.startswith("R"):
+            order.shipped = created + timedelta(days=1)
+            for line in order.lines:
+                line[2] = line[1]
+            minor = order.lines[1 if MAIN_SKU[no] == order.lines[0][0] else 0][0]
+            book.returns.append(ad.Return(order, "quality", order.shipped + timedelta(days=1), [[minor, 1, None]]))
     return book
 
 
@@ -55,23 +64,23 @@ def found(world, **filters) -> set[str]:
 
 
 def test_main_product_finds_the_orders_whose_largest_line_is_of_it(hand):
-    assert found(hand, main_product="PHN-1") == {"M1", "M6", "M7", "F1"}
-    assert found(hand, product="PHN-1") == {"M1", "M2", "M5", "M6", "M7", "F1"}   # has a line: a superset
-    assert found(hand, main_product="toy-1") == {"M2", "M5"}
+    assert found(hand, main_product="PHN-1") == {"M1", "M6", "M7", "F1", "R1"}
+    assert found(hand, product="PHN-1") == {"M1", "M2", "M5", "M6", "M7", "F1", "R1", "R2"}   # has a line: more
+    assert found(hand, main_product="toy-1") == {"M2", "M5", "R2"}
     assert found(hand, main_product="OLD-1") == {"M3"}   # a tie goes to the first line
     assert found(hand, main_product="PHN-2") == {"M4", "F2"}
-    assert found(hand, main_product="PHN") == {"M1", "M4", "M6", "M7", "F1", "F2"}   # a prefix, as `product`
+    assert found(hand, main_product="PHN") == {"M1", "M4", "M6", "M7", "F1", "F2", "R1"}   # a prefix, as `product`
 
 
 def test_main_category_finds_the_orders_whose_largest_line_is_in_it(hand):
-    assert found(hand, main_category=["phones"]) == {"M1", "M4", "M6", "M7", "F1", "F2"}
-    assert found(hand, main_category=["toys"]) == {"M2", "M3", "M5"}
+    assert found(hand, main_category=["phones"]) == {"M1", "M4", "M6", "M7", "F1", "F2", "R1"}
+    assert found(hand, main_category=["toys"]) == {"M2", "M3", "M5", "R2"}
     assert found(hand, category=["toys"]) == set(HAND) - {"M6", "F1"}   # has a line: a superset
-    assert found(hand, main_category=["toys"], category=["phones"]) == {"M2", "M3", "M5"}
+    assert found(hand, main_category=["toys"], category=["phones"]) == {"M2", "M3", "M5", "R2"}
     assert found(hand, main_category=["toys"], main_product="PHN-1") == set()
     assert found(hand, main_category=["phones", "toys"], voided_from=MARCH[0]) == {"M1", "M2", "M3", "M4", "M5"}
     page = search_orders(hand.db, hand.users["analyst"], SearchFilters(main_category=["phones"]), limit=2, offset=2)
-    assert page.total == 6 and len(page.rows) == 2   # a page counts every match
+    assert page.total == 7 and len(page.rows) == 2   # a page counts every match
 
 
 def test_the_main_line_filters_round_trip_through_url_params():
@@ -92,6 +101,16 @@ def test_a_product_or_category_bar_drills_to_exactly_the_orders_it_counts(hand, 
         counted = {no for no, sku in MAIN_SKU.items() if HAND[no][1] and no.startswith("M")
                    and (sku if by == "sku" else ad.CATEGORY[sku]) == row["key"]}
         assert listed == counted and len(listed) == row["after"]["count"], row["key"]
+
+
+def test_a_return_bar_drills_to_the_orders_whose_main_line_it_is_not_to_what_was_returned(hand):
+    """Explain counts a return note under its order's main line; R1 returned a toy from a phone order."""
+    result = ex.explain(hand.db, hand.users["analyst"], "returns", FEB, MARCH, by="sku", measure="count")
+    rows = {r["key"]: r for r in result["rows"] if r["key"]}
+    assert {key: r["after"]["count"] for key, r in rows.items()} == {"PHN-1": 1, "TOY-1": 1}
+    for key, no in (("PHN-1", "R1"), ("TOY-1", "R2")):
+        params = ex.drill_params(result, AnalyticsFilters(*MARCH), ["row", key, 1])
+        assert found(hand, **vars(SearchFilters.from_params(params))) == {no}
 
 
 def test_explains_packed_number_and_searchs_rule_pick_the_same_line(hand):
