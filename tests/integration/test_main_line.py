@@ -2,6 +2,8 @@
 exactly the orders Explain counts under a product or category, so a bar's drill-down lists the orders of its count.
 
 A hand-made book where a minor line often belongs elsewhere: the "has a line" filters find a superset."""
+import csv
+import io
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -10,6 +12,7 @@ from lib.analytics import explain as ex
 from lib.analytics._base import snapshot
 from lib.analytics.filters import AnalyticsFilters
 from lib.queries import main_line
+from lib.queries.export import export_csv
 from lib.queries.search import SearchFilters, search_orders
 from tests.integration import analytics_data as ad
 
@@ -81,6 +84,9 @@ def test_main_category_finds_the_orders_whose_largest_line_is_in_it(hand):
     assert found(hand, main_category=["phones", "toys"], voided_from=MARCH[0]) == {"M1", "M2", "M3", "M4", "M5"}
     page = search_orders(hand.db, hand.users["analyst"], SearchFilters(main_category=["phones"]), limit=2, offset=2)
     assert page.total == 7 and len(page.rows) == 2   # a page counts every match
+    exported = export_csv(hand.db, hand.users["analyst"], SearchFilters(main_category=["toys"]), "created_at:desc")
+    assert sorted(row[0] for row in csv.reader(io.StringIO(exported.decode("utf-8-sig")))) == \
+        ["M2", "M3", "M5", "R2", "order_no"]
 
 
 def test_the_main_line_filters_round_trip_through_url_params():
