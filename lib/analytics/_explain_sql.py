@@ -6,6 +6,7 @@ returns_select for returns), so the totals equal the KPIs of the same filters.
 """
 from lib.analytics._sql import Span, orders_cte, returns_select, shipped_cte, unscoped, voids_select
 from lib.analytics.filters import AnalyticsFilters
+from lib.queries import main_line
 
 # dimension -> (segment column of `xe x`, SQL of (g, key, label_en, label_zh)); sku and category read `xs` instead
 GROUPS = {
@@ -20,11 +21,10 @@ GROUPS = {
 COUNT_ONLY = ("reason",)   # dimensions of the counted records only: each segment's base is the whole base
 _COUNTS = """count(*) FILTER (WHERE x.p = 0 AND NOT x.is_count) AS b0, count(*) FILTER (WHERE x.p = 1 AND NOT x.is_count) AS b1,
              count(*) FILTER (WHERE x.p = 0 AND x.is_count) AS c0, count(*) FILTER (WHERE x.p = 1 AND x.is_count) AS c1"""
-# An order's main line as one number: its value in cents, then the line number reversed, then the SKU's rank among
-# the products; the largest wins (see load_products). 24 bits of rank, 16 of line number, 87 of cents.
-_MAIN_LINE = "max((((CAST(l.qty * l.unit_price * 100 AS HUGEINT) << 16) - l.line_no) << 24) | coalesce(r.k, 0))"
+# An order's main line (lib.queries.main_line) as one number carrying the SKU's rank among the products: the
+# largest wins (see load_products).
+_MAIN_LINE = f"max({main_line.packed('l', 'r.k')})"
 _RANKS = "(SELECT sku, CAST(row_number() OVER (ORDER BY sku) AS HUGEINT) AS k FROM products)"
-_RANK_MASK = (1 << 24) - 1
 _ATTRS = "rep_id, customer_id, warehouse, source"
 
 
@@ -87,7 +87,7 @@ def _return_rows(p: int, f: AnalyticsFilters, s: Span, with_base: bool) -> tuple
 
 def load_products(cur, periods: list[tuple[AnalyticsFilters, Span]], by_range: bool) -> None:
     """Temporary table `xs` (sku, b0, b1, c0, c1): base and count per period by each order's main SKU — the SKU of
-    its line of largest value (qty × unit price; on a tie the first line) — NULL for orders without lines.
+    its main line (lib.queries.main_line: largest value, the first on a tie) — NULL for orders without lines.
 
     The lines of the periods' id ranges are folded once per order (`xd`, the SKU as its rank k: 0 for a SKU not in
     the catalogue) into the max of one number (_MAIN_LINE): half the time of arg_max(sku, value) at 5M orders, a
@@ -125,8 +125,8 @@ def _main_lines(cur, ranges: list[tuple[int, int]]) -> None:
     lines = " UNION ALL ".join("SELECT * FROM order_lines WHERE order_id BETWEEN ? AND ?"
                                for _ in ranges) or "SELECT * FROM order_lines WHERE FALSE"
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE xd AS
-        SELECT l.order_id, {_MAIN_LINE} & {_RANK_MASK} AS k FROM ({lines}) l LEFT JOIN {_RANKS} r ON r.sku = l.sku
-        GROUP BY 1""", [n for r in ranges for n in r])
+        SELECT l.order_id, {_MAIN_LINE} & {main_line.RANK_MASK} AS k
+        FROM ({lines}) l LEFT JOIN {_RANKS} r ON r.sku = l.sku GROUP BY 1""", [n for r in ranges for n in r])
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -27,6 +27,9 @@ DIMENSIONS = ("category", "sku", "rep", "customer", "warehouse", "reason", "sour
 MEASURES = ss.MEASURES
 TOP = 10                       # rows named; the rest are folded into one
 _LINE_DIMENSIONS = ("category", "sku")
+# A segment's orders in Search: for product and category those whose main line it is (lib.queries.main_line), as
+# counted here, not every order with a line of it.
+_DRILL_NARROW = {"category": "main_category", "sku": "main_sku"}
 
 
 def explain(db: Database, user: User, kind: str = "voids", before=None, after=None, by: str = "category",
@@ -78,6 +81,19 @@ def strongest(results: dict) -> dict | None:
             if best is None or excess > best["excess"]:
                 best = {"dimension": dimension, "row": row, "excess": excess, "expected": expected}
     return best
+
+
+def drill_params(result: dict, filters: AnalyticsFilters, picked: list) -> dict:
+    """URL params of the Search page listing the orders behind a bar of `result`'s waterfall (its customdata
+    `picked`, lib.charts_explain): the period before or after with `filters`, and a step's segment in the later
+    period."""
+    what, key = picked[0], picked[1] if len(picked) > 1 else None
+    side = result["before" if what == "before" else "after"]
+    f = replace(filters, date_from=date.fromisoformat(side["from"]), date_to=date.fromisoformat(side["to"]))
+    kind = result["kind"][:-1]
+    if what == "row" and key:
+        return f.search_params(kind, **{_DRILL_NARROW.get(result["by"], result["by"]): key})
+    return f.search_params(kind)
 
 
 def _expected_share(result: dict, row: dict) -> float:

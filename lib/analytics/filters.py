@@ -27,7 +27,7 @@ PARAM_NAMES = {"date_from": "from", "date_to": "to", "basis": "basis", "reasons"
 _LISTS = ("reasons", "categories", "warehouses", "reps")
 KINDS = ("void", "return", "order")   # orders with a void / a return note in the period, or created in it
 NARROW = ("category", "sku", "rep", "customer", "warehouse", "reason", "status", "payment", "source",
-          "period_start", "period_end")
+          "period_start", "period_end", "main_category", "main_sku")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ class AnalyticsFilters:
         """URL params of the Search page listing the orders behind a number (a bar, a cell, a KPI).
 
         `narrow` may set category, sku, rep (username), customer (code), warehouse, status, payment, source,
-        reason (a code, or an "as recorded" key: Search takes its code), and period_start / period_end (a clicked
+        reason (a code, or an "as recorded" key: Search takes its code), main_category / main_sku (the order's main
+        line is in it / of it: how Explain counts, lib.queries.main_line), and period_start / period_end (a clicked
         bar's period, clipped to the filter period). Kind "order" lists the orders created in the period.
         """
         if kind not in KINDS:
@@ -158,6 +159,9 @@ class AnalyticsFilters:
             params["returned_product" if kind == "return" else "product"] = str(narrow["sku"])
         if narrow.get("customer"):
             params["customer"] = str(narrow["customer"])
+        if narrow.get("main_sku"):
+            params["main_product"] = str(narrow["main_sku"])
+        _put_list(params, "main_category", narrow.get("main_category"), ())
         return params
 
 

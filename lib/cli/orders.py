@@ -38,6 +38,10 @@ def register(sub, common, acting) -> None:
     p.add_argument("--returned-sku", metavar="SKU", help="has a return note with a line of this SKU")
     p.add_argument("--returned-category", metavar="C", action="append",
                    help="has a return note with a line in this category (repeatable)")
+    p.add_argument("--main-sku", metavar="SKU", help="the order's main line (largest value, the first on a tie) is"
+                   " of this product: an exact SKU, else SKU prefix or product name contains")
+    p.add_argument("--main-category", metavar="C", action="append",
+                   help="the order's main line is in this category (repeatable)")
     p.add_argument("--sort", metavar="FIELD[:desc]", default="created_at:desc",
                    help="order_no, created_at, total, customer, status, payment_status, rep or warehouse")
     p.add_argument("--limit", metavar="N", default="50")
@@ -64,7 +68,8 @@ def cmd_search(args) -> int:
         "min_total": args.min_total, "max_total": args.max_total, "void_reason": args.void_reason,
         "voided_from": args.voided_from, "voided_to": args.voided_to, "return_reason": args.return_reason,
         "returned_from": args.returned_from, "returned_to": args.returned_to,
-        "returned_product": args.returned_sku, "returned_category": args.returned_category})
+        "returned_product": args.returned_sku, "returned_category": args.returned_category,
+        "main_product": args.main_sku, "main_category": args.main_category})
     result = search_orders(db, user, filters, sort=args.sort, limit=args.limit, offset=args.offset)
     rows = result.rows.astype(object).where(result.rows.notna(), None).to_dict("records")
     orders = [{k: row[k] for k in SEARCH_KEYS} for row in rows]

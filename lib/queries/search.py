@@ -11,7 +11,7 @@ import pandas as pd
 from lib.db import Database, ready_copy, scalar
 from lib.domain import User, order_visibility_sql, require
 from lib.errors import InvalidInput
-from lib.queries import search_lines
+from lib.queries import main_line, search_lines
 from lib.queries.category_mask import mask_of
 from lib.replica import LINES_BY_SKU
 from lib.queries.search_filters import (MAX_AMOUNT, MAX_LIMIT, MAX_TEXT, MAX_VALUES, PARAM_NAMES,  # noqa: F401
@@ -81,17 +81,38 @@ def line_filters(cur, f: SearchFilters) -> list[tuple[str, list]]:
     Categories are read from orders.category_mask instead (order_where) whenever they all have a bit."""
     sets = []
     if f.product:
-        # An exact SKU means that product only (PHN-1 is not PHN-10), as an exact order number means that order.
-        exact = scalar(cur, "SELECT sku FROM products WHERE upper(sku) = upper(?) LIMIT 1", [f.product])
-        if exact is not None:
-            sets.append(("SELECT ?::VARCHAR", [exact]))
-        else:
-            sets.append(("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?))"
-                         " OR strpos(lower(name), lower(?)) > 0 UNION ALL SELECT ?::VARCHAR", [f.product] * 3))
+        sets.append(_product_skus(cur, f.product))
     if f.category and mask_of(cur, f.category) is None:
-        sql, params = _in("category", f.category)
-        sets.append((f"SELECT sku FROM products WHERE {sql}", params))
+        sets.append(_category_skus(f.category))
     return sets
+
+
+def _product_skus(cur, text: str) -> tuple[str, list]:
+    """The SKUs a product filter names: an exact SKU means that product only (PHN-1 is not PHN-10), as an exact
+    order number means that order; else SKU prefix or product name contains (and the text as a SKU itself)."""
+    exact = scalar(cur, "SELECT sku FROM products WHERE upper(sku) = upper(?) LIMIT 1", [text])
+    if exact is not None:
+        return "SELECT ?::VARCHAR", [exact]
+    return ("SELECT sku FROM products WHERE starts_with(upper(sku), upper(?))"
+            " OR strpos(lower(name), lower(?)) > 0 UNION ALL SELECT ?::VARCHAR", [text] * 3)
+
+
+def _category_skus(categories: list[str]) -> tuple[str, list]:
+    sql, params = _in("category", categories)
+    return f"SELECT sku FROM products WHERE {sql}", params
+
+
+def _main_line_condition(cur, f: SearchFilters, conds: list[tuple[str, list]]) -> tuple[str, list]:
+    """Orders whose main line (lib.queries.main_line) is of the main product and in one of the main categories;
+    the orders' other conditions `conds` narrow the lines read."""
+    sets = ([_product_skus(cur, f.main_product)] if f.main_product else []) + \
+        ([_category_skus(f.main_category)] if f.main_category else [])
+    sql, params = main_line.main_line_orders(sets, _joined(conds) if conds else None)
+    return f"o.id IN ({sql})", params
+
+
+def _joined(conds: list[tuple[str, list]]) -> tuple[str, list]:
+    return " AND ".join(sql for sql, _ in conds), [p for _, params in conds for p in params]
 
 
 def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
@@ -104,7 +125,7 @@ def where_clause(cur, user: User, f: SearchFilters) -> tuple[str, list]:
 
 
 def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
-    """where_clause without the filters on order lines (see line_filters)."""
+    """where_clause without the filters on order lines that line_filters hands to the faster paths."""
     visible = order_visibility_sql(user)
     conds: list[tuple[str, list]] = [] if visible == ("TRUE", []) else [visible]   # "TRUE" alone: see count()
     if f.number:
@@ -147,9 +168,9 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
             base += f" AND id IN ({lines})"
         sql, more = _history_condition(base, "created_at", f.return_reason, f.returned_from, f.returned_to)
         conds.append((sql, params + more))
-    if not conds:
-        return "TRUE", []
-    return " AND ".join(sql for sql, _ in conds), [p for _, params in conds for p in params]
+    if f.main_product or f.main_category:   # last: the others narrow it
+        conds.append(_main_line_condition(cur, f, conds))
+    return _joined(conds) if conds else ("TRUE", [])
 
 
 def _history_condition(base: str, at: str, reasons: list[str], day_from, day_to) -> tuple[str, list]:
@@ -231,6 +252,8 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
                                          rows_from=cur)
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
+            if copy is None and (filters.main_product or filters.main_category):   # its subquery once, not twice
+                return _counted_page(cur, where, params, sort, limit, offset)
             counted = _count_in(copy, where, params) if copy is not None else None
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
             total = _total(cur, rows, where, params, limit, offset, counted)
@@ -298,6 +321,13 @@ def _counted_ids_sql(where: str, sort: str) -> str:
         ORDER BY sort_key {direction}, id {direction} LIMIT ? OFFSET ?"""
 
 
+def _counted_page(cur, where: str, params: list, sort: str, limit: int, offset: int) -> SearchResult:
+    """The page and the total from one statement (_counted_page_sql)."""
+    rows = cur.execute(_counted_page_sql(where, sort), params + [limit, offset]).df()
+    total = int(rows["total_count"].iloc[0]) if len(rows) else _total(cur, rows, where, params, limit, offset)
+    return SearchResult(total=total, rows=rows.drop(columns="total_count"))
+
+
 def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: int, offset: int,
                   lines: str = "order_lines", rows_from=None) -> SearchResult:
     """Count and page when order lines are filtered too (see lib.queries.search_lines); `lines` as
@@ -310,9 +340,7 @@ def _search_lines(cur, where: str, params: list, sets: list, sort: str, limit: i
             sql, more = _lines_condition(sku_sql, sku_params, lines)
             where, params = f"{where} AND {sql}", params + more
         if rows_from is None:
-            rows = cur.execute(_counted_page_sql(where, sort), params + [limit, offset]).df()
-            total = int(rows["total_count"].iloc[0]) if len(rows) else _total(cur, rows, where, params, limit, offset)
-            return SearchResult(total=total, rows=rows.drop(columns="total_count"))
+            return _counted_page(cur, where, params, sort, limit, offset)
         found = cur.execute(_counted_ids_sql(where, sort), params + [limit, offset]).fetchall()
         ids = [int(i) for i, _ in found]
         total = int(found[0][1]) if found else _total(cur, ids, where, params, limit, offset)

@@ -27,10 +27,11 @@ PARAM_NAMES = {
     "void_reason": "void_reason", "voided_from": "voided_from", "voided_to": "voided_to",
     "return_reason": "return_reason", "returned_from": "returned_from", "returned_to": "returned_to",
     "returned_product": "returned_product", "returned_category": "returned_category",
+    "main_product": "main_product", "main_category": "main_category",
 }
-_TEXT = ("number", "customer", "product", "returned_product")
+_TEXT = ("number", "customer", "product", "returned_product", "main_product")
 _LISTS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason", "return_reason",
-          "returned_category")
+          "returned_category", "main_category")
 _DATES = ("date_from", "date_to", "voided_from", "voided_to", "returned_from", "returned_to")
 # (from, to) pairs that must not be reversed
 _RANGES = (("date_from", "date_to"), ("voided_from", "voided_to"), ("returned_from", "returned_to"))
@@ -62,6 +63,10 @@ class SearchFilters:
     returned_to: date | None = None
     returned_product: str = ""       # a return note with a line of this SKU (exact, any case)
     returned_category: list[str] = field(default_factory=list)   # … with a line in one of these categories
+    # The order's main line (lib.queries.main_line) is of this product (matched as `product` is) / in one of these
+    # categories: the orders Explain counts under a product or category (its drill-down lands here).
+    main_product: str = ""
+    main_category: list[str] = field(default_factory=list)
 
     @property
     def void_history(self) -> bool:

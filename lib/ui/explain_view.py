@@ -121,21 +121,9 @@ def _chart(result: dict, kind: str, dim: str, f: AnalyticsFilters, after: tuple)
                before=f"{result['before']['from']} – {result['before']['to']}",
                after=f"{result['after']['from']} – {result['after']['to']}")
     fig = charts_explain.waterfall(result, lang(), title=title)
-    period = replace(f, date_from=date.fromisoformat(result["after"]["from"]),
-                     date_to=date.fromisoformat(result["after"]["to"]))
-    earlier = replace(f, date_from=date.fromisoformat(result["before"]["from"]),
-                      date_to=date.fromisoformat(result["before"]["to"]))
-
-    def drill(picked: list) -> dict:
-        what, key = picked[0], picked[1] if len(picked) > 1 else None
-        if what == "before":
-            return earlier.search_params(kind)
-        if what == "row" and key:
-            return period.search_params(kind, **{dim: key})
-        return period.search_params(kind)
     table = _table(result)
-    show_chart(fig, f"{kind}_explain_{dim}", table=table, name=f"{kind}_explain_by_{dim}", drill=drill,
-               hint_key="explain.drill_hint")
+    show_chart(fig, f"{kind}_explain_{dim}", table=table, name=f"{kind}_explain_by_{dim}",
+               drill=lambda picked: explain.drill_params(result, f, picked), hint_key="explain.drill_hint")
     show_table(table, hide_index=True, width="stretch", height=38 + 35 * len(table), column_config=_formats(result))
     st.caption(tr(f"explain.table_unit_{result['measure']}"))
 

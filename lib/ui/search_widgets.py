@@ -32,7 +32,8 @@ def sort_labels():
 WIDGET_KEYS = {name: f"f_{name}" for name in (
     "number", "customer", "product", "statuses", "date_from", "date_to", "payment", "category", "rep",
     "assignee", "warehouse", "source", "min_total", "max_total", "void_reason", "voided_from", "voided_to",
-    "return_reason", "returned_from", "returned_to", "returned_product", "returned_category")}
+    "return_reason", "returned_from", "returned_to", "returned_product", "returned_category", "main_product",
+    "main_category")}
 
 
 def seed_from_url() -> None:
@@ -124,7 +125,7 @@ def filter_widgets(db, user) -> dict:
 
 def _history_widgets(db) -> None:
     """Void and return history filters (where the analytics drill-down lands): reason and date range, what was
-    returned; and the order's source."""
+    returned; the order's source; its main product and category."""
     reasons = catalog.reason_labels(db, lang())
     k = WIDGET_KEYS
     for kind, field, low, high in (("void", "void_reason", "voided_from", "voided_to"),
@@ -143,11 +144,16 @@ def _history_widgets(db) -> None:
     row[0].text_input(tr("filter.returned_product"), key=k["returned_product"], placeholder="SKU")
     cats = catalog.categories(db, lang())
     _pick(row[1], "filter.returned_category", list(cats), key=k["returned_category"], format_func=cats.get)
+    # where Explain's product and category bars land (lib.queries.main_line)
+    row[2].text_input(tr("filter.main_product"), key=k["main_product"], placeholder=tr("filter.product_hint"),
+                      help=tr("filter.main_line_help"))
+    _pick(row[3], "filter.main_category", list(cats), key=k["main_category"], format_func=cats.get,
+          help=tr("filter.main_line_help"))
 
 
 _LIST_FIELDS = ("statuses", "payment", "category", "rep", "assignee", "warehouse", "source", "void_reason",
-                "return_reason", "returned_category")
-_TEXT_FIELDS = ("number", "customer", "product", "returned_product")
+                "return_reason", "returned_category", "main_category")
+_TEXT_FIELDS = ("number", "customer", "product", "returned_product", "main_product")
 
 
 def result_frame(rows: pd.DataFrame) -> pd.DataFrame:

@@ -135,6 +135,21 @@ def test_filters_from_the_url_combine(app, demo_db_path):
     assert shown_total(app) == expected
 
 
+def test_a_main_category_link_shows_its_filter_which_can_be_removed(app, demo_db_path):
+    """Where an Explain category bar lands: the orders whose line of largest value (the first on a tie) is in it,
+    counted here by a window over the lines, fewer than those with any line in it."""
+    main = ("o.id IN (SELECT order_id FROM (SELECT l.order_id, p.category, row_number() OVER (PARTITION BY l.order_id"
+            " ORDER BY l.qty * l.unit_price DESC, l.line_no) AS n FROM order_lines l LEFT JOIN products p"
+            " ON p.sku = l.sku) m WHERE n = 1 AND category = 'electronics')")
+    expected = count(demo_db_path, main)
+    assert 0 < expected < count(demo_db_path, _line_match("p.category = 'electronics'"))
+    open_as(app, demo_db_path, "lead", main_category="electronics")
+    assert app.multiselect(key="f_main_category").value == ["electronics"]
+    assert shown_total(app) == expected
+    app.multiselect(key="f_main_category").set_value([]).run()
+    assert shown_total(app) == count(demo_db_path, "TRUE") and "main_category" not in app.query_params
+
+
 def test_page_two_shows_the_next_rows_and_the_url_carries_the_page(app, demo_db_path):
     newest = "SELECT order_no FROM orders ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
     first, second = rows(demo_db_path, newest, [PAGE, 0]), rows(demo_db_path, newest, [PAGE, PAGE])

@@ -43,6 +43,11 @@ def test_search_flags_filter_sort_and_page(db_file):
               "--customer", "ACME", "--assignee", "ops_lead", "--number", "SO-2024", "--payment", "paid",
               "--max-total", "500")
     assert [o["order_no"] for o in json.loads(run.stdout)["orders"]] == ["SO-20240110-00001"]
+    # SO-20240201-00001 has a toy line, but its main line (of largest value) is a phone
+    run = cli(db_file, "search", "--user", "ops", "--json", "--main-category", "toys")
+    assert [o["order_no"] for o in json.loads(run.stdout)["orders"]] == ["SO-20240110-00001", "SO-2024011"]
+    run = cli(db_file, "search", "--user", "ops", "--json", "--main-sku", "TOY-1", "--category", "phones")
+    assert json.loads(run.stdout)["total"] == 0
 
 
 @pytest.fixture

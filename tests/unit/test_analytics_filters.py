@@ -116,6 +116,17 @@ def test_search_accepts_every_drill_down(kind, basis):
     assert (returned["returned_category"], returned["returned_product"]) == (["toys"], "TOY-1")   # what was returned
 
 
+@pytest.mark.parametrize("kind", ["void", "return"])
+def test_a_main_line_segment_drills_to_its_main_line_for_either_kind(kind):
+    """Explain counts orders and return notes alike under the order's main line (lib.queries.main_line)."""
+    f = replace(MARCH, categories=("phones",))
+    params = f.search_params(kind, main_sku="TOY-1")
+    assert params["main_product"] == "TOY-1" and "product" not in params and "returned_product" not in params
+    params = f.search_params(kind, main_category="toys")
+    assert params["main_category"] == ["toys"] and params["category"] == ["phones"]   # the filter still asks any line
+    assert SearchFilters.from_params(params).main_category == ["toys"]
+
+
 def test_an_as_recorded_reason_key_drills_down_by_its_code():
     f = replace(MARCH, labels="recorded")
     assert reason_code_of("out_of_stock~1F2E") == reason_code_of("out_of_stock") == "out_of_stock"
