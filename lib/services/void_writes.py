@@ -70,13 +70,19 @@ def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str
     insert_rows(cur, "audit_log", AUDIT_COLUMNS,
                 [(now, actor.id, actor.username, "void.reject", "void", str(r["id"]), o["order_no"],
                   to_json({"status": "pending_approval"}),
-                  to_json({"status": "rejected", "reason": r["reason_code"], **batch_mark(batch_id, o)}),
+                  to_json({"status": "rejected", "reason": r["reason_code"],
+                           **batch_mark(batch_id, o, _reason_of(r))}),
                   note) for o, r in ready])
     told = [(u, "void.rejected", {"order_no": o["order_no"], "reason": r["reason_code"]}, o)
             for o, r in ready for u in (r["requested_by"], o["rep_id"])]
     notify_many(cur, active_users(cur), told, exclude=actor.id, now=now)
     return [{**outcome(o["order_no"], "rejected", "voids.result.rejected", {"order_no": o["order_no"]},
                        void_id=r["id"]), "decision": "rejected"} for o, r in ready]
+
+
+def _reason_of(request: dict) -> dict:
+    return {"reason": request["reason_code"], "reason_label_en": request["reason_label_en"],
+            "reason_label_zh": request["reason_label_zh"]}
 
 
 _SETS = """status = CASE WHEN {applies} THEN 'voided' ELSE orders.status END,

@@ -125,17 +125,20 @@ def test_a_batch_is_one_message_per_channel_and_event_and_a_lone_void_keeps_its_
     events = ["void_requested", "void_approved", "refund_owed"]
     for kind in ("wecom", "dingtalk", "slack"):
         channel(shop, endpoint, kind, events)
-    hook = channel(shop, endpoint, "webhook", events, "zh")
+    hook = channel(shop, endpoint, "webhook", [*events, "void_rejected"], "zh")
     numbers = bulk_orders(shop.db, 12, price="100.50")
+    refused = bulk_orders(shop.db, 2, sku="BULK-2", prefix="RJ")
     lone = make_order(shop, by="sales")
-    voids.void_batch(shop.db, shop.users["sales"], numbers, "customer_cancelled")   # sales: 12 requests
+    voids.void_batch(shop.db, shop.users["sales"], numbers + refused, "customer_cancelled")   # sales: 14 requests
     voids.void_order(shop.db, shop.users["sales"], lone, "customer_cancelled")
     voids.decide_many(shop.db, shop.users["ops_lead"], numbers, "approve")          # 12 voids, 12 refunds
+    voids.decide_many(shop.db, shop.users["ops_lead"], refused, "reject", "not this week")
     counts = send_pending(shop.db)
-    assert (counts["queued"], counts["sent"]) == (16, 16)       # 4 channels × (3 batch events + the lone request)
+    assert (counts["queued"], counts["sent"]) == (17, 17)   # 4 × (3 batch events + the lone request) + the rejections
     got = {(d["channel_id"], d["event"], d["order_no"]): d["summary"] for d in deliveries(shop.db)}
-    assert sorted(e for c, e, n in got if c == hook) == ["refund_owed", "void_approved", "void_requested",
-                                                        "void_requested"]
+    assert sorted(e for c, e, n in got if c == hook) == ["refund_owed", "void_approved", "void_rejected",
+                                                        "void_requested", "void_requested"]
+    assert got[hook, "void_rejected", None].endswith(f"原因：客户取消；合计 ¥20.00\n{refused[0]}、{refused[1]}")
     assert got[hook, "void_requested", lone].startswith(f"订单 {lone} 的作废申请待审批")
     lead, rep = shop.users["ops_lead"].display_name, shop.users["sales"].display_name    # as the group knows them
     assert got[hook, "refund_owed", None] == (f"{lead} 作废的 12 个订单需退款；原因：客户取消；合计 ¥1,206.00\n"
@@ -143,12 +146,12 @@ def test_a_batch_is_one_message_per_channel_and_event_and_a_lone_void_keeps_its_
     body = [b for b in endpoint.bodies("/hook") if b["event"] == "void_approved"][0]
     assert (body["order_no"], body["details"]["count"], body["details"]["order_nos"]) == (None, 12, numbers)
     assert body["url"] == "https://voiddesk.example.com/audit"
-    slack = [b["text"] for b in endpoint.bodies() if "Void requested*\n12 " in b.get("text", "")]
-    assert slack == [f"*Void requested*\n12 orders are waiting for void approval, requested by {rep} — reason:"
-                     f" Customer cancelled — total ¥1,206.00\n"
+    slack = [b["text"] for b in endpoint.bodies() if "Void requested*\n14 " in b.get("text", "")]
+    assert slack == [f"*Void requested*\n14 orders are waiting for void approval, requested by {rep} — reason:"
+                     f" Customer cancelled — total ¥1,226.00\n"
                      + ", ".join(f"<https://voiddesk.example.com/order?no={n}|{n}>" for n in numbers[:5])
-                     + " and 7 more\n<https://voiddesk.example.com/approvals|Open the approvals queue>"]
+                     + " and 9 more\n<https://voiddesk.example.com/approvals|Open the approvals queue>"]
     robots = [str(b["markdown"]) for b in endpoint.bodies() if "refunds owed" in str(b.get("markdown"))]
     assert len(robots) == 2 and all(f"[{numbers[0]}](https://voiddesk.example.com/order?no={numbers[0]})" in text
                                     for text in robots)                            # WeCom's and DingTalk's
-    assert send_pending(shop.db)["sent"] == 0 and len(endpoint.received) == 16      # once
+    assert send_pending(shop.db)["sent"] == 0 and len(endpoint.received) == 17      # once

@@ -44,8 +44,8 @@ def plant_phone_spike(book: ad.Book, warehouses: tuple[str, ...]) -> None:
     from the warehouses taken in turn."""
     for i in range(16):
         created = datetime.combine(SPIKE_WEEK, datetime.min.time()) + timedelta(hours=5 * i + 1)
-        o = ad.Order(f"PS-{i:03d}", f"CUS-{1 + i % 2}", ("sales", "sales2")[i // 2 % 2], warehouses[i % len(warehouses)],
-                     created, [[f"PHN-{1 + i % 2}", 1, 0]])
+        o = ad.Order(f"PS-{i:03d}", f"CUS-{1 + i % 2}", ("sales", "sales2")[i // 2 % 2],
+                     warehouses[i % len(warehouses)], created, [[f"PHN-{1 + i % 2}", 1, 0]])
         book.orders.append(o)
         when = created + timedelta(hours=2)
         book.voids.append(ad.Void(o, "applied", "out_of_stock", when, False, None, when))
