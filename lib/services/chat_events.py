@@ -1,5 +1,5 @@
 """Team-chat events from the audit log (issue #17 part 2): each entry of a chosen kind becomes one delivery per
-channel that wants it, exactly once.
+channel that wants it, exactly once; a batch's entries of one event as one (lib.services.chat_groups).
 
 Every change writes its audit entry in its own transaction; the change feed's mark (lib.services.change_feed,
 target ':chat') hands out each entry once on both backends, and the deliveries are written in the transaction that
@@ -15,12 +15,16 @@ from lib.db import Database, insert_rows, rows_as_dicts, scalar
 from lib.errors import ConcurrentChange
 from lib.queries.chat import base_url_of
 from lib.services.change_feed import close_window, open_window
+from lib.services.chat_groups import compose_batch, grouped
 from lib.services.chat_messages import ACTIONS, TEST_ACTION, compose, entry_from_row
 from lib.services.chat_payloads import body
 
 TARGET = ":chat"            # the change feed refuses ':' in an ERP's target: no export can take these entries
-_ENTRIES = """SELECT a.id, a.created_at, a.action, a.entity_id, a.order_no, a.after, a.actor_name, r.return_no
+# the actor by the name people know in the group ("Li Lei"), the username when the entry has no account
+_ENTRIES = """SELECT a.id, a.created_at, a.action, a.entity_id, a.order_no, a.after,
+        coalesce(u.display_name, a.actor_name) AS actor_name, r.return_no
     FROM audit_log a
+    LEFT JOIN users u ON u.id = a.actor_id
     LEFT JOIN return_notes r ON a.action = 'return.receive' AND CAST(r.id AS VARCHAR) = a.entity_id
     WHERE a.action IN ({actions}) AND a.id > ? AND {where}
     ORDER BY a.id"""
@@ -49,7 +53,7 @@ def _derive(db: Database, now: datetime) -> int:
                              [min(c["since_audit_id"] for c in channels), *window.params])
         base_url = base_url_of(cur)
         labels = _reason_labels(cur) if any(r["action"] == "spike.alert" for r in rows) else {}
-        entries = [entry_from_row(row, labels) for row in rows]
+        entries = grouped([entry_from_row(row, labels) for row in rows])   # a batch: one message per event
         deliveries = [d for entry in entries for d in _deliveries(entry, channels, base_url, now)]
         if deliveries:   # one statement however many (a batch void of 1,000 paid orders owes 1,000 refunds)
             insert_rows(cur, "chat_deliveries", _COLUMNS, deliveries, on_conflict="(audit_id, channel_id) DO NOTHING")
@@ -62,10 +66,11 @@ def _derive(db: Database, now: datetime) -> int:
 def _deliveries(entry, channels: list[dict], base_url: str | None, now) -> list[tuple]:
     rows = []
     for channel in (c for c in channels if _wants(c, entry)):
-        message = compose(entry, channel["language"], base_url, channel["name"])
+        message = (compose_batch(entry, channel["language"], base_url) if entry.members
+                   else compose(entry, channel["language"], base_url, channel["name"]))
         payload = json.dumps(body(channel["kind"], entry, message, channel["language"]), ensure_ascii=False,
                              default=str)
-        rows.append((entry.id, channel["id"], entry.event, entry.order_no, message.text, payload, now, now))
+        rows.append((entry.id, channel["id"], entry.event, entry.order_no, message.summary, payload, now, now))
     return rows
 
 

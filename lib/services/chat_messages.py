@@ -29,6 +29,7 @@ class Entry:
     actor: str
     return_no: str | None = None
     reason_labels: tuple[str, str] | None = None   # spike alerts: the reason's English and Chinese label
+    members: tuple["Entry", ...] = ()              # a batch's entries of one event, told as one (chat_groups)
 
     @property
     def event(self) -> str:
@@ -41,6 +42,22 @@ class Message:
     text: str
     link: str | None            # an absolute URL, or None without a base URL
     link_text: str | None
+    orders: tuple[tuple[str, str | None], ...] = ()   # a batch's first orders: (number, its page or None)
+    more: str = ""              # after them: "and 39 more"
+    separator: str = ", "
+
+    def listed(self, show, escape=lambda text: text) -> str:
+        """The text, then a batch's first orders each as show(number, url) and `more` (each kind marks links its
+        own way; `escape` makes the words plain text in that kind)."""
+        if not self.orders:
+            return escape(self.text)
+        numbers = self.separator.join(show(number, url) for number, url in self.orders)
+        return f"{escape(self.text)}\n{numbers}{' ' + escape(self.more) if self.more else ''}"
+
+    @property
+    def summary(self) -> str:
+        """The message as plain text (the delivery history's)."""
+        return self.listed(lambda number, _url: number)
 
 
 def entry_from_row(row: dict, reason_labels: dict | None = None) -> Entry:
@@ -85,7 +102,15 @@ def _spike(e: Entry, lang: str, _name: str) -> str:
              threshold=fmt_int(a.get("threshold"), lang))
     top_label = top.get(f"label_{lang}") or top.get("key")
     space = "" if lang == "zh" else " "
-    return f"{text}{space}{t('chat.message.spike_top', lang, top=top_label)}" if top_label else text
+    return f"{text}{space}{_spike_top(top_label, top.get('in'), lang)}" if top_label else text
+
+
+def _spike_top(top_label: str, second: dict | None, lang: str) -> str:
+    """Where most of a spike is: its top segment, and the warehouse or rep concentrating it (spike_alerts)."""
+    if not isinstance(second, dict):
+        return t("chat.message.spike_top", lang, top=top_label)
+    return t("chat.message.spike_top_in", lang, top=top_label, label=second.get(f"label_{lang}") or second.get("key"),
+             dimension=t(f"explain.dim.{second.get('dimension')}", lang))
 
 
 def _import(key: str):
@@ -117,7 +142,12 @@ def _link(e: Entry, lang: str, base_url: str | None) -> tuple[str | None, str | 
     if e.event == "return_received" and e.return_no:
         return f"{base}/returns?no={quote(e.return_no)}", t("links.open_return", lang, return_no=e.return_no)
     if e.order_no:
-        return f"{base}/order?no={quote(e.order_no)}", t("links.open_order", lang, order_no=e.order_no)
+        return order_url(base, e.order_no), t("links.open_order", lang, order_no=e.order_no)
     page = {"spike_alert": "returns-dashboard" if e.after.get("kind") == "return" else "void-dashboard",
             "import_finished": "import", "import_failed": "import"}.get(e.event)
     return (f"{base}/{page}", t("chat.open_app", lang)) if page else (base, t("chat.open_app", lang))
+
+
+def order_url(base_url: str, order_no: str) -> str:
+    """The order's page in the app."""
+    return f"{base_url.rstrip('/')}/order?no={quote(order_no)}"

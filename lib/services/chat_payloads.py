@@ -10,7 +10,9 @@
   {"event_id": "<audit entry id>", "event": "void_requested" | … | "test", "occurred_at": ISO time,
    "language": "en" | "zh", "title": …, "text": …, "order_no": … | null, "return_no": … | null,
    "url": … | null, "details": {the audit entry's after-JSON}}.
-  event_id is stable: a resend carries the same one, so a receiver can drop what it already has.
+  event_id is stable: a resend carries the same one, so a receiver can drop what it already has. A batch
+  (lib.services.chat_groups) is one message: event_id its first entry's, order_no null, details {batch, count,
+  order_nos (all of them), total, reason…}; the robots and Slack get its first order numbers, each a link.
 
 Webhook addresses (they hold the robots' keys) and secrets are never shown back in full (lib.queries.chat.mask),
 and never written to an error text (scrub).
@@ -31,12 +33,12 @@ def body(kind: str, entry: Entry, message: Message, lang: str) -> dict:
     """The JSON body a channel of `kind` is posted for `message`."""
     if kind == "webhook":
         return {"event_id": str(entry.id), "event": entry.event, "occurred_at": _iso(entry.created_at),
-                "language": lang, "title": message.title, "text": message.text, "order_no": entry.order_no,
+                "language": lang, "title": message.title, "text": message.summary, "order_no": entry.order_no,
                 "return_no": entry.return_no, "url": message.link, "details": entry.after}
     if kind == "slack":
-        text = f"*{_slack(message.title)}*\n{_slack(message.text)}"
+        text = f"*{_slack(message.title)}*\n{message.listed(_slack_link, _slack)}"
         return {"text": text + (f"\n<{message.link}|{_slack(message.link_text)}>" if message.link else "")}
-    title, text = _robot(message.title), _robot(message.text)
+    title, text = _robot(message.title), message.listed(_robot_link, _robot)
     link = f"\n\n[{_robot(message.link_text)}]({message.link})" if message.link else ""
     if kind == "dingtalk":
         return {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{text}{link}"}}
@@ -101,6 +103,14 @@ _ROBOT_MARKDOWN = str.maketrans({"[": "［", "]": "］", "*": "＊", "_": "＿",
 
 def _robot(text: str | None) -> str:
     return (text or "").translate(_ROBOT_MARKDOWN)
+
+
+def _robot_link(text: str, url: str | None) -> str:
+    return f"[{_robot(text)}]({url})" if url else _robot(text)
+
+
+def _slack_link(text: str, url: str | None) -> str:
+    return f"<{url}|{_slack(text)}>" if url else _slack(text)
 
 
 def _slack(text: str | None) -> str:

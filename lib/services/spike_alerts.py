@@ -2,7 +2,9 @@
 naming what explains it most, with one audit entry "spike.alert" per spike.
 
 The audit entry is a contract (team chat delivery reads spikes from the audit log): entity_type "reason", entity_id
-the reason code, after = {kind, week, count, threshold, top: {dimension, key, label_en, label_zh} or null}.
+the reason code, after = {kind, week, count, threshold, top: {dimension, key, label_en, label_zh, in} or null}, where
+`in` is {dimension, key, label_en, label_zh, share} when one warehouse or rep carries most of the top segment's
+contribution ("mostly phones in warehouse SH"), else null.
 """
 from dataclasses import replace
 
@@ -17,6 +19,13 @@ from lib.services.notify import notify, recipients_by_role
 
 KINDS = ("void", "return")
 RECIPIENTS = ("ops_lead", "analyst")
+# A second segment is named beside the top one only when it carries at least this share of the top segment's
+# contribution (issue #17). Not one half: with two warehouses or two reps one of them always carries half of any
+# split, so "mostly X in Y" would name a side of a spike spread evenly; three in four is a concentration.
+CONCENTRATED = 0.75
+# Where the second segment may come from: the filters select exactly these (one warehouse, one rep per order). A
+# category filter takes every order with a line in the category, wider than explain's category segment.
+_SECOND = {"warehouse": "warehouses", "rep": "reps"}
 _WHAT = {"void": "explain.spike_voids", "return": "explain.spike_returns"}
 
 
@@ -37,20 +46,61 @@ def alert_new_spikes(db: Database, user: User, f: AnalyticsFilters, kinds=KINDS)
 
 
 def top_contributor(db: Database, user: User, kind: str, s: spikes.Spike) -> dict | None:
-    """{dimension, key, label_en, label_zh} of the segment explaining the spike's week against its baseline weeks
-    most (lib.analytics.explain.strongest), or None."""
-    before, after = spikes.windows(s.week)
-    f = replace(AnalyticsFilters(*after), basis="event", reasons=(s.reason_code,))
+    """{dimension, key, label_en, label_zh, in} of the segment explaining the spike's week against its baseline
+    weeks most (lib.analytics.explain.strongest), with the second segment concentrating it (`in`), or None."""
+    periods = spikes.windows(s.week)
+    f = replace(AnalyticsFilters(*periods[1]), basis="event", reasons=(s.reason_code,))
     dims = tuple(d for d in explain.DIMENSIONS if d != "reason")
     try:
-        best = explain.strongest(explain.explain_all(db, user, kind, before, after, dims, "rate", f))
+        results = explain.explain_all(db, user, kind, *periods, dims, "rate", f)
     except VoidDeskError:   # no orders in a window: nothing to explain it by
         return None
+    best = explain.strongest(results)
     if best is None:
         return None
-    row = best["row"]
-    return {"dimension": best["dimension"], "key": row["key"], "label_en": row["label_en"],
-            "label_zh": row["label_zh"]}
+    return {**_named(best["dimension"], best["row"]), "in": _concentrated(db, user, kind, periods, f, results, best)}
+
+
+def _named(dimension: str, row: dict) -> dict:
+    return {"dimension": dimension, "key": row["key"], "label_en": row["label_en"], "label_zh": row["label_zh"]}
+
+
+def _concentrated(db: Database, user: User, kind: str, periods, f: AnalyticsFilters, results: dict,
+                  best: dict) -> dict | None:
+    """The warehouse or rep carrying at least CONCENTRATED of the top segment's contribution, or None.
+
+    A segment's contribution to the change of the rate is c_after / B_after - c_before / B_before (B: all orders of
+    each period), so the part of segment S inside segment T is the same expression over S's counts among T's orders:
+    one explain narrowed to T by the filters. The candidate T of each dimension is its segment of largest
+    contribution, and a dimension with a single segment says nothing (every order is in it)."""
+    bases = (results[best["dimension"]]["before"]["base"], results[best["dimension"]]["after"]["base"])
+    whole = _contribution(best["row"], bases)
+    if whole <= 0:
+        return None
+    found = None
+    for dimension, field in _SECOND.items():
+        candidate = _largest(results[dimension]) if dimension != best["dimension"] else None
+        if candidate is None:
+            continue
+        narrowed = replace(f, **{field: (candidate["key"],)})
+        try:
+            inside = explain.explain(db, user, kind, *periods, best["dimension"], "rate", narrowed)
+        except VoidDeskError:
+            continue
+        row = next((r for r in inside["rows"] if r["key"] == best["row"]["key"]), None)
+        share = _contribution(row, bases) / whole if row else 0.0
+        if share >= CONCENTRATED and (found is None or share > found["share"]):
+            found = {**_named(dimension, candidate), "share": round(share, 3)}
+    return found
+
+
+def _contribution(row: dict, bases: tuple[int, int]) -> float:
+    return row["after"]["count"] / max(bases[1], 1) - row["before"]["count"] / max(bases[0], 1)
+
+
+def _largest(result: dict) -> dict | None:
+    named = [r for r in result["rows"] if r["key"]]
+    return max(named, key=lambda r: r["contribution"]) if len(named) > 1 else None
 
 
 def _alerted(db: Database, kind: str, s: spikes.Spike) -> bool:
@@ -84,7 +134,15 @@ def _params(cur, item: dict) -> dict:
               "reason_en": en, "reason_zh": zh}
     for lang in ("en", "zh"):
         params[f"what_{lang}"] = i18n.t(_WHAT[item["kind"]], lang)
-        params[f"top_{lang}"] = (i18n.t("explain.mostly", lang, label=top[f"label_{lang}"],
-                                        dimension=i18n.t(f"explain.dim.{top['dimension']}", lang))
-                                 if top else i18n.t("explain.no_top", lang))
+        params[f"top_{lang}"] = _mostly(top, lang) if top else i18n.t("explain.no_top", lang)
     return params
+
+
+def _mostly(top: dict, lang: str) -> str:
+    """"mostly Phone Two (product)", or with its second segment "… in warehouse GZ"."""
+    words = {"label": top[f"label_{lang}"], "dimension": i18n.t(f"explain.dim.{top['dimension']}", lang)}
+    second = top.get("in")
+    if not second:
+        return i18n.t("explain.mostly", lang, **words)
+    return i18n.t("explain.mostly_in", lang, **words, label_in=second[f"label_{lang}"],
+                  dimension_in=i18n.t(f"explain.dim.{second['dimension']}", lang))

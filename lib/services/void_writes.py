@@ -31,17 +31,23 @@ def write_voids(cur, actor: User, plans: list[Plan], *, now: datetime, changed_k
     released = _release_stock(cur, actor, applied, void_ids, now, open_lines)
     refunds = _create_refunds(cur, actor, applied, void_ids, now)
     _record_history(cur, actor, applied, now)
-    _record_audit(cur, actor, plans, void_ids, released, refunds, now)
+    _record_audit(cur, actor, plans, void_ids, released, refunds, now, batch_id)
     _notify(cur, actor, plans, refunds, now)
     return [_result(p, void_ids, released, refunds) for p in plans]
 
 
 def write_approvals(cur, actor: User, ready: list[tuple[dict, dict]], note: str | None, *, now: datetime,
-                    changed_key: str) -> list[dict]:
+                    changed_key: str, batch_id: str | None = None) -> list[dict]:
     """Approve the (order, pending request) pairs: their voids take effect as write_voids applies them."""
     plans = [approval_plan(order, request, note) for order, request in ready]
     return [{**result, "decision": "approved"}
-            for result in write_voids(cur, actor, plans, now=now, changed_key=changed_key)]
+            for result in write_voids(cur, actor, plans, now=now, changed_key=changed_key, batch_id=batch_id)]
+
+
+def batch_mark(batch_id: str | None, order: dict, reason: dict | None = None) -> dict:
+    """What an audit entry of a batch carries besides its own change: the batch, the order's total and the reason,
+    so the team chat can say one message for the whole batch (lib.services.chat_groups); {} outside a batch."""
+    return {"batch": batch_id, "order_total": order["total"], **(reason or {})} if batch_id else {}
 
 
 _REJECT = """UPDATE voids SET status = 'rejected', decided_by = ?, decided_at = ?, decision_note = ?
@@ -52,7 +58,7 @@ _BUMP_MANY = """UPDATE orders SET version = orders.version + 1, updated_at = ?, 
 
 
 def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str, *, now: datetime,
-                     changed_key: str) -> list[dict]:
+                     changed_key: str, batch_id: str | None = None) -> list[dict]:
     """Reject the requests: one statement per table whatever their number; the orders move on (version) only."""
     if not ready:
         return []
@@ -63,13 +69,20 @@ def write_rejections(cur, actor: User, ready: list[tuple[dict, dict]], note: str
         raise ConcurrentChange(changed_key, order_no=ready[0][0]["order_no"])
     insert_rows(cur, "audit_log", AUDIT_COLUMNS,
                 [(now, actor.id, actor.username, "void.reject", "void", str(r["id"]), o["order_no"],
-                  to_json({"status": "pending_approval"}), to_json({"status": "rejected", "reason": r["reason_code"]}),
+                  to_json({"status": "pending_approval"}),
+                  to_json({"status": "rejected", "reason": r["reason_code"],
+                           **batch_mark(batch_id, o, _reason_of(r))}),
                   note) for o, r in ready])
     told = [(u, "void.rejected", {"order_no": o["order_no"], "reason": r["reason_code"]}, o)
             for o, r in ready for u in (r["requested_by"], o["rep_id"])]
     notify_many(cur, active_users(cur), told, exclude=actor.id, now=now)
     return [{**outcome(o["order_no"], "rejected", "voids.result.rejected", {"order_no": o["order_no"]},
                        void_id=r["id"]), "decision": "rejected"} for o, r in ready]
+
+
+def _reason_of(request: dict) -> dict:
+    return {"reason": request["reason_code"], "reason_label_en": request["reason_label_en"],
+            "reason_label_zh": request["reason_label_zh"]}
 
 
 _SETS = """status = CASE WHEN {applies} THEN 'voided' ELSE orders.status END,
@@ -282,26 +295,29 @@ def _record_history(cur, actor: User, plans: list[Plan], now: datetime) -> None:
                     [(p.order["id"], p.order["status"], "voided", actor.id, now, p.note) for p in plans])
 
 
-def _record_audit(cur, actor: User, plans: list[Plan], void_ids, released, refunds, now: datetime) -> None:
+def _record_audit(cur, actor: User, plans: list[Plan], void_ids, released, refunds, now: datetime,
+                  batch_id: str | None) -> None:
     entries = []   # (action, entity_type, entity_id, order_no, before, after, note)
     for p in plans:
         o, vid = p.order, void_ids[p.order["id"]]
         reason = {"reason": p.reason.code, "reason_label_en": p.reason.label_en,
                   "reason_label_zh": p.reason.label_zh}
+        mark = batch_mark(batch_id, o, reason)
         if not p.applies:
             entries.append(("void.request", "void", vid, o["order_no"], None,
-                            {"status": "pending_approval", "approval_reason": p.approval_reason, **reason}, p.note))
+                            {"status": "pending_approval", "approval_reason": p.approval_reason, **mark, **reason},
+                            p.note))
             continue
         if p.request:
             entries.append(("void.approve", "void", vid, o["order_no"], {"status": "pending_approval"},
-                            {"status": "applied"}, p.decision_note))
+                            {"status": "applied", **mark}, p.decision_note))
         refund = refunds.get(o["id"], (None, ZERO))
         entries.append(("void.apply", "void", vid, o["order_no"], {"status": o["status"], "version": o["version"]},
-                        {"status": "voided", **reason, "refund": refund[1],
+                        {"status": "voided", **mark, **reason, "refund": refund[1],
                          "released": released.get(o["id"], [])}, p.note))
         if refund[0] is not None:
             entries.append(("refund.create", "refund", refund[0], o["order_no"], None,
-                            {"amount": refund[1], "source": "void", "status": "pending"}, None))
+                            {"amount": refund[1], "source": "void", "status": "pending", **mark}, None))
     insert_rows(cur, "audit_log", AUDIT_COLUMNS,
                 [(now, actor.id, actor.username, a, e, str(i), n, to_json(b), to_json(af), note)
                  for a, e, i, n, b, af, note in entries])

@@ -168,7 +168,9 @@ def decide_many(db: Database, user: User, order_nos: list[str], decision: str, n
                 ready.append((order, request))
             else:
                 results[number] = refused_result(number, why)
-        for result in write(cur, user, ready, decision_note, now=clock.now(), changed_key="voids.batch_changed"):
+        # one batch id for the decision, so the team chat says it once (lib.services.chat_groups)
+        for result in write(cur, user, ready, decision_note, now=clock.now(), changed_key="voids.batch_changed",
+                            batch_id=uuid.uuid4().hex):
             results[result["order_no"]] = result
         return counted([results[n] for n in numbers], _DECIDED_COUNTS)
 

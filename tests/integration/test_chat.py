@@ -14,7 +14,7 @@ from lib.services import chat_channels, voids
 from lib.services.chat_delivery import send_pending
 from tests.integration import import_samples as samples
 from tests.integration.chat_server import KEY, SECRET, channel, chat_server, deliveries, endpoint, spike  # noqa: F401
-from tests.integration.void_helpers import make_order
+from tests.integration.void_helpers import bulk_orders, make_order
 
 def test_each_kind_gets_its_body_and_dingtalk_its_signature(shop, endpoint):
     chat_channels.set_base_url(shop.db, shop.users["admin"], "https://voiddesk.example.com/")
@@ -118,3 +118,40 @@ def test_an_import_leaves_an_audit_entry_whether_it_loads_or_not_and_both_reach_
         "Import of Orders (with their lines) from bad.csv failed: 1 of 1 rows rejected, nothing loaded.",
         "Import of Orders (with their lines) from good.csv failed: The import mode must be one of insert, upsert,"
         " not sideways."]
+
+
+def test_a_batch_is_one_message_per_channel_and_event_and_a_lone_void_keeps_its_own(shop, endpoint):
+    chat_channels.set_base_url(shop.db, shop.users["admin"], "https://voiddesk.example.com")
+    events = ["void_requested", "void_approved", "refund_owed"]
+    for kind in ("wecom", "dingtalk", "slack"):
+        channel(shop, endpoint, kind, events)
+    hook = channel(shop, endpoint, "webhook", [*events, "void_rejected"], "zh")
+    numbers = bulk_orders(shop.db, 12, price="100.50")
+    refused = bulk_orders(shop.db, 2, sku="BULK-2", prefix="RJ")
+    lone = make_order(shop, by="sales")
+    voids.void_batch(shop.db, shop.users["sales"], numbers + refused, "customer_cancelled")   # sales: 14 requests
+    voids.void_order(shop.db, shop.users["sales"], lone, "customer_cancelled")
+    voids.decide_many(shop.db, shop.users["ops_lead"], numbers, "approve")          # 12 voids, 12 refunds
+    voids.decide_many(shop.db, shop.users["ops_lead"], refused, "reject", "not this week")
+    counts = send_pending(shop.db)
+    assert (counts["queued"], counts["sent"]) == (17, 17)   # 4 × (3 batch events + the lone request) + the rejections
+    got = {(d["channel_id"], d["event"], d["order_no"]): d["summary"] for d in deliveries(shop.db)}
+    assert sorted(e for c, e, n in got if c == hook) == ["refund_owed", "void_approved", "void_rejected",
+                                                        "void_requested", "void_requested"]
+    assert got[hook, "void_rejected", None].endswith(f"原因：客户取消；合计 ¥20.00\n{refused[0]}、{refused[1]}")
+    assert got[hook, "void_requested", lone].startswith(f"订单 {lone} 的作废申请待审批")
+    lead, rep = shop.users["ops_lead"].display_name, shop.users["sales"].display_name    # as the group knows them
+    assert got[hook, "refund_owed", None] == (f"{lead} 作废的 12 个订单需退款；原因：客户取消；合计 ¥1,206.00\n"
+                                              f"{'、'.join(numbers[:5])} 等另外 7 个订单")
+    body = [b for b in endpoint.bodies("/hook") if b["event"] == "void_approved"][0]
+    assert (body["order_no"], body["details"]["count"], body["details"]["order_nos"]) == (None, 12, numbers)
+    assert body["url"] == "https://voiddesk.example.com/audit"
+    slack = [b["text"] for b in endpoint.bodies() if "Void requested*\n14 " in b.get("text", "")]
+    assert slack == [f"*Void requested*\n14 orders are waiting for void approval, requested by {rep} — reason:"
+                     f" Customer cancelled — total ¥1,226.00\n"
+                     + ", ".join(f"<https://voiddesk.example.com/order?no={n}|{n}>" for n in numbers[:5])
+                     + " and 9 more\n<https://voiddesk.example.com/approvals|Open the approvals queue>"]
+    robots = [str(b["markdown"]) for b in endpoint.bodies() if "refunds owed" in str(b.get("markdown"))]
+    assert len(robots) == 2 and all(f"[{numbers[0]}](https://voiddesk.example.com/order?no={numbers[0]})" in text
+                                    for text in robots)                            # WeCom's and DingTalk's
+    assert send_pending(shop.db)["sent"] == 0 and len(endpoint.received) == 17      # once

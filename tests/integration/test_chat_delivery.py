@@ -20,7 +20,7 @@ from lib.services import chat_channels, voids
 from lib.services.chat_delivery import LEASE_SECONDS, backoff, send_pending
 from tests.integration.chat_server import channel, chat_server, deliveries, endpoint, spike  # noqa: F401
 from tests.integration.crash_helpers import ROOT
-from tests.integration.void_helpers import make_order
+from tests.integration.void_helpers import bulk_orders, make_order
 
 pytestmark = pytest.mark.both_backends
 
@@ -158,3 +158,29 @@ def test_a_sender_killed_mid_post_loses_nothing_and_sends_nothing_twice(shop, en
         assert endpoint.received[-1]["body"]["event_id"] == str(cut_off["audit_id"])  # same id: receivers dedupe
     finally:
         db.close()
+
+
+def test_a_batch_message_is_retried_settled_after_a_kill_and_resent_as_one_event(shop, endpoint):
+    channel(shop, endpoint, "webhook", ["void_requested"])
+    numbers = bulk_orders(shop.db, 6)
+    voids.void_batch(shop.db, shop.users["sales"], numbers, "customer_cancelled")     # 6 requests, one message
+    start = clock.now()
+    at = {"now": start}
+    now = lambda: at["now"]  # noqa: E731
+    endpoint.fail(1)
+    assert send_pending(shop.db, now=now)["retrying"] == 1
+    (row,) = deliveries(shop.db)
+    long_ago = start - timedelta(seconds=LEASE_SECONDS + 1)
+    with shop.db.transaction() as cur:                    # its retry's sender killed mid-post
+        cur.execute("UPDATE chat_deliveries SET status = 'posting', attempts = 2, posted_at = ? WHERE id = ?",
+                    [long_ago, row["id"]])
+    at["now"] = start + backoff(1)
+    assert send_pending(shop.db, now=now)["sent"] == 0 and deliveries(shop.db)[0]["status"] == "unconfirmed"
+    chat_channels.resend(shop.db, shop.users["admin"], row["id"])
+    assert send_pending(shop.db, now=now)["sent"] == 1
+    first, again = endpoint.bodies()
+    assert first == again and again["details"]["order_nos"] == numbers and again["order_no"] is None
+    with shop.db.read() as cur:
+        first_entry = cur.execute("SELECT min(id) FROM audit_log WHERE action = 'void.request'").fetchall()[0][0]
+    assert again["event_id"] == str(row["audit_id"]) == str(first_entry)
+    assert [d["status"] for d in deliveries(shop.db)] == ["sent"]
