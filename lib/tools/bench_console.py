@@ -1,7 +1,10 @@
 """How much the SQL console slows the people voiding orders (issue #16 finding 2): lone voids in sequence on a copy of
-a seeded database, alone, then while two analysts run heavy console queries back to back, then alone again.
+a seeded database, alone; while two analysts run heavy console queries back to back on the console's snapshot
+(lib.analytics.console_snapshot, made before the phase starts: the steady state); while one analyst's every query
+makes a new snapshot (the worst the console can cost, which happens at most once a minute per role in use); alone
+again.
 
-    python -m lib.tools.bench_console PATH_TO_A_COPY.duckdb [--voids 200]
+    python -m lib.tools.bench_console PATH_TO_A_COPY.duckdb [--voids 400]
 
 It voids orders in the file it is given: pass a copy (e.g. of the bench's seed-1000000.duckdb).
 """
@@ -11,6 +14,7 @@ import threading
 import time
 
 from lib.analytics.console import run_readonly
+from lib.analytics.console_snapshot import MAX_AGE_S
 from lib.db import open_database
 from lib.services.voids import void_order
 from lib.tools.bench import user_named
@@ -34,42 +38,51 @@ def _voids(db, ops, numbers: list[str]) -> dict:
             "app_cpu_ms_per_void": round((time.process_time() - cpu) * 1000 / len(numbers), 2)}
 
 
-def measure(path: str, voids: int = 200) -> dict:
+def measure(path: str, voids: int = 400) -> dict:
     db = open_database(path)
     ops, analyst = user_named(db, "lead"), user_named(db, "analyst")
-    numbers = voidable(db, 3 * voids + 20)
-    for number in numbers[:20]:   # warm-up
-        void_order(db, ops, number, "customer_cancelled")
-    out = {"alone": _voids(db, ops, numbers[20:20 + voids])}
+    numbers = iter(voidable(db, 4 * voids + 20))
+    batch = lambda: [next(numbers) for _ in range(voids)]   # noqa: E731
+    for _ in range(20):   # warm-up
+        void_order(db, ops, next(numbers), "customer_cancelled")
+    out = {"alone": _voids(db, ops, batch())}
+    started = time.perf_counter()
+    run_readonly(db, analyst, HEAVY[1])
+    out["snapshot_made_s"] = round(time.perf_counter() - started, 2)
+    out["with_two_console_queries"], out["console_runs"] = _while(db, ops, batch(), analyst, HEAVY)
+    out["while_snapshots_are_made"], out["snapshot_runs"] = _while(db, ops, batch(), analyst, HEAVY[1:], age_s=0)
+    out["alone_again"] = _voids(db, ops, batch())
+    return out
+
+
+def _while(db, ops, numbers: list[str], analyst, queries, age_s: float = MAX_AGE_S) -> tuple[dict, list]:
+    """The voids' figures while analysts run `queries` back to back, each on data at most age_s old."""
     stop, runs = threading.Event(), []
 
     def analyst_at_work(sql: str) -> None:
         while not stop.is_set():
             started = time.perf_counter()
             try:
-                run_readonly(db, analyst, sql)
+                run_readonly(db, analyst, sql, data_max_age_s=age_s)
             except Exception as exc:   # noqa: BLE001 - a refusal (the time limit) is part of the load
                 runs.append(type(exc).__name__)
             runs.append(round(time.perf_counter() - started, 1))
 
-    analysts = [threading.Thread(target=analyst_at_work, args=(sql,)) for sql in HEAVY]
+    analysts = [threading.Thread(target=analyst_at_work, args=(sql,)) for sql in queries]
     for thread in analysts:
         thread.start()
     try:
-        out["with_two_console_queries"] = _voids(db, ops, numbers[20 + voids:20 + 2 * voids])
+        return _voids(db, ops, numbers), runs
     finally:
         stop.set()
         for thread in analysts:
             thread.join()
-    out["console_runs"] = runs
-    out["alone_again"] = _voids(db, ops, numbers[20 + 2 * voids:20 + 3 * voids])
-    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="a copy of a seeded DuckDB file (orders are voided in it)")
-    parser.add_argument("--voids", type=int, default=200)
+    parser.add_argument("--voids", type=int, default=400)
     args = parser.parse_args()
     print(measure(args.path, args.voids))
 

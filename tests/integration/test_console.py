@@ -383,3 +383,16 @@ def test_every_table_says_who_may_read_it_in_the_console(seeded):
                   .fetchall()}
     assert tables == set(console_access.TABLES)
     assert {*console_access.TABLES.values(), *console_access.COLUMNS.values()} - {None} <= set(PERMISSIONS)
+
+
+def test_workers_run_at_idle_priority_on_a_quarter_of_the_cpus(seeded, analyst):
+    # What leaves the app's cores to the people voiding orders (lib.analytics.console_pool): the worker kept idle
+    # after a query is the one that ran it.
+    from lib.analytics import console_pool
+
+    run_readonly(seeded, analyst, "SELECT 1")
+    (worker,) = console_pool._idle
+    cpus = sorted(os.sched_getaffinity(0))
+    assert os.sched_getaffinity(worker.proc.pid) == set(console_pool.console_cpus())
+    assert len(console_pool.console_cpus()) == max(1, len(cpus) // 4) and console_pool.console_cpus()[-1] == cpus[-1]
+    assert os.sched_getscheduler(worker.proc.pid) == os.SCHED_IDLE
