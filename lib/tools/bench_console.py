@@ -1,14 +1,15 @@
 """How much the SQL console slows the people voiding orders (issue #16 finding 2): lone voids in sequence on a copy of
 a seeded database, alone; while two analysts run heavy console queries back to back on the console's snapshot
 (lib.analytics.console_snapshot, made before the phase starts: the steady state); while one analyst's every query
-makes a new snapshot (the worst the console can cost, which happens at most once a minute per role in use); alone
-again.
+makes a new snapshot (the worst the console can cost, which happens at most once a minute per role in use); the
+three phases interleaved, several rounds.
 
-    python -m lib.tools.bench_console PATH_TO_A_COPY.duckdb [--voids 400]
+    python -m lib.tools.bench_console PATH_TO_A_COPY.duckdb [--voids 200] [--rounds 3]
 
 It voids orders in the file it is given: pass a copy (e.g. of the bench's seed-1000000.duckdb).
 """
 import argparse
+import json
 import statistics
 import threading
 import time
@@ -25,37 +26,48 @@ HEAVY = ("SELECT levenshtein(repeat('a', 150000), repeat('b', 150000))",
          " ON l.order_id = o.id GROUP BY 1")
 
 
-def _voids(db, ops, numbers: list[str]) -> dict:
-    """Each void's time, and this process's CPU time per void over the run (the console's share of it, if any, shows
-    as more CPU per void: the voids themselves cost the same)."""
-    times = []
-    cpu = time.process_time()
+def _voids(db, ops, numbers: list[str]) -> list[tuple[float, float]]:
+    """Each void's time and this process's CPU time for it (the console's share of the app's CPU, if any, shows as
+    more CPU per void: the voids themselves cost the same)."""
+    out = []
     for number in numbers:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         void_order(db, ops, number, "customer_cancelled")
-        times.append((time.perf_counter() - started) * 1000)
-    return {"median_ms": round(statistics.median(times), 2), "p90_ms": round(sorted(times)[int(0.9 * len(times))], 2),
-            "app_cpu_ms_per_void": round((time.process_time() - cpu) * 1000 / len(numbers), 2)}
-
-
-def measure(path: str, voids: int = 400) -> dict:
-    db = open_database(path)
-    ops, analyst = user_named(db, "lead"), user_named(db, "analyst")
-    numbers = iter(voidable(db, 4 * voids + 20))
-    batch = lambda: [next(numbers) for _ in range(voids)]   # noqa: E731
-    for _ in range(20):   # warm-up
-        void_order(db, ops, next(numbers), "customer_cancelled")
-    out = {"alone": _voids(db, ops, batch())}
-    started = time.perf_counter()
-    run_readonly(db, analyst, HEAVY[1])
-    out["snapshot_made_s"] = round(time.perf_counter() - started, 2)
-    out["with_two_console_queries"], out["console_runs"] = _while(db, ops, batch(), analyst, HEAVY)
-    out["while_snapshots_are_made"], out["snapshot_runs"] = _while(db, ops, batch(), analyst, HEAVY[1:], age_s=0)
-    out["alone_again"] = _voids(db, ops, batch())
+        out.append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
     return out
 
 
-def _while(db, ops, numbers: list[str], analyst, queries, age_s: float = MAX_AGE_S) -> tuple[dict, list]:
+def _figures(samples: list[tuple[float, float]]) -> dict:
+    times = sorted(t for t, _ in samples)
+    return {"voids": len(times), "median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(times[int(0.9 * len(times))], 2),
+            "app_cpu_ms_per_void": round(sum(c for _, c in samples) / len(samples), 2)}
+
+
+def measure(path: str, voids: int = 200, rounds: int = 3) -> dict:
+    """The phases interleaved, `rounds` times (so that whatever else the machine does falls on each alike)."""
+    db = open_database(path)
+    ops, analyst = user_named(db, "lead"), user_named(db, "analyst")
+    numbers = iter(voidable(db, 3 * rounds * voids + 20))
+    batch = lambda: [next(numbers) for _ in range(voids)]   # noqa: E731
+    _voids(db, ops, [next(numbers) for _ in range(20)])     # warm-up
+    started = time.perf_counter()
+    run_readonly(db, analyst, HEAVY[1])
+    out = {"snapshot_made_s": round(time.perf_counter() - started, 2)}
+    phases: dict[str, list] = {"alone": [], "with_two_console_queries": [], "while_snapshots_are_made": []}
+    runs: dict[str, list] = {"console_runs": [], "snapshot_runs": []}
+    for _ in range(rounds):
+        phases["alone"] += _voids(db, ops, batch())
+        samples, ran = _while(db, ops, batch(), analyst, HEAVY)   # on the snapshot made above: the steady state
+        phases["with_two_console_queries"] += samples
+        runs["console_runs"] += ran
+        samples, ran = _while(db, ops, batch(), analyst, HEAVY[1:], age_s=0)   # the worst case
+        phases["while_snapshots_are_made"] += samples
+        runs["snapshot_runs"] += ran
+    return {**out, **{name: _figures(samples) for name, samples in phases.items()}, **runs}
+
+
+def _while(db, ops, numbers: list[str], analyst, queries, age_s: float = MAX_AGE_S) -> tuple[list, list]:
     """The voids' figures while analysts run `queries` back to back, each on data at most age_s old."""
     stop, runs = threading.Event(), []
 
@@ -82,9 +94,10 @@ def _while(db, ops, numbers: list[str], analyst, queries, age_s: float = MAX_AGE
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="a copy of a seeded DuckDB file (orders are voided in it)")
-    parser.add_argument("--voids", type=int, default=400)
+    parser.add_argument("--voids", type=int, default=200, help="per phase and round")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(measure(args.path, args.voids))
+    print(json.dumps(measure(args.path, args.voids, args.rounds), indent=1))
 
 
 if __name__ == "__main__":

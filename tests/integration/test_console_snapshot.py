@@ -1,6 +1,7 @@
 """The console reads a snapshot, not the live database (issue #16 finding 2, "the console's load must never slow the
 people voiding orders"): made once, shared by the queries of a role until it is too old or lacks a column, holding
 only what that role may read, and deleted once superseded and unread."""
+import os
 from datetime import date
 
 import duckdb
@@ -95,13 +96,12 @@ def test_a_snapshot_holds_only_what_its_readers_may_read(desk):
 
 def test_a_superseded_snapshot_stays_while_a_query_reads_it(desk):
     analyst = user(desk, "analyst")
-    with desk.read() as cur:
-        key = console_snapshot.key_of({"orders": ["status"]})
-        with console_snapshot.reading(desk, cur, key, {"orders": ["status"]}) as old:
-            with console_snapshot.reading(desk, cur, key, {"orders": ["status"]}, max_age_s=FRESH) as new:
-                assert new.path != old.path and old.path.exists() and new.path.exists()
-            assert old.path.exists() and new.path.exists()        # the current one stays
-        assert not old.path.exists() and new.path.exists()
+    key = console_snapshot.key_of({"orders": ["status"]})
+    with console_snapshot.reading(desk, key, {"orders": ["status"]}) as old:
+        with console_snapshot.reading(desk, key, {"orders": ["status"]}, max_age_s=FRESH) as new:
+            assert new.path != old.path and old.path.exists() and new.path.exists()
+        assert old.path.exists() and new.path.exists()            # the current one stays
+    assert not old.path.exists() and new.path.exists()
     assert run_readonly(desk, analyst, "SELECT 1 AS n").frame["n"][0] == 1
 
 
@@ -123,3 +123,9 @@ def test_a_snapshot_deleted_from_outside_is_made_again(desk):
     assert run_readonly(desk, analyst, "SELECT count(*) AS n FROM orders", data_max_age_s=KEPT).frame["n"][0] == 80
     (again,) = snapshots(desk).values()
     assert again.path != snap.path and again.path.exists()
+
+
+def test_snapshots_are_made_on_one_thread_of_the_lowest_priority(desk):
+    run_readonly(desk, user(desk, "analyst"), "SELECT count(*) FROM orders", data_max_age_s=FRESH)
+    (maker,) = console_snapshot._executor._threads
+    assert os.getpriority(os.PRIO_PROCESS, maker.native_id) == 19
