@@ -18,6 +18,8 @@ def register(sub, common, acting) -> None:
                    help="order lines of the ERP export the import figures load (Parquet, CSV with a title row, then an"
                         " upsert of the same file), each in a process of its own; 0: no import figures"
                         " (default 1000000; on a DuckDB file only)")
+    p.add_argument("--repeat", metavar="N", type=int, default=7,
+                   help="timed calls per figure, after one warm-up call; the figure is their median (default 7)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -33,8 +35,10 @@ def cmd_bench(args) -> int:
                          " copies a file of its own")
     if args.import_lines < 0:
         raise SystemExit("error: --import-lines takes 0 or more")
+    if args.repeat < 1:
+        raise SystemExit("error: --repeat takes 1 or more")
     figures = run_bench(args.orders, cache=args.cache_dir, say=progress(args), server=args.server,
-                        import_lines=args.import_lines)
+                        import_lines=args.import_lines, repeat=args.repeat)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as out:
             out.write(format_markdown(figures))

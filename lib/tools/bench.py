@@ -30,10 +30,11 @@ MIN_ORDERS = 1000
 
 
 def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] | None = None,
-              server: str | None = None, import_lines: int = 0) -> dict:
+              server: str | None = None, import_lines: int = 0, repeat: int = 7) -> dict:
     """Build or reuse the seeded database for `orders`, measure on a fresh copy, return the named figures.
     `server`: a PostgreSQL URL; the copy is then a database on that server (lib.tools.bench_postgres).
-    `import_lines`: the size of the ERP export the import figures load (0: none; DuckDB only)."""
+    `import_lines`: the size of the ERP export the import figures load (0: none; DuckDB only).
+    `repeat`: timed calls per figure (after one warm-up call), whose median is the figure."""
     if orders < MIN_ORDERS:
         raise SystemExit(f"error: bench needs at least {MIN_ORDERS:,} orders")
     say = say or (lambda _msg: None)
@@ -48,7 +49,7 @@ def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] 
         db = Database(str(work))
     try:
         apply_migrations(db)
-        figures.update(_measure(db, orders, say))
+        figures.update(_measure(db, orders, say, lambda fn, n=repeat: _median(fn, min(n, repeat))))
         if server:
             figures.update(bench_postgres.server_figures(db, user_named(db, "ops"), voidable, say))
             figures["postgresql"] = bench_postgres.server_version(db)
@@ -64,7 +65,7 @@ def run_bench(orders: int, cache: str | None = None, say: Callable[[str], None] 
     return figures
 
 
-def _measure(db: Database, orders: int, say) -> dict:
+def _measure(db: Database, orders: int, say, _median: Callable) -> dict:
     ops, rep = user_named(db, "ops"), user_named(db, "sales")
     f: dict = {"order_lines": _count(db, "order_lines")}
     if db.backend == "postgresql":   # made first, as the app makes it when it starts (lib.replica.warm_up)

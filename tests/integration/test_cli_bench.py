@@ -6,7 +6,7 @@ from tests.integration.cli_helpers import run_cli
 
 def test_bench_prints_every_named_figure_as_json(tmp_path, monkeypatch):
     monkeypatch.setenv("VOIDDESK_BENCH_DIR", str(tmp_path))
-    run = run_cli(["bench", "--orders", "2000", "--import-lines", "2000", "--json", "--markdown",
+    run = run_cli(["bench", "--orders", "2000", "--import-lines", "2000", "--repeat", "1", "--json", "--markdown",
                    str(tmp_path / "bench.md")])
     assert run.returncode == 0, run.stderr
     figures = json.loads(run.stdout)
