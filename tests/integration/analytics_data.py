@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.services.void_writes import mark_void_requests
 
 PRICES = {"PHN-1": 2999, "PHN-2": 6500, "TOY-1": 99.5, "OLD-1": 10}
@@ -153,6 +154,7 @@ def insert_book(db, book: Book, shuffled: bool = False) -> None:
             for n, (sku, qty, shipped) in enumerate(o.lines, start=1):
                 cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price, qty_shipped)"
                             " VALUES (?, ?, ?, ?, ?, ?)", [ids[o.no], n, sku, qty, PRICES[sku], shipped])
+        set_main_skus(cur, ALL_LINES)   # as every write of order lines keeps orders.main_sku
         for v in book.voids:
             _insert_void(cur, ids[v.order.no], v)
         for r in book.returns:
