@@ -88,7 +88,7 @@ def load_products(cur, periods: list[tuple[AnalyticsFilters, Span]], by_range: b
     The main SKUs of the periods' id ranges are read once (`xd`). With bases by id range the bases are counted from
     `xd` by range; joining the ~0.7M base orders to it instead cost more than all the rest.
     """
-    _main_lines(cur, _merged([(s.lo, s.hi) for _, s in periods if s.lo <= s.hi]))
+    _main_skus(cur, _merged([(s.lo, s.hi) for _, s in periods if s.lo <= s.hi]))
     counted = f"SELECT xd.sku, {_COUNTS} FROM xe x LEFT JOIN xd ON xd.order_id = x.order_id GROUP BY 1"
     if not by_range:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE xs AS {_by_sku(counted)}")
@@ -114,7 +114,7 @@ def _by_sku(per_sku: str) -> str:
                FROM ({per_sku}) x LEFT JOIN products p ON p.sku = x.sku GROUP BY 1"""
 
 
-def _main_lines(cur, ranges: list[tuple[int, int]]) -> None:
+def _main_skus(cur, ranges: list[tuple[int, int]]) -> None:
     """Temporary table `xd` (order_id, sku): the main SKU of each order with lines in the id `ranges`."""
     orders = " OR ".join("id BETWEEN ? AND ?" for _ in ranges) or "FALSE"
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE xd AS

@@ -4,7 +4,8 @@ product" / "main category" filters list the orders counted so — both read it f
 
 Order lines never change once written (only their shipped and returned quantities), so each order keeps the SKU of
 its main line in orders.main_sku (migration 015): set by every write of order lines through set_main_skus, checked
-by `check` (DRIFT_SQL). Reading one column spares a search or Explain folding millions of lines at query time (README "Performance").
+by `check` (DRIFT_SQL). Reading one column spares a search or Explain folding millions of lines at query time: a
+search by main category alone 127 → 16 ms at 1,000,000 orders (README "Performance").
 """
 
 
