@@ -6,7 +6,6 @@ returns_select for returns), so the totals equal the KPIs of the same filters.
 """
 from lib.analytics._sql import Span, orders_cte, returns_select, shipped_cte, unscoped, voids_select
 from lib.analytics.filters import AnalyticsFilters
-from lib.queries import main_line
 
 # dimension -> (segment column of `xe x`, SQL of (g, key, label_en, label_zh)); sku and category read `xs` instead
 GROUPS = {
@@ -21,10 +20,6 @@ GROUPS = {
 COUNT_ONLY = ("reason",)   # dimensions of the counted records only: each segment's base is the whole base
 _COUNTS = """count(*) FILTER (WHERE x.p = 0 AND NOT x.is_count) AS b0, count(*) FILTER (WHERE x.p = 1 AND NOT x.is_count) AS b1,
              count(*) FILTER (WHERE x.p = 0 AND x.is_count) AS c0, count(*) FILTER (WHERE x.p = 1 AND x.is_count) AS c1"""
-# An order's main line (lib.queries.main_line) as one number carrying the SKU's rank among the products: the
-# largest wins (see load_products).
-_MAIN_LINE = f"max({main_line.packed('l', 'r.k')})"
-_RANKS = "(SELECT sku, CAST(row_number() OVER (ORDER BY sku) AS HUGEINT) AS k FROM products)"
 _ATTRS = "rep_id, customer_id, warehouse, source"
 
 
@@ -87,26 +82,24 @@ def _return_rows(p: int, f: AnalyticsFilters, s: Span, with_base: bool) -> tuple
 
 def load_products(cur, periods: list[tuple[AnalyticsFilters, Span]], by_range: bool) -> None:
     """Temporary table `xs` (sku, b0, b1, c0, c1): base and count per period by each order's main SKU — the SKU of
-    its main line (lib.queries.main_line: largest value, the first on a tie) — NULL for orders without lines.
+    its main line (lib.queries.main_line: largest value, the first on a tie; orders.main_sku) — NULL for orders
+    without lines.
 
-    The lines of the periods' id ranges are folded once per order (`xd`, the SKU as its rank k: 0 for a SKU not in
-    the catalogue) into the max of one number (_MAIN_LINE): half the time of arg_max(sku, value) at 5M orders, a
-    third of arg_max with a struct key. With bases by id range the bases are counted from `xd` by range; joining the
-    ~0.7M base orders to it instead cost more than all the rest. (Measured slower: folding each base range straight
-    into SKU counts, then the counted orders' lines apart.)
+    The main SKUs of the periods' id ranges are read once (`xd`). With bases by id range the bases are counted from
+    `xd` by range; joining the ~0.7M base orders to it instead cost more than all the rest.
     """
-    _main_lines(cur, _merged([(s.lo, s.hi) for _, s in periods if s.lo <= s.hi]))
-    counted = f"SELECT xd.k, {_COUNTS} FROM xe x LEFT JOIN xd ON xd.order_id = x.order_id GROUP BY 1"
+    _main_skus(cur, _merged([(s.lo, s.hi) for _, s in periods if s.lo <= s.hi]))
+    counted = f"SELECT xd.sku, {_COUNTS} FROM xe x LEFT JOIN xd ON xd.order_id = x.order_id GROUP BY 1"
     if not by_range:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE xs AS {_by_sku(counted)}")
         return
     (lo0, hi0), (lo1, hi1) = base_ranges(periods)
-    per_rank = f"""SELECT k, sum(b0) AS b0, sum(b1) AS b1, sum(c0) AS c0, sum(c1) AS c1 FROM (
-            SELECT k, count(*) FILTER (WHERE order_id BETWEEN ? AND ?) AS b0,
+    per_sku = f"""SELECT sku, sum(b0) AS b0, sum(b1) AS b1, sum(c0) AS c0, sum(c1) AS c1 FROM (
+            SELECT sku, count(*) FILTER (WHERE order_id BETWEEN ? AND ?) AS b0,
                    count(*) FILTER (WHERE order_id BETWEEN ? AND ?) AS b1, 0 AS c0, 0 AS c1 FROM xd GROUP BY 1
             UNION ALL {counted})
         GROUP BY 1"""
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE xs AS {_by_sku(per_rank)}", [lo0, hi0, lo1, hi1])
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE xs AS {_by_sku(per_sku)}", [lo0, hi0, lo1, hi1])
     # base orders without any line are in no SKU's count: they make the NULL segment
     cur.execute("""INSERT INTO xs SELECT NULL, b0, b1, 0, 0 FROM (
         SELECT (SELECT count(*) FROM orders WHERE id BETWEEN ? AND ?) - sum(b0) AS b0,
@@ -114,19 +107,19 @@ def load_products(cur, periods: list[tuple[AnalyticsFilters, Span]], by_range: b
         WHERE b0 <> 0 OR b1 <> 0""", [lo0, hi0, lo1, hi1])
 
 
-def _by_sku(per_rank: str) -> str:
-    """(sku, b0, b1, c0, c1) from (k, b0, b1, c0, c1): ranks back to SKUs (0 and orders without lines: NULL)."""
-    return f"""SELECT r.sku, sum(x.b0) AS b0, sum(x.b1) AS b1, sum(x.c0) AS c0, sum(x.c1) AS c1
-               FROM ({per_rank}) x LEFT JOIN {_RANKS} r ON r.k = x.k GROUP BY 1"""
+def _by_sku(per_sku: str) -> str:
+    """(sku, b0, b1, c0, c1) of the catalogue's SKUs: orders without lines, or whose main SKU is not in the
+    catalogue, make the NULL segment."""
+    return f"""SELECT p.sku, sum(x.b0) AS b0, sum(x.b1) AS b1, sum(x.c0) AS c0, sum(x.c1) AS c1
+               FROM ({per_sku}) x LEFT JOIN products p ON p.sku = x.sku GROUP BY 1"""
 
 
-def _main_lines(cur, ranges: list[tuple[int, int]]) -> None:
-    """Temporary table `xd` (order_id, k): the rank of the main SKU of each order with lines in the id `ranges`."""
-    lines = " UNION ALL ".join("SELECT * FROM order_lines WHERE order_id BETWEEN ? AND ?"
-                               for _ in ranges) or "SELECT * FROM order_lines WHERE FALSE"
+def _main_skus(cur, ranges: list[tuple[int, int]]) -> None:
+    """Temporary table `xd` (order_id, sku): the main SKU of each order with lines in the id `ranges`."""
+    orders = " OR ".join("id BETWEEN ? AND ?" for _ in ranges) or "FALSE"
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE xd AS
-        SELECT l.order_id, {_MAIN_LINE} & {main_line.RANK_MASK} AS k
-        FROM ({lines}) l LEFT JOIN {_RANKS} r ON r.sku = l.sku GROUP BY 1""", [n for r in ranges for n in r])
+        SELECT id AS order_id, main_sku AS sku FROM orders WHERE main_sku IS NOT NULL AND ({orders})""",
+                [n for r in ranges for n in r])
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

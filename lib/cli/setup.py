@@ -10,7 +10,8 @@ from lib.queries.check import run_checks
 from lib.services.mailer import config_from_env, send_pending
 
 ALL_OK = ("ok: ledger equals balances, no negative stock, every voided order has its void record,"
-          " returns within shipped, refunds within payments, every state change has an audit entry")
+          " returns within shipped, refunds within payments, every state change has an audit entry,"
+          " each order's category mask and main SKU match its lines")
 
 
 def register(sub, common, acting) -> None:

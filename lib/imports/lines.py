@@ -8,6 +8,7 @@ from lib.imports.base import (OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, ch
                               reserve)
 from lib.imports.stage import reject
 from lib.queries.category_mask import add_line_bits
+from lib.queries.main_line import set_main_skus
 
 MAX_TOTAL = 10_000_000_000
 
@@ -61,6 +62,7 @@ def load(cur, ctx: Context) -> dict[str, int]:
         qty_shipped, repeat_sku) SELECT order_id, line_no, sku, qty, unit_price, shipped, {REPEAT_SKU} FROM imp_lines
         ORDER BY order_id, line_no""")}
     add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
+    set_main_skus(cur, "SELECT order_id, line_no, sku, qty, unit_price FROM imp_lines")
     counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT order_id, order_no, warehouse, sku, qty FROM imp_lines
         WHERE status IN {OPEN}""")
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_totals AS

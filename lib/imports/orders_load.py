@@ -4,6 +4,7 @@ its audit entry for every order imported as voided. Set-based: one INSERT … SE
 from lib.imports.base import OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, count, reserve, take_ids
 from lib.imports.orders import has_lines
 from lib.queries.category_mask import add_line_bits
+from lib.queries.main_line import set_main_skus
 
 # One row per order, from its first row (the checks made every row of an order agree on these).
 _ORDERS = """CREATE OR REPLACE TEMP TABLE imp_orders AS
@@ -30,6 +31,7 @@ def load(cur, ctx: Context) -> dict[str, int]:
     if has_lines(ctx):
         counts["order_lines"] = _write_lines(cur)
         add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
+        set_main_skus(cur, "SELECT order_id, line_no, sku, qty, unit_price FROM imp_lines")
         counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT l.order_id, o.order_no, o.warehouse, l.sku, l.qty
             FROM imp_lines l JOIN imp_orders o ON o.id = l.order_id WHERE o.status IN {OPEN}""")
     counts["order_status_history"] = count(cur, """INSERT INTO order_status_history (order_id, from_status,

@@ -10,8 +10,8 @@ transaction. What the load then writes in the workspace is written to PostgreSQL
   (take_ids); the other tables' new rows take their ids from PostgreSQL;
 - stock balances as differences (on hand, reserved, quarantine), so that what other users moved meanwhile stays,
   refused when less than nothing would be left available;
-- orders the load changed (a lines import's totals and category masks), guarded by the version the workspace
-  read, as every order write is.
+- orders the load changed (a lines import's totals, category masks and main SKUs), guarded by the version the
+  workspace read, as every order write is.
 
 A code, SKU or order number someone else took meanwhile is refused by PostgreSQL's unique keys, and an order
 changed meanwhile by the version guard: the import then changes nothing, and says so.

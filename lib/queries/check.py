@@ -1,6 +1,6 @@
 """Invariants the data must always satisfy (`python -m lib.cli check`, SPEC §11)."""
 from lib.db import Database, rows_as_dicts
-from lib.queries.category_mask import DRIFT_SQL
+from lib.queries import category_mask, main_line
 
 SAMPLE = 20  # problems listed per invariant; the count is always exact
 SAME_MOMENT = "INTERVAL '5 seconds'"   # a history row and its audit entry are written in one transaction
@@ -116,7 +116,9 @@ INVARIANTS = {
         WHERE f.owed > o.amount_paid OR o.amount_refunded < f.paid""",
     "state_changes_audited": _AUDITED,
     "category_masks_match_lines": f"SELECT 'order ' || order_no || ': category mask differs from its lines' AS detail"
-                                  f" FROM ({DRIFT_SQL}) drift",
+                                  f" FROM ({category_mask.DRIFT_SQL}) drift",
+    "main_skus_match_lines": f"SELECT 'order ' || order_no || ': main SKU differs from its largest line' AS detail"
+                             f" FROM ({main_line.DRIFT_SQL}) drift",
 }
 
 

@@ -102,13 +102,12 @@ def _category_skus(categories: list[str]) -> tuple[str, list]:
     return f"SELECT sku FROM products WHERE {sql}", params
 
 
-def _main_line_condition(cur, f: SearchFilters, conds: list[tuple[str, list]]) -> tuple[str, list]:
-    """Orders whose main line (lib.queries.main_line) is of the main product and in one of the main categories;
-    the orders' other conditions `conds` narrow the lines read."""
+def _main_line_condition(cur, f: SearchFilters) -> tuple[str, list]:
+    """Orders whose main line (lib.queries.main_line: orders.main_sku) is of the main product and in one of the
+    main categories."""
     sets = ([_product_skus(cur, f.main_product)] if f.main_product else []) + \
         ([_category_skus(f.main_category)] if f.main_category else [])
-    sql, params = main_line.main_line_orders(sets, _joined(conds) if conds else None)
-    return f"o.id IN ({sql})", params
+    return main_line.main_sku_in(sets)
 
 
 def _joined(conds: list[tuple[str, list]]) -> tuple[str, list]:
@@ -168,8 +167,8 @@ def order_where(cur, user: User, f: SearchFilters) -> tuple[str, list]:
             base += f" AND id IN ({lines})"
         sql, more = _history_condition(base, "created_at", f.return_reason, f.returned_from, f.returned_to)
         conds.append((sql, params + more))
-    if f.main_product or f.main_category:   # last: the others narrow it
-        conds.append(_main_line_condition(cur, f, conds))
+    if f.main_product or f.main_category:
+        conds.append(_main_line_condition(cur, f))
     return _joined(conds) if conds else ("TRUE", [])
 
 
@@ -252,8 +251,6 @@ def search_orders(db: Database, user: User, filters: SearchFilters | None = None
                                          rows_from=cur)
             if sets:
                 return _search_lines(cur, where, params, sets, sort, limit, offset)
-            if copy is None and (filters.main_product or filters.main_category):   # its subquery once, not twice
-                return _counted_page(cur, where, params, sort, limit, offset)
             counted = _count_in(copy, where, params) if copy is not None else None
             rows = cur.execute(page_sql(where, sort), params + [limit, offset]).df()
             total = _total(cur, rows, where, params, limit, offset, counted)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import numpy as np
 import pyarrow as pa
 
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.seed.arrow import MONEY, Ids, insert, numbers, take_ids, ts, words
 from lib.seed.data import CATEGORIES, NOTES, RETURN_REASONS, USER_INDEX, USERS, VOID_REASONS, WAREHOUSES
 from lib.seed.orders import DAY, NEVER, STATUSES
@@ -40,6 +41,7 @@ def write_world(cur, w, hashes: list[str], say) -> dict[str, int]:
     counts["orders"] = _write_orders(cur, w, ids)
     say("lines")
     counts["order_lines"] = _write_lines(cur, w, ids)
+    set_main_skus(cur, ALL_LINES)
     say("voids")
     counts["voids"] = _write_voids(cur, w, ids, _reason_labels(cur))
     mark_void_requests(cur)

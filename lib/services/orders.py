@@ -11,6 +11,7 @@ from lib.services import audit
 from lib.services.idempotency import run_once
 from lib.services.numbering import next_number
 from lib.queries.category_mask import MASK_OF_SKUS
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.services.stock import Movement, apply_movements, shortfalls
 
 MAX_QTY = 1_000_000
@@ -130,6 +131,7 @@ def _insert_order(cur, actor, customer_id, warehouse, lines, rep_id, paid, note)
     for i, line in enumerate(lines, start=1):
         cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price) VALUES (?, ?, ?, ?, ?)",
                     [order_id, i, line["sku"], line["qty"], line["unit_price"]])
+    set_main_skus(cur, f"{ALL_LINES} WHERE order_id = ?", [order_id])
     apply_movements(cur, [Movement(warehouse, line["sku"], "reserve", d_reserved=line["qty"]) for line in lines],
                     actor, ref_type="order", ref_id=order_id, order_no=order_no, at=now)
     _history(cur, order_id, None, "pending", actor, note, now)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from lib.db import insert_rows
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.services.void_writes import mark_void_requests
 
 PRICES = {"PHN-1": 2999, "PHN-2": 6500, "TOY-1": 99.5, "OLD-1": 10}
@@ -161,6 +162,7 @@ def insert_book(db, book: Book, shuffled: bool = False) -> None:
                  for o in orders for n, (sku, qty, shipped) in enumerate(o.lines, start=1)]
         if lines:
             insert_rows(cur, "order_lines", _LINE_COLUMNS, lines)
+        set_main_skus(cur, ALL_LINES)   # as every write of order lines keeps orders.main_sku
         for v in book.voids:
             _insert_void(cur, ids[v.order.no], v)
         mark_void_requests(cur)   # as the services keep orders.void_requested (once: it scans every order)

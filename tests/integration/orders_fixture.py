@@ -1,6 +1,8 @@
 """Orders inserted directly (fast, with exact timestamps) on top of the `shop` fixture, for read-side tests."""
 from datetime import datetime
 
+from lib.queries.main_line import ALL_LINES, set_main_skus
+
 # order_no, customer, rep, assignee, warehouse, status, payment, total, created_at, lines (sku, qty, price)
 ORDERS = [
     ("SO-2024011", "CUS-2", "sales2", None, "SH", "archived", "paid", "50.00", "2023-12-31 08:00:00",
@@ -41,6 +43,7 @@ def insert_order(db, order_no, customer="CUS-1", rep="sales", assignee=None, war
         for line_no, (sku, qty, price) in enumerate(lines, start=1):
             cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price) VALUES (?, ?, ?, ?, ?)",
                         [order_id, line_no, sku, qty, price])
+        set_main_skus(cur, f"{ALL_LINES} WHERE order_id = ?", [order_id])
     return order_id
 
 

@@ -11,6 +11,7 @@ from lib.analytics import explore
 from lib.analytics.explore import pivot
 from lib.analytics.filters import AnalyticsFilters
 from lib.errors import InvalidInput, PermissionDenied
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.services.void_writes import mark_void_requests
 from tests.conftest import add_user
 
@@ -53,6 +54,7 @@ def world(db):
             for line_no, (sku, qty, price) in enumerate(lines, 1):
                 cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price) VALUES (?, ?, ?, ?, ?)",
                             [no, line_no, sku, qty, price])
+        set_main_skus(cur, ALL_LINES)
         for order, status, reason, applied in VOIDS:
             cur.execute("INSERT INTO voids (order_id, order_no, status, reason_code, reason_label_en, reason_label_zh,"
                         " requested_at, applied_at) VALUES (?, ?, ?, ?, 'x', 'x', '2026-10-01', ?::TIMESTAMP"

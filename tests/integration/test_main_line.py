@@ -9,9 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from lib.analytics import explain as ex
-from lib.analytics._base import snapshot
 from lib.analytics.filters import AnalyticsFilters
-from lib.queries import main_line
+from lib.queries.check import run_checks
 from lib.queries.export import export_csv
 from lib.queries.search import SearchFilters, search_orders
 from tests.integration import analytics_data as ad
@@ -119,23 +118,15 @@ def test_a_return_bar_drills_to_the_orders_whose_main_line_it_is_not_to_what_was
         assert found(hand, **vars(SearchFilters.from_params(params))) == {no}
 
 
-def test_explains_packed_number_and_searchs_rule_pick_the_same_line(hand):
-    """Explain folds lines with main_line.packed, Search tests main_line.beats: the same main line for every order
-    of the hand-made book (ties, repeated SKUs) and of a random one, and the one Python picks."""
+def test_the_stored_main_sku_is_the_line_python_picks(hand):
+    """Search and Explain read orders.main_sku, set by main_line.set_main_skus: the main line Python picks for every
+    order of the hand-made book (ties, repeated SKUs) and of a random one; `check` finds it so (the book writes no
+    audit trail, so only this invariant holds)."""
     book = ad.make_book(seed=17, n=150)
     ad.insert_book(hand.db, book)
     want = {**MAIN_SKU, **{o.no: max(enumerate(o.lines), key=lambda p: (p[1][1] * ad.PRICES[p[1][0]], -p[0]))[1][0]
                            for o in book.orders}}
-    ranks = "(SELECT sku, CAST(row_number() OVER (ORDER BY sku) AS HUGEINT) AS k FROM products)"
-    with snapshot(hand.db) as cur:   # DuckDB: the analytics copy on PostgreSQL
-        packed = dict(cur.execute(f"""SELECT o.order_no, p.sku FROM (
-            SELECT l.order_id, max({main_line.packed('l', 'r.k')}) & {main_line.RANK_MASK} AS k
-            FROM order_lines l LEFT JOIN {ranks} r ON r.sku = l.sku GROUP BY 1) x
-            JOIN orders o ON o.id = x.order_id JOIN {ranks} p ON p.k = x.k""").fetchall())
     with hand.db.read() as cur:
-        beats = {}
-        for sku in ad.PRICES:
-            sql, params = main_line.main_line_orders([("SELECT ?", [sku])])
-            for (no,) in cur.execute(f"SELECT order_no FROM orders WHERE id IN ({sql})", params).fetchall():
-                beats[no] = sku if no not in beats else None   # None: two main lines, which must not happen
-    assert packed == beats == want
+        stored = dict(cur.execute("SELECT order_no, main_sku FROM orders").fetchall())
+    assert stored == want
+    assert "main_skus_match_lines" not in {p["check"] for p in run_checks(hand.db)["problems"]}

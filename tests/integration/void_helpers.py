@@ -1,5 +1,6 @@
 """Orders to void, on top of the `shop` fixture: one through the service, or many at once in bulk SQL."""
 from lib.db import rows_as_dicts
+from lib.queries.main_line import ALL_LINES, set_main_skus
 from lib.services import orders
 from lib.services.orders import LineInput
 
@@ -34,6 +35,7 @@ def bulk_orders(db, n: int, *, sku="BULK-1", warehouse="SH", qty=1, price="10.00
         cur.execute("INSERT INTO order_lines (order_id, line_no, sku, qty, unit_price)"
                     " SELECT id, 1, ?, ?, ? FROM orders WHERE starts_with(order_no, ? || '-')",
                     [sku, qty, price, prefix])
+        set_main_skus(cur, ALL_LINES)
         cur.execute("INSERT INTO stock_ledger (created_at, warehouse, sku, kind, d_on_hand, ref_type)"
                     " VALUES (now(), ?, ?, 'receipt', ?, 'receipt')", [warehouse, sku, n * qty + 10])
         cur.execute("INSERT INTO stock_ledger (created_at, warehouse, sku, kind, d_reserved, ref_type, ref_id,"
