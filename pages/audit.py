@@ -6,7 +6,9 @@ import streamlit as st
 from lib import clock, i18n
 from lib.errors import VoidDeskError
 from lib.queries.audit import export_audit_csv, search_audit
+from lib.queries.catalog import reason_labels
 from lib.services.change_feed import FORMATS, as_bytes, export_changes, marks
+from lib.ui.audit_cells import change_words
 from lib.ui.context import database, lang, show_error, tr
 from lib.ui.guard import signed_in_user
 from lib.ui.tables import show_table
@@ -67,8 +69,11 @@ except VoidDeskError as exc:
     show_error(exc)
     st.stop()
 st.caption(tr("audit.count", n=i18n.fmt_int(total, lang())))
+reasons = reason_labels(db, lang())
 shown = rows.assign(action=rows["action"].map(action_words),
-                    entity_type=rows["entity_type"].map(lambda e: tr(f"audit.entity.{e}")))
+                    entity_type=rows["entity_type"].map(lambda e: tr(f"audit.entity.{e}")),
+                    **{side: [change_words(text, kind, lang(), reasons)       # in words, not the JSON kept
+                              for text, kind in zip(rows[side], rows["entity_type"])] for side in ("before", "after")})
 for column in ("order_no", "before", "after", "note"):   # an empty cell says nothing, not "None"
     shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
 show_table(shown, hide_index=True, width="stretch", height=520, column_config={

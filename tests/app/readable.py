@@ -17,6 +17,9 @@ def _columns(table) -> list[tuple[str, dict]]:
     return [(name, config.get(f"name:{name}") or config.get(name) or {}) for name in names]
 
 
+_MISSING_AS_TEXT = ("nan", "NaN", "None", "NaT", "<NA>")   # str() of a missing value, made into a cell's text
+
+
 def raw_names(app) -> list[str]:
     """Headers shown as a column's own name, columns with a cell that reads "None", and empty grids (which say
     "empty", in English), in the tables shown."""
@@ -34,6 +37,8 @@ def raw_names(app) -> list[str]:
             values = table.value[column] if column in table.value.columns else None
             if not blank and values is not None and values.isna().any():
                 found.append(f"None in {column}")
+            if values is not None and values.dtype == object and values.map(str).isin(_MISSING_AS_TEXT).any():
+                found.append(f"a missing value spelled out in {column}")
     return found
 
 

@@ -228,6 +228,8 @@ def test_audit_log_filters_and_prepares_an_export(app, demo_db_path):
     assert not app.exception
     entries = b.table_with(app, "action")
     assert len(entries) > 0 and set(entries["action"]) == {"Return created"}   # in words, not a code
+    after = entries["after"].iloc[0]                     # in words, not the JSON kept
+    assert "Refund: ¥" in after and "Status: Requested" in after and " × 2" in after and "{" not in after, after
     app.selectbox(key="audit_action").set_value("return.").run()   # every return action
     assert set(b.table_with(app, "action")["action"]) <= {"Return created", "Return received", "Return inspected",
                                                           "Return closed"}
