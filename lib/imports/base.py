@@ -73,6 +73,16 @@ def count(cur, sql: str, params=None) -> int:
 REPEAT_SKU = "row_number() OVER (PARTITION BY order_id, sku ORDER BY line_no) > 1"
 
 
+def line_number(order: str, row: str = "") -> str:
+    """SQL of a staged row's line number within its order (`order`: the column naming it; `row`: the staged rows'
+    alias and a dot, if any): the file's when given,
+    else after the order's highest given number in file order (1, 2, 3 … when none is given). Counting every row
+    instead gave a blank line the number of a numbered one ("2" and a blank → two lines 2), and the main line's
+    tie rule (lib.queries.main_line) then had no first line to pick."""
+    return f"""CAST(coalesce({row}line_no, coalesce(max({row}line_no) OVER (PARTITION BY {order}), 0)
+        + row_number() OVER (PARTITION BY {order}, {row}line_no IS NULL ORDER BY {row}_row)) AS INTEGER)"""
+
+
 def check_line_repeats(cur, ctx: "Context") -> None:
     """A line number, when mapped, given twice for one order in the file. One SKU may be on several lines of an
     order (the same item at two prices, a free gift line), as ERPs write them."""

@@ -5,10 +5,10 @@ total keeps it unless the mapping says "lines" (Mapping.totals); open orders res
 through the ledger, shipped and completed ones count their lines as shipped, voided ones move no stock."""
 from lib.errors import ConcurrentChange
 from lib.imports.base import (OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, check_line_repeats, check_stock, count,
-                              reserve)
+                              line_number, reserve)
 from lib.imports.stage import reject
 from lib.queries.category_mask import add_line_bits
-from lib.queries.main_line import set_main_skus
+from lib.queries.main_line import IMPORTED_LINES, set_main_skus
 
 MAX_TOTAL = 10_000_000_000
 
@@ -53,7 +53,7 @@ def check(cur, ctx: Context) -> None:
 def load(cur, ctx: Context) -> dict[str, int]:
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_lines AS
         SELECT order_id, order_no_raw AS order_no, status, wh AS warehouse, version,
-               CAST(coalesce(line_no, row_number() OVER (PARTITION BY order_id ORDER BY _row)) AS INTEGER) AS line_no,
+               {line_number("order_id")} AS line_no,
                sku, CAST(qty AS INTEGER) AS qty,
                CAST(round(coalesce(unit_price, list_price), 2) AS DECIMAL(14,2)) AS unit_price,
                CASE WHEN status IN {SHIPPED} THEN CAST(qty AS INTEGER) ELSE 0 END AS shipped
@@ -62,7 +62,7 @@ def load(cur, ctx: Context) -> dict[str, int]:
         qty_shipped, repeat_sku) SELECT order_id, line_no, sku, qty, unit_price, shipped, {REPEAT_SKU} FROM imp_lines
         ORDER BY order_id, line_no""")}
     add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
-    set_main_skus(cur, "SELECT order_id, line_no, sku, qty, unit_price FROM imp_lines")
+    set_main_skus(cur, IMPORTED_LINES)
     counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT order_id, order_no, warehouse, sku, qty FROM imp_lines
         WHERE status IN {OPEN}""")
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_totals AS

@@ -1,10 +1,11 @@
 """Writing checked orders: orders (source 'import'), their lines, stock reservations for open orders through the
 ledger, one status-history row and one audit entry per order, and an applied void record (reason `imported`) with
 its audit entry for every order imported as voided. Set-based: one INSERT … SELECT per table."""
-from lib.imports.base import OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, count, reserve, take_ids
+from lib.imports.base import (OPEN, REPEAT_SKU, SHIPPED, Context, audit_rows, count, line_number, reserve,
+                              take_ids)
 from lib.imports.orders import has_lines
 from lib.queries.category_mask import add_line_bits
-from lib.queries.main_line import set_main_skus
+from lib.queries.main_line import IMPORTED_LINES, set_main_skus
 
 # One row per order, from its first row (the checks made every row of an order agree on these).
 _ORDERS = """CREATE OR REPLACE TEMP TABLE imp_orders AS
@@ -31,7 +32,7 @@ def load(cur, ctx: Context) -> dict[str, int]:
     if has_lines(ctx):
         counts["order_lines"] = _write_lines(cur)
         add_line_bits(cur, "SELECT order_id, sku FROM imp_lines")
-        set_main_skus(cur, "SELECT order_id, line_no, sku, qty, unit_price FROM imp_lines")
+        set_main_skus(cur, IMPORTED_LINES)
         counts["stock_ledger"] = reserve(cur, ctx, f"""SELECT l.order_id, o.order_no, o.warehouse, l.sku, l.qty
             FROM imp_lines l JOIN imp_orders o ON o.id = l.order_id WHERE o.status IN {OPEN}""")
     counts["order_status_history"] = count(cur, """INSERT INTO order_status_history (order_id, from_status,
@@ -49,10 +50,9 @@ def load(cur, ctx: Context) -> dict[str, int]:
 
 
 def _write_lines(cur) -> int:
-    """Lines in file order per order; line numbers from the file when given, else 1, 2, 3 …"""
+    """Lines in file order per order; line numbers from the file when given, else after them (base.line_number)."""
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE imp_lines AS
-        SELECT o.id AS order_id, CAST(coalesce(r.line_no, row_number() OVER (PARTITION BY o.id ORDER BY r._row))
-               AS INTEGER) AS line_no, r.sku, CAST(r.qty AS INTEGER) AS qty,
+        SELECT o.id AS order_id, {line_number("o.id", "r.")} AS line_no, r.sku, CAST(r.qty AS INTEGER) AS qty,
                CAST(round(coalesce(r.unit_price, r.list_price), 2) AS DECIMAL(14,2)) AS unit_price,
                CASE WHEN o.status IN {SHIPPED} THEN CAST(r.qty AS INTEGER) ELSE 0 END AS shipped
         FROM imp_rows r JOIN imp_orders o ON o.order_no = r.order_no_raw WHERE r.sku IS NOT NULL""")

@@ -16,12 +16,13 @@ def value(line: str) -> str:
 
 def main_first(line: str) -> str:
     """SQL ORDER BY keys that put an order's main line first among its lines `line`: the largest value, then the
-    smallest line number. The rule's only SQL form (migration 015 repeats it, as migrations are frozen text)."""
-    return f"{value(line)} DESC, {line}.line_no"
+    smallest line number, then the first written (imports before migration 017 could give two lines one number).
+    The rule's only SQL form (migrations 015 and 017 repeat it, as migrations are frozen text)."""
+    return f"{value(line)} DESC, {line}.line_no, {line}.id"
 
 
 def main_lines(lines_sql: str) -> str:
-    """SQL of (order_id, sku): the main line of each order among the lines `lines_sql` yields (columns order_id,
+    """SQL of (order_id, sku): the main line of each order among the lines `lines_sql` yields (columns id, order_id,
     line_no, sku, qty, unit_price). DuckDB and PostgreSQL alike."""
     return f"""SELECT m.order_id, m.sku FROM (
         SELECT l.order_id, l.sku, row_number() OVER (PARTITION BY l.order_id ORDER BY {main_first('l')}) AS n
@@ -36,7 +37,9 @@ def set_main_skus(cur, lines_sql: str, params: list | None = None) -> None:
 
 
 # Every order's lines, for set_main_skus and main_lines.
-ALL_LINES = "SELECT order_id, line_no, sku, qty, unit_price FROM order_lines"
+ALL_LINES = "SELECT id, order_id, line_no, sku, qty, unit_price FROM order_lines"
+# The lines of the orders an import just wrote (its staged lines, imp_lines, name them).
+IMPORTED_LINES = f"{ALL_LINES} WHERE order_id IN (SELECT order_id FROM imp_lines)"
 # Orders whose main_sku differs from their lines' main line (NULL: no lines), for `check`.
 DRIFT_SQL = f"""SELECT o.order_no FROM orders o LEFT JOIN ({main_lines(ALL_LINES)}) m ON m.order_id = o.id
     WHERE o.main_sku IS DISTINCT FROM m.sku"""

@@ -306,3 +306,20 @@ def test_reading_a_long_csv_reports_its_progress(monkeypatch, tmp_path):
     source = readers.read_path(path, progress=heard.append)
     assert source.rows == 5000 and len(heard) > 10
     assert heard == sorted(heard) and heard[-1] == 1.0 and heard[0] < 0.2
+
+
+def test_a_blank_line_number_comes_after_the_numbers_given(shop):
+    # "2" and a blank used to make two lines 2; with equal values the order's main line was then anyone's guess.
+    data = ("order_no,customer_code,created_at,status,warehouse,sku,qty,unit_price,line_no\n"
+            "LB-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,100,2\n"
+            "LB-1,CUS-1,2026-03-01 10:00,pending,SH,PHN-1,1,100,\n"
+            "LB-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,5,\n").encode()
+    source = read_bytes("orders.csv", data)
+    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert result.ok, result.problems
+    with shop.db.read() as cur:
+        lines = cur.execute("SELECT l.line_no, l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                            " WHERE o.order_no = 'LB-1' ORDER BY l.line_no").fetchall()
+        main = cur.execute("SELECT main_sku FROM orders WHERE order_no = 'LB-1'").fetchall()
+    assert lines == [(2, "TOY-1"), (3, "PHN-1"), (4, "TOY-1")] and main == [("TOY-1",)]
+    assert run_checks(shop.db)["ok"]

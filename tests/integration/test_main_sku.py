@@ -31,7 +31,7 @@ def test_the_migration_gives_orders_written_before_it_their_main_sku(shop):
     with shop.db.transaction() as cur:   # back to the schema before 015 (016 only indexes the column)
         cur.execute("ALTER TABLE orders DROP COLUMN main_sku")
         cur.execute("DELETE FROM schema_migrations WHERE version >= 15")
-    assert apply_migrations(shop.db) == 16 == schema_version(shop.db)
+    assert apply_migrations(shop.db) == 17 == schema_version(shop.db)
     assert _main_skus(shop.db) == {no: sku for no, (_, sku) in HAND.items()}
     assert run_checks(shop.db)["ok"]
 
@@ -55,3 +55,17 @@ def test_check_notices_a_main_sku_that_differs_from_the_lines(shop, wrong):
         cur.execute("UPDATE orders SET main_sku = 'PHN-1' WHERE id = ?", [lineless])   # an order without lines
     assert [p["examples"] for p in run_checks(shop.db)["problems"]] == \
         [["order SO-NONE: main SKU differs from its largest line"]]
+
+
+
+@pytest.mark.both_backends
+def test_lines_of_one_number_and_one_value_go_to_the_line_written_first(shop):
+    # Imports before the fix could number a blank line like a numbered one; migration 017 settles those ties.
+    order_id = insert_order(shop.db, "SO-DUP", lines=(("TOY-1", 1, "100"), ("PHN-1", 1, "100")))
+    with shop.db.transaction() as cur:
+        cur.execute("UPDATE order_lines SET line_no = 2 WHERE order_id = ?", [order_id])
+        cur.execute("UPDATE orders SET main_sku = 'PHN-1' WHERE id = ?", [order_id])   # 015 could pick either
+        cur.execute("DELETE FROM schema_migrations WHERE version >= 17")
+    assert apply_migrations(shop.db) == 17 == schema_version(shop.db)
+    assert _main_skus(shop.db)["SO-DUP"] == "TOY-1"
+    assert run_checks(shop.db)["ok"]
