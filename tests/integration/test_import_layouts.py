@@ -115,18 +115,29 @@ def _rules(db):
         return read_rules(cur)
 
 
+def _import_orders_csv(shop, data: bytes):
+    """Import `data` as an orders CSV with the proposed mapping; the result, checked to have loaded."""
+    source = read_bytes("orders.csv", data)
+    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
+    assert result.ok, result.problems
+    return result
+
+
+def _lines_of(shop, order_no: str, columns: str) -> list[tuple]:
+    with shop.db.read() as cur:
+        return cur.execute(f"SELECT {columns} FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                           " WHERE o.order_no = ? ORDER BY l.line_no", [order_no]).fetchall()
+
+
 def test_one_sku_on_two_lines_of_an_order_loads_both_and_counts_the_order_once(shop):
     """The same item at two prices and as a free gift, as ERPs write them; line numbers generated."""
     data = ("order_no,customer_code,created_at,status,warehouse,sku,qty,unit_price\n"
             "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,2,99.50\n"
             "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,80.00\n"
             "DUP-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,0\n").encode()
-    source = read_bytes("orders.csv", data)
-    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
-    assert result.ok, result.problems
+    result = _import_orders_csv(shop, data)
+    lines = _lines_of(shop, "DUP-1", "line_no, qty, unit_price, repeat_sku")
     with shop.db.read() as cur:
-        lines = cur.execute("SELECT line_no, qty, unit_price, repeat_sku FROM order_lines l JOIN orders o"
-                            " ON o.id = l.order_id WHERE o.order_no = 'DUP-1' ORDER BY line_no").fetchall()
         total, reserved = cur.execute("SELECT total, (SELECT reserved FROM stock_balances WHERE warehouse = 'SH'"
                                       " AND sku = 'TOY-1') FROM orders WHERE order_no = 'DUP-1'").fetchall()[0]
     assert [(n, q, float(p), r) for n, q, p, r in lines] == [(1, 2, 99.5, False), (2, 1, 80.0, True),
@@ -314,12 +325,9 @@ def test_a_blank_line_number_comes_after_the_numbers_given(shop):
             "LB-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,100,2\n"
             "LB-1,CUS-1,2026-03-01 10:00,pending,SH,PHN-1,1,100,\n"
             "LB-1,CUS-1,2026-03-01 10:00,pending,SH,TOY-1,1,5,\n").encode()
-    source = read_bytes("orders.csv", data)
-    result = run_import(shop.db, shop.users["ops_lead"], source, propose("orders", source))
-    assert result.ok, result.problems
+    _import_orders_csv(shop, data)
+    lines = _lines_of(shop, "LB-1", "l.line_no, l.sku")
     with shop.db.read() as cur:
-        lines = cur.execute("SELECT l.line_no, l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id"
-                            " WHERE o.order_no = 'LB-1' ORDER BY l.line_no").fetchall()
         main = cur.execute("SELECT main_sku FROM orders WHERE order_no = 'LB-1'").fetchall()
     assert lines == [(2, "TOY-1"), (3, "PHN-1"), (4, "TOY-1")] and main == [("TOY-1",)]
     assert run_checks(shop.db)["ok"]
