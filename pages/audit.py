@@ -72,8 +72,9 @@ st.caption(tr("audit.count", n=i18n.fmt_int(total, lang())))
 reasons = reason_labels(db, lang())
 shown = rows.assign(action=rows["action"].map(action_words),
                     entity_type=rows["entity_type"].map(lambda e: tr(f"audit.entity.{e}")),
-                    **{side: [change_words(text, kind, lang(), reasons)       # in words, not the JSON kept
-                              for text, kind in zip(rows[side], rows["entity_type"])] for side in ("before", "after")})
+                    **{side: [change_words(text, kind, lang(), reasons, action)   # in words, not the JSON kept
+                              for text, kind, action in zip(rows[side], rows["entity_type"], rows["action"])]
+                       for side in ("before", "after")})
 for column in ("order_no", "before", "after", "note"):   # an empty cell says nothing, not "None"
     shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
 show_table(shown, hide_index=True, width="stretch", height=520, column_config={

@@ -11,26 +11,29 @@ from lib import i18n
 # (record kind, field) -> the catalogue of words its codes are shown in (lib.i18n.label)
 _CODE_WORDS = {("order", "status"): "status", ("void", "status"): "void_status", ("return", "status"): "return_status",
                ("refund", "status"): "refund_status", ("order", "payment_status"): "payment",
-               ("user", "role"): "role"}
+               ("user", "role"): "role", ("order", "void_status"): "void_status"}
+# Entries whose "status" is the order's, though they are about a void: applying and restoring change the order.
+_ORDER_STATUS = {"void.apply", "void.restore"}
 _LANGUAGES = {"en": "English", "zh": "中文"}
-_MONEY = {"total", "amount", "amount_paid", "refund_amount", "order_total"}
+_MONEY = {"total", "amount", "amount_paid", "refund_amount", "order_total", "refund", "refund_cancelled"}
 _HIDDEN = {"reason_label_en", "reason_label_zh"}   # the reason's words, shown in its place
 SEPARATOR = " · "
 
 
-def change_words(text, entity_type: str, lang: str, reasons: dict[tuple[str, str], str]) -> str:
-    """The JSON `text` of a before or after cell in words; "" for none; other text as it is."""
+def change_words(text, entity_type: str, lang: str, reasons: dict[tuple[str, str], str], action: str = "") -> str:
+    """The JSON `text` of a before or after cell of an `action` entry in words; "" for none; other text as it is."""
     if text is None or text == "" or (isinstance(text, float) and math.isnan(text)):   # none (pandas: NaN)
         return ""
     try:
         fields = json.loads(text)
-    except (TypeError, ValueError):
+        if not isinstance(fields, dict):
+            return str(text)
+        kind = "order" if action in _ORDER_STATUS else entity_type
+        colon = "：" if lang == "zh" else ": "
+        return SEPARATOR.join(f"{_field(key, lang)}{colon}{_value(key, value, kind, lang, reasons, fields)}"
+                              for key, value in fields.items() if not (key in _HIDDEN and "reason" in fields))
+    except (TypeError, ValueError, RecursionError):   # not JSON, or nested too deep to show: as it is kept
         return str(text)
-    if not isinstance(fields, dict):
-        return str(text)
-    colon = "：" if lang == "zh" else ": "
-    return SEPARATOR.join(f"{_field(key, lang)}{colon}{_value(key, value, entity_type, lang, reasons, fields)}"
-                          for key, value in fields.items() if key not in _HIDDEN)
 
 
 def _field(key: str, lang: str) -> str:
@@ -43,9 +46,10 @@ def _nested(value, lang: str) -> str:
     if isinstance(value, list):
         return ", ".join(_nested(item, lang) for item in value)
     if isinstance(value, dict):
+        rest = ", ".join(f"{_field(k, lang)}: {_nested(v, lang)}" for k, v in value.items() if k not in ("sku", "qty"))
         if {"sku", "qty"} <= set(value):
-            return f"{value['sku']} × {value['qty']}"
-        return "(" + ", ".join(f"{_field(k, lang)}: {_nested(v, lang)}" for k, v in value.items()) + ")"
+            return f"{value['sku']} × {value['qty']}" + (f" ({rest})" if rest else "")
+        return f"({rest})"
     return "—" if value is None else str(value)
 
 

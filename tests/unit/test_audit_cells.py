@@ -12,6 +12,13 @@ def test_known_fields_and_codes_read_as_words():
     assert change_words('{"language": "zh"}', "user", "zh", {}) == "语言：中文"
 
 
+def test_applying_or_restoring_a_void_shows_the_orders_status():
+    assert change_words('{"status": "processing"}', "void", "zh", {}, "void.apply") == "状态：处理中"
+    assert change_words('{"status": "voided", "void_status": "applied"}', "void", "en", {}, "void.restore") == \
+        "Status: Voided · Void status: Voided"
+    assert change_words('{"status": "pending_approval"}', "void", "en", {}, "void.request") == "Status: Awaiting approval"
+
+
 def test_a_batchs_reason_uses_the_words_kept_with_it():
     text = '{"reason": "gone", "reason_label_en": "Gone away", "reason_label_zh": "已离开", "batch": "b1"}'
     assert change_words(text, "void", "en", {}) == "Reason: Gone away · Batch: b1"
@@ -20,7 +27,10 @@ def test_a_batchs_reason_uses_the_words_kept_with_it():
 def test_what_is_not_known_is_shown_as_kept_and_nothing_is_hidden():
     assert change_words('{"new_field": [1, 2], "other": null}', "order", "en", {}) == "new field: 1, 2 · other: —"
     assert change_words('{"lines": [{"sku": "A-1", "qty": 2, "unit_price": "9"}], "top": {"key": "GZ", "share": 0.8}}',
-                        "return", "en", {}) == "Lines: A-1 × 2 · Mostly from: (key: GZ, share: 0.8)"
+                        "return", "en", {}) == "Lines: A-1 × 2 (unit price: 9) · Mostly from: (key: GZ, share: 0.8)"
+    deep = "[" * 5000 + "]" * 5000
+    assert change_words('{"x": ' + deep + "}", "order", "en", {}) == '{"x": ' + deep + "}"   # shown as kept
+    assert change_words('{"reason_label_en": "Gone"}', "void", "en", {}) == "reason label en: Gone"   # not hidden
     assert change_words("not json {", "order", "en", {}) == "not json {"
     assert change_words('["a"]', "order", "en", {}) == '["a"]'
     assert change_words(None, "order", "en", {}) == "" and change_words("", "order", "en", {}) == ""
