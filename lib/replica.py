@@ -11,20 +11,17 @@ from the shared database, so a refresh only replaces rows by key and adds new on
 
 Secrets stay behind: sign-in sessions and the sign-in attempts are not copied, nor the users' password hashes.
 """
-import atexit
 import os
-import shutil
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import pyarrow as pa
 
 from lib import clock
 from lib.db import Database, apply_migrations
+from lib.private_folder import private_folder
 from lib.transfer import pg_to_duck
 
 # table -> the columns that name a row. Codes and ids never change once written. These are the tables analytics
@@ -62,9 +59,7 @@ class AnalyticsCopy:
         # A file in the temp directory, not ":memory:": DuckDB compresses what it writes to a file (an in-memory
         # database it does not), so scans read a fraction of the bytes, and the operating system's page cache, not
         # this process, holds it. Removed when the process ends.
-        _remove_left_behind()
-        self._folder = tempfile.mkdtemp(prefix=f"voiddesk-analytics-{os.getpid()}-")
-        atexit.register(shutil.rmtree, self._folder, True)
+        self._folder = str(private_folder("analytics"))
         self.copy = Database(os.path.join(self._folder, "copy.duckdb"))
         apply_migrations(self.copy)
         with self.copy.read() as cur:
@@ -210,25 +205,6 @@ class AnalyticsCopy:
     def read(self):
         with self.fresh().copy.read() as cur:
             yield cur
-
-
-def _remove_left_behind() -> None:
-    """Remove the copies of processes that ended without removing theirs (killed): their folders name their pid."""
-    for folder in Path(tempfile.gettempdir()).glob("voiddesk-analytics-*-*"):
-        pid = folder.name.split("-")[2]
-        if pid.isdigit() and not process_alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` exists (another user's counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _arrow(kind: str, values: list) -> pa.Array:

@@ -43,7 +43,8 @@ from lib.analytics import console_pool, console_snapshot
 from lib.analytics.console_access import console_access
 from lib.analytics.console_checks import (MAX_SQL, Access, NotPermittedHere, check_plan, check_tree,  # noqa: F401
                                           first_line, single_select)
-from lib.db import Database, analytics_db, scalar
+from lib import clock
+from lib.db import Database, analytics_db, data_as_of, scalar
 from lib.domain import User, require
 from lib.errors import InvalidInput
 
@@ -80,7 +81,7 @@ def run_readonly(db: Database, user: User, sql: str, row_limit: int = 10_000, ti
                "timezone": scalar(cur, "SELECT current_setting('TimeZone')"), "row_limit": row_limit,
                "byte_limit": RESULT_MB << 20, "seconds": time_limit_s}
         snapshot = partial(console_snapshot.reading, adb, console_snapshot.key_of(access.readable),
-                           max_age_s=data_max_age_s)
+                           max_age_s=data_max_age_s, as_of=lambda: data_as_of(db) or clock.now())
         return _run(job, access, snapshot)
 
 

@@ -16,11 +16,8 @@ first after MAX_AGE_S, make the next one (the query waits for it; the page says 
 Snapshots are per role's readable set, so a file holds only what its readers may read, and they live in a private
 temporary directory of this process (mode 0700), deleted when superseded and no query reads them any more.
 """
-import atexit
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -37,6 +34,7 @@ from lib import clock
 from lib.analytics.console_checks import first_line
 from lib.analytics.console_worker import quote
 from lib.db import sql_string
+from lib.private_folder import private_folder
 from lib.errors import InvalidInput
 
 MAX_AGE_S = 60           # data the console reads is at most this old (SPEC §10: analytics say how fresh)
@@ -75,9 +73,10 @@ def key_of(readable: dict[str, list[str]]) -> str:
 
 
 @contextmanager
-def reading(adb, readable_key: str, reads: dict[str, list[str]], max_age_s: float = MAX_AGE_S):
+def reading(adb, readable_key: str, reads: dict[str, list[str]], max_age_s: float = MAX_AGE_S, as_of=clock.now):
     """A snapshot of `adb` holding the columns `reads` names, at most max_age_s old, made now if there is none
-    such; kept on disk while the caller's block runs."""
+    such; kept on disk while the caller's block runs. `as_of()`: when the data `adb` holds was taken, asked as a
+    snapshot is made (on PostgreSQL the analytics copy's time, refreshed first: lib.db.data_as_of)."""
     chain = _chain(adb, readable_key)
     with chain.lock:
         snap = chain.current
@@ -85,9 +84,9 @@ def reading(adb, readable_key: str, reads: dict[str, list[str]], max_age_s: floa
         if not (fresh and snap.holds(reads)):
             wanted = _union(snap.columns if fresh else (snap.used if snap else {}), reads)
             try:
-                new = _maker().submit(_make, adb, wanted).result()
-            except (duckdb.Error, OSError) as exc:      # a full disk, say: said in the user's words
-                raise InvalidInput("console.failed", detail=first_line(exc)) from None
+                new = _maker().submit(_make, adb, wanted, as_of).result()
+            except (duckdb.Error, OSError) as exc:      # a full disk, say: said in the user's words, no paths
+                raise InvalidInput("console.failed", detail=first_line(exc).replace(str(_dir()), "…")) from None
             if snap is not None:
                 snap.superseded = True
                 _drop_if_unread(snap)
@@ -125,16 +124,16 @@ def _lowest_priority() -> None:
     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-def _make(adb, wanted: dict[str, list[str]]) -> Snapshot:
+def _make(adb, wanted: dict[str, list[str]], as_of) -> Snapshot:
     """Copy the `wanted` columns of the analytics database into a new file, in one transaction."""
+    taken = as_of()
     with adb.read() as cur:
-        return _copy(cur, wanted)
+        return _copy(cur, wanted, taken)
 
 
-def _copy(cur, wanted: dict[str, list[str]]) -> Snapshot:
+def _copy(cur, wanted: dict[str, list[str]], taken: datetime) -> Snapshot:
     path = _dir() / f"{uuid.uuid4().hex}.duckdb"
     alias = f"console_snapshot_{path.stem}"
-    taken = clock.now()   # on PostgreSQL the copy read was refreshed within the second (lib.db.analytics_db)
     cur.execute(f"ATTACH {sql_string(str(path))} AS {alias}")
     try:
         cur.execute("BEGIN TRANSACTION")
@@ -182,11 +181,5 @@ def _dir() -> Path:
     global _directory
     with _registry:
         if _directory is None or not _directory.exists():
-            _directory = Path(tempfile.mkdtemp(prefix="voiddesk-console-"))   # mode 0700: this user's alone
+            _directory = private_folder("console")   # mode 0700, removed at exit (or by the next, if killed)
         return _directory
-
-
-@atexit.register
-def _remove_all() -> None:
-    if _directory is not None:
-        shutil.rmtree(_directory, ignore_errors=True)

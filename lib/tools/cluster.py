@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from lib.db import is_server_url
-from lib.replica import process_alive
+from lib.private_folder import process_alive
 from lib.tools.pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[2]
