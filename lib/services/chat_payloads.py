@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import replace
 from urllib.parse import quote_plus, urlsplit
 
 from lib.services.chat_messages import Entry, Message
@@ -29,12 +30,47 @@ from lib.services.chat_messages import Entry, Message
 KINDS = ("wecom", "dingtalk", "slack", "webhook")
 
 
+# The most a robot takes in one message: WeCom 4,096 bytes of markdown content, DingTalk 20,000 bytes, Slack 40,000
+# characters of text (their documentation). A longer one is refused, every retry alike, and a batch's message would
+# be lost: imported order numbers may be 200 characters long, five of them with their links 12 KB.
+LIMITS = {"wecom": 4096, "dingtalk": 20000, "slack": 40000}
+
+
 def body(kind: str, entry: Entry, message: Message, lang: str) -> dict:
-    """The JSON body a channel of `kind` is posted for `message`."""
+    """The JSON body a channel of `kind` is posted for `message`, within the kind's LIMITS: a batch's order numbers
+    lose their links first, then are left out (the text says how many), then the text is cut."""
     if kind == "webhook":
         return {"event_id": str(entry.id), "event": entry.event, "occurred_at": _iso(entry.created_at),
                 "language": lang, "title": message.title, "text": message.summary, "order_no": entry.order_no,
                 "return_no": entry.return_no, "url": message.link, "details": entry.after}
+    for fitted in _shorter(message):
+        posted = _body(kind, fitted)
+        if _size(kind, posted) <= LIMITS[kind]:
+            return posted
+    return posted
+
+
+def _shorter(message: Message):
+    """`message`, then shorter forms of it, the last one short enough for any kind."""
+    yield message
+    if message.orders:
+        yield replace(message, orders=tuple((number, None) for number, _ in message.orders))
+        message = replace(message, orders=(), more="")
+        yield message
+    text = message.text
+    while len(text) > 1:
+        text = text[:len(text) // 2]
+        yield replace(message, text=text + "…", link=None, title=message.title[:200])
+
+
+def _size(kind: str, posted: dict) -> int:
+    if kind == "slack":
+        return len(posted["text"])
+    markdown = posted["markdown"]
+    return len((markdown.get("content") or markdown["text"]).encode("utf-8"))
+
+
+def _body(kind: str, message: Message) -> dict:
     if kind == "slack":
         text = f"*{_slack(message.title)}*\n{message.listed(_slack_link, _slack)}"
         return {"text": text + (f"\n<{message.link}|{_slack(message.link_text)}>" if message.link else "")}
