@@ -17,30 +17,19 @@ import time
 from lib.analytics.console import run_readonly
 from lib.analytics.console_snapshot import MAX_AGE_S
 from lib.db import open_database
-from lib.services.voids import void_order
 from lib.tools.bench import user_named
-from lib.tools.bench_voids import voidable
+from lib.tools.bench_voids import p90, timed_voids, voidable
 
 HEAVY = ("SELECT levenshtein(repeat('a', 150000), repeat('b', 150000))",
          "SELECT o.warehouse, count(*), sum(l.qty * l.unit_price) FROM orders o JOIN order_lines l"
          " ON l.order_id = o.id GROUP BY 1")
 
 
-def _voids(db, ops, numbers: list[str]) -> list[tuple[float, float]]:
-    """Each void's time and this process's CPU time for it (the console's share of the app's CPU, if any, shows as
-    more CPU per void: the voids themselves cost the same)."""
-    out = []
-    for number in numbers:
-        started, cpu = time.perf_counter(), time.process_time()
-        void_order(db, ops, number, "customer_cancelled")
-        out.append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
-    return out
-
-
 def _figures(samples: list[tuple[float, float]]) -> dict:
-    times = sorted(t for t, _ in samples)
-    return {"voids": len(times), "median_ms": round(statistics.median(times), 2),
-            "p90_ms": round(times[int(0.9 * len(times))], 2),
+    """Median and 90th percentile of the voids' times, and this process's CPU per void (the console's share of the
+    app's CPU, if any, shows as more CPU per void: the voids themselves cost the same)."""
+    times = [t for t, _ in samples]
+    return {"voids": len(times), "median_ms": round(statistics.median(times), 2), "p90_ms": round(p90(times), 2),
             "app_cpu_ms_per_void": round(sum(c for _, c in samples) / len(samples), 2)}
 
 
@@ -50,14 +39,14 @@ def measure(path: str, voids: int = 200, rounds: int = 3) -> dict:
     ops, analyst = user_named(db, "lead"), user_named(db, "analyst")
     numbers = iter(voidable(db, 3 * rounds * voids + 20))
     batch = lambda: [next(numbers) for _ in range(voids)]   # noqa: E731
-    _voids(db, ops, [next(numbers) for _ in range(20)])     # warm-up
+    timed_voids(db, ops, [next(numbers) for _ in range(20)])     # warm-up
     started = time.perf_counter()
     run_readonly(db, analyst, HEAVY[1])
     out = {"snapshot_made_s": round(time.perf_counter() - started, 2)}
     phases: dict[str, list] = {"alone": [], "with_two_console_queries": [], "while_snapshots_are_made": []}
     runs: dict[str, list] = {"console_runs": [], "snapshot_runs": []}
     for _ in range(rounds):
-        phases["alone"] += _voids(db, ops, batch())
+        phases["alone"] += timed_voids(db, ops, batch())
         samples, ran = _while(db, ops, batch(), analyst, HEAVY)   # on the snapshot made above: the steady state
         phases["with_two_console_queries"] += samples
         runs["console_runs"] += ran
@@ -84,7 +73,7 @@ def _while(db, ops, numbers: list[str], analyst, queries, age_s: float = MAX_AGE
     for thread in analysts:
         thread.start()
     try:
-        return _voids(db, ops, numbers), runs
+        return timed_voids(db, ops, numbers), runs
     finally:
         stop.set()
         for thread in analysts:
